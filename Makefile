@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench-evidence clean
+
+install: $(STAMP)
+
+# Torch first, pinned to the CPU build on these machines (an open range pulls a multi-GB CUDA build).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	bash scripts/install-system-deps.sh
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/autoal demo --out demo-output
+
+test: install
+	$(PY) -m pytest -q
+	$(VENV)/bin/ruff check src tests benchmarks
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+
+bench-evidence: install
+	$(PY) benchmarks/evidence_cost.py
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache

@@ -1,0 +1,165 @@
+"""The ``autoal`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from autoal import __version__
+
+__all__ = ["main", "InputError"]
+
+
+class InputError(click.ClickException):
+    """Bad input from the user: printed as ``error: ...`` with exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        """Print the message to standard error."""
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="autoal")
+def main() -> None:
+    """Active learning: which samples to label next, AutoAL and its baselines."""
+
+
+def _load_dataset(name: str, label_column: str) -> Any:
+    from autoal.data import DatasetError, load_dataset
+
+    try:
+        return load_dataset(name, label_column=label_column)
+    except DatasetError as err:
+        raise InputError(str(err)) from None
+
+
+def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> Any:
+    from autoal.strategies import get_strategy
+
+    try:
+        return get_strategy(name, random_state=seed, **params)
+    except TypeError as err:
+        raise InputError(f"strategy {name!r} does not take these options: {err}") from None
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
+@main.command()
+@click.option("--dataset", required=True, help="Built-in name or a .npz/.csv/image-folder path.")
+@click.option("--strategy", required=True, help="Query strategy name (see `autoal strategies`).")
+@click.option("--init", type=int, default=100, show_default=True, help="Initial random labels.")
+@click.option("--budget", type=int, default=100, show_default=True, help="Labels per round.")
+@click.option("--rounds", type=int, default=10, show_default=True, help="Query rounds.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--pool-size", type=int, default=None, help="Random subset of the training split.")
+@click.option("--epochs", type=int, default=20, show_default=True)
+@click.option("--model", type=click.Choice(["auto", "mlp", "cnn", "resnet18"]), default="auto",
+              show_default=True, help="auto: cnn for images, mlp for vectors.")
+@click.option("--mc-samples", type=int, default=None, help="MC dropout samples T.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+              show_default=True)
+@click.option("--label-column", default="label", show_default=True, help="CSV label column.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(
+    dataset: str,
+    strategy: str,
+    init: int,
+    budget: int,
+    rounds: int,
+    seed: int,
+    out: Path,
+    pool_size: int | None,
+    epochs: int,
+    model: str,
+    mc_samples: int | None,
+    device: str,
+    label_column: str,
+    quiet: bool,
+) -> None:
+    """Simulate active learning on a labeled data set and write the run as JSON."""
+    from autoal.experiment.loop import LoopConfig, run_active_learning, validate_sizes
+    from autoal.io import write_json_atomic
+    from autoal.models import DEFAULT_MC_SAMPLES, configure_threads, resolve_device
+
+    strat = _build_strategy(strategy, seed, {})
+    if device == "cuda":
+        try:
+            resolve_device(device)
+        except ValueError as err:
+            raise InputError(str(err)) from None
+    if epochs < 1:
+        raise InputError(f"--epochs must be at least 1, got {epochs}")
+    if mc_samples is not None and mc_samples < 1:
+        raise InputError(f"--mc-samples must be at least 1, got {mc_samples}")
+    if not out.parent.exists():
+        raise InputError(f"the folder of --out does not exist: {out.parent}")
+    data = _load_dataset(dataset, label_column)
+    config = LoopConfig(
+        init=init,
+        budget=budget,
+        rounds=rounds,
+        seed=seed,
+        pool_size=pool_size,
+        model=model,
+        epochs=epochs,
+        mc_samples=DEFAULT_MC_SAMPLES if mc_samples is None else mc_samples,
+        device=device,
+    )
+    try:
+        validate_sizes(config, len(data.X_train))
+        if model in ("cnn", "resnet18") and data.kind != "image":
+            raise ValueError(f"--model {model} needs image data; {data.name} is vector data")
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    configure_threads()
+    record = run_active_learning(data, strat, config, progress=not quiet)
+    write_json_atomic(out, record)
+    if not quiet:
+        click.echo(f"AUBC {record['aubc']:.4f}, final accuracy "
+                   f"{record['rounds'][-1]['accuracy']:.4f}; wrote {out}")
+
+
+@main.command()
+def strategies() -> None:
+    """List the registered query strategies."""
+    from autoal.strategies import available_strategies
+
+    for name in available_strategies():
+        click.echo(name)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="demo-output",
+              show_default=True)
+@click.option("--quiet", is_flag=True)
+def demo(out: Path, quiet: bool) -> None:
+    """A small comparison of strategies on Fashion-MNIST (digits when it is absent)."""
+    from autoal.experiment.demo import run_demo
+
+    run_demo(out, progress=not quiet)
+
+
+def _register_subcommands() -> None:
+    from autoal.campaign.cli import campaign
+    from autoal.experiment.bench_cli import bench, report
+
+    main.add_command(campaign)
+    main.add_command(bench)
+    main.add_command(report)
+
+
+try:
+    _register_subcommands()
+except ImportError as _err:  # a sub-package that is not written yet
+    if "autoal" not in str(_err):
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""What a trained model says about a set of samples, computed once per round."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+__all__ = ["Evidence", "MissingEvidenceError"]
+
+
+class MissingEvidenceError(ValueError):
+    """Raised when a strategy needs a field of :class:`Evidence` that was not provided."""
+
+
+def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | None:
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.ndim != ndim:
+        raise ValueError(f"Evidence.{name} must have {ndim} dimensions, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"Evidence.{name} contains NaN or infinite values")
+    return arr
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Model outputs over an unlabeled pool of ``N`` samples; every field is optional.
+
+    Parameters
+    ----------
+    probs:
+        Class probabilities, shape ``(N, C)``.
+    mc_probs:
+        Monte-Carlo dropout samples of the class probabilities, shape ``(T, N, C)``.
+    embeddings:
+        The penultimate-layer representation (input of the classifier head), ``(N, D)``.
+    labeled_embeddings:
+        The same representation of the labeled samples, ``(n_labeled, D)``.
+    labeled_probs:
+        The model's class probabilities on the labeled samples, ``(n_labeled, C)``. The
+        simulated loop keeps labeled samples in the order they were labeled (initial set
+        first, then each round's batch), which stateful strategies such as ALBL rely on.
+    predicted_loss:
+        A loss-prediction module's estimate of each sample's loss, ``(N,)``.
+    inputs, labeled_inputs, labeled_targets:
+        Raw model inputs of the pool and of the labeled set, and the labeled set's class ids.
+        Only AutoAL's search uses them: it trains its own small nets on the labeled data.
+    """
+
+    probs: np.ndarray | None = None
+    mc_probs: np.ndarray | None = None
+    embeddings: np.ndarray | None = None
+    labeled_embeddings: np.ndarray | None = None
+    labeled_probs: np.ndarray | None = None
+    predicted_loss: np.ndarray | None = None
+    inputs: np.ndarray | None = None
+    labeled_inputs: np.ndarray | None = None
+    labeled_targets: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for name, ndim in (
+            ("probs", 2),
+            ("mc_probs", 3),
+            ("embeddings", 2),
+            ("labeled_embeddings", 2),
+            ("labeled_probs", 2),
+            ("predicted_loss", 1),
+        ):
+            object.__setattr__(self, name, _as_float(name, getattr(self, name), ndim))
+        sizes = {
+            name: n
+            for name, n in (
+                ("probs", None if self.probs is None else self.probs.shape[0]),
+                ("mc_probs", None if self.mc_probs is None else self.mc_probs.shape[1]),
+                ("embeddings", None if self.embeddings is None else self.embeddings.shape[0]),
+                ("predicted_loss", None if self.predicted_loss is None else len(self.predicted_loss)),
+                ("inputs", None if self.inputs is None else len(self.inputs)),
+            )
+            if n is not None
+        }
+        if len(set(sizes.values())) > 1:
+            raise ValueError(f"Evidence fields disagree on the pool size: {sizes}")
+        if (
+            self.probs is not None
+            and self.mc_probs is not None
+            and self.probs.shape[1] != self.mc_probs.shape[2]
+        ):
+            raise ValueError("Evidence.probs and Evidence.mc_probs disagree on the number of classes")
+        if (self.labeled_inputs is None) != (self.labeled_targets is None):
+            raise ValueError("Evidence.labeled_inputs and labeled_targets must be given together")
+
+    @property
+    def n_samples(self) -> int:
+        """Number of pool samples ``N`` the evidence describes."""
+        for arr, axis in (
+            (self.probs, 0),
+            (self.mc_probs, 1),
+            (self.embeddings, 0),
+            (self.predicted_loss, 0),
+            (self.inputs, 0),
+        ):
+            if arr is not None:
+                return int(arr.shape[axis])
+        raise MissingEvidenceError("Evidence is empty: no field gives the pool size")
+
+    def require(self, *names: str) -> None:
+        """Raise :class:`MissingEvidenceError` naming every field in ``names`` that is None."""
+        missing = [n for n in names if getattr(self, n) is None]
+        if missing:
+            raise MissingEvidenceError(
+                "evidence lacks required field(s): " + ", ".join(missing)
+            )
+
+    def grad_embeddings(self) -> np.ndarray:
+        """BADGE gradient embeddings in closed form, shape ``(N, C * D)``.
+
+        The gradient of the cross-entropy loss, at the model's own most likely label, with
+        respect to the last linear layer's weights is ``(p - onehot(argmax p)) (x) e``;
+        no backward pass is needed.
+        """
+        self.require("probs", "embeddings")
+        probs, emb = self.probs, self.embeddings
+        assert probs is not None and emb is not None
+        delta = probs.copy()
+        delta[np.arange(len(delta)), probs.argmax(axis=1)] -= 1.0
+        return (delta[:, :, None] * emb[:, None, :]).reshape(len(delta), -1)
+
+    def subset(self, index: np.ndarray) -> Evidence:
+        """Evidence restricted to the pool samples ``index`` (labeled fields unchanged)."""
+        pool_axis = {"probs": 0, "mc_probs": 1, "embeddings": 0, "predicted_loss": 0, "inputs": 0}
+        kwargs = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None and f.name in pool_axis:
+                value = np.take(value, index, axis=pool_axis[f.name])
+            kwargs[f.name] = value
+        return Evidence(**kwargs)

@@ -1,0 +1,176 @@
+"""Torch learner behind the common adapter: fit, predict_proba, evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from autoal.evidence import Evidence
+from autoal.models.device import resolve_device
+from autoal.models.nets import EmbeddingNet, build_net
+
+__all__ = ["TorchClassifier", "DEFAULT_MC_SAMPLES"]
+
+# Head-only MC passes are cheap, so draw enough for stable rankings (see docs/RESULTS.md:
+# at T=10 two independent BALD top-100s overlap far less than at T=100).
+DEFAULT_MC_SAMPLES = 100
+
+
+class TorchClassifier:
+    """A torch network trained from scratch by :meth:`fit`, with a dropout head.
+
+    Parameters
+    ----------
+    model:
+        ``"mlp"``, ``"cnn"`` or ``"resnet18"``; ``"auto"`` picks ``cnn`` for images
+        (inputs with 3 dimensions per sample) and ``mlp`` otherwise.
+    epochs, batch_size, lr, weight_decay:
+        Adam training schedule; the same for every round.
+    dropout:
+        Dropout rate before the head; also the rate of the MC dropout samples.
+    mc_samples:
+        Number ``T`` of Monte-Carlo dropout samples in :meth:`evidence`.
+    device:
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    random_state:
+        Seeds the weight initialisation, the batch order and the dropout masks.
+    """
+
+    def __init__(
+        self,
+        model: str = "auto",
+        epochs: int = 20,
+        batch_size: int = 64,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        dropout: float = 0.5,
+        mc_samples: int = DEFAULT_MC_SAMPLES,
+        device: str = "auto",
+        random_state: int | None = 0,
+    ) -> None:
+        self.model = model
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.mc_samples = mc_samples
+        self.device = device
+        self.random_state = random_state
+
+    # -- training ---------------------------------------------------------------------------
+    def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int | None = None) -> TorchClassifier:
+        """Train a fresh network on ``(X, y)``; ``n_classes`` defaults to ``max(y) + 1``."""
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=np.int64)
+        if len(X) != len(y) or len(X) == 0:
+            raise ValueError(f"fit needs matching non-empty X and y, got {len(X)} and {len(y)}")
+        self.n_classes_ = int(n_classes if n_classes is not None else y.max() + 1)
+        self.input_shape_ = tuple(X.shape[1:])
+        self.device_ = resolve_device(self.device)
+        seed = 0 if self.random_state is None else int(self.random_state)
+        torch.manual_seed(seed)
+        name = self.model
+        if name == "auto":
+            name = "cnn" if len(self.input_shape_) == 3 else "mlp"
+        self.net_: EmbeddingNet = build_net(
+            name, self.input_shape_, self.n_classes_, dropout=self.dropout
+        ).to(self.device_)
+        self._generator = torch.Generator().manual_seed(seed + 1)
+        optimiser = torch.optim.Adam(
+            self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay
+        )
+        loss_fn = nn.CrossEntropyLoss()
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        self.net_.train()
+        for _ in range(self.epochs):
+            order = torch.randperm(len(Xt), generator=self._generator)
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                if len(idx) < 2 and len(order) > 1:
+                    continue  # BatchNorm cannot train on a batch of one
+                xb, yb = Xt[idx].to(self.device_), yt[idx].to(self.device_)
+                optimiser.zero_grad(set_to_none=True)
+                loss_fn(self.net_(xb), yb).backward()
+                optimiser.step()
+        self.net_.eval()
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise RuntimeError("this TorchClassifier is not fitted yet; call fit first")
+
+    # -- inference ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def embed(self, X: np.ndarray, chunk: int = 1024) -> np.ndarray:
+        """Embeddings of ``X`` in one backbone pass, in chunks, shape ``(N, D)``."""
+        self._check_fitted()
+        X = np.asarray(X, dtype=np.float32)
+        out = [
+            self.net_.embed(torch.from_numpy(X[s : s + chunk]).to(self.device_)).cpu()
+            for s in range(0, len(X), chunk)
+        ]
+        if not out:
+            return np.zeros((0, self.net_.embedding_dim), dtype=np.float32)
+        return torch.cat(out).numpy()
+
+    @torch.no_grad()
+    def _head_probs(self, emb: np.ndarray) -> np.ndarray:
+        e = torch.from_numpy(emb).to(self.device_)
+        return torch.softmax(self.net_.head(e), dim=1).cpu().numpy()
+
+    @torch.no_grad()
+    def mc_probs_from_embeddings(
+        self, emb: np.ndarray, mc_samples: int, chunk: int = 2048
+    ) -> np.ndarray:
+        """``T`` dropout samples of the class probabilities from the head alone, ``(T, N, C)``."""
+        self._check_fitted()
+        p = self.net_.dropout_p
+        W, b = self.net_.head.weight, self.net_.head.bias
+        gen = torch.Generator(device=self.device_).manual_seed(
+            (0 if self.random_state is None else int(self.random_state)) + 2
+        )
+        out = np.empty((mc_samples, len(emb), self.n_classes_), dtype=np.float32)
+        for s in range(0, len(emb), chunk):
+            e = torch.from_numpy(emb[s : s + chunk]).to(self.device_)
+            mask = torch.rand((mc_samples, *e.shape), generator=gen, device=self.device_) >= p
+            logits = (e[None] * mask / (1.0 - p)) @ W.T + b
+            out[:, s : s + chunk] = torch.softmax(logits, dim=2).cpu().numpy()
+        return out
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(N, C)`` with dropout off."""
+        return self._head_probs(self.embed(X))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most likely class id per sample."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    def evidence(
+        self,
+        X_pool: np.ndarray,
+        X_labeled: np.ndarray | None = None,
+        y_labeled: np.ndarray | None = None,
+        *,
+        mc_samples: int | None = None,
+        with_inputs: bool = False,
+    ) -> Evidence:
+        """Everything the strategies need about the pool, from one backbone pass over it.
+
+        ``mc_samples`` overrides the constructor's ``T`` (0 skips MC samples). With
+        ``with_inputs`` the raw inputs and labels ride along for AutoAL's search.
+        """
+        emb = self.embed(X_pool)
+        t = self.mc_samples if mc_samples is None else mc_samples
+        labeled_emb = self.embed(X_labeled) if X_labeled is not None else None
+        return Evidence(
+            probs=self._head_probs(emb),
+            mc_probs=self.mc_probs_from_embeddings(emb, t) if t > 0 else None,
+            embeddings=emb,
+            labeled_embeddings=labeled_emb,
+            labeled_probs=self._head_probs(labeled_emb) if labeled_emb is not None else None,
+            inputs=X_pool if with_inputs else None,
+            labeled_inputs=X_labeled if with_inputs and y_labeled is not None else None,
+            labeled_targets=y_labeled if with_inputs and y_labeled is not None else None,
+        )

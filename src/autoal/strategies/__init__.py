@@ -1,0 +1,23 @@
+"""Query strategies: each scores pool samples from :class:`~autoal.Evidence` and selects a batch.
+
+Use :func:`get_strategy` to build one by name and :func:`available_strategies` to list them.
+"""
+
+from autoal.strategies import bayesian, diversity, random, uncertainty  # noqa: F401  (register)
+from autoal.strategies.base import QueryStrategy, check_budget, top_k
+from autoal.strategies.registry import (
+    UnknownStrategyError,
+    available_strategies,
+    get_strategy,
+    register_strategy,
+)
+
+__all__ = [
+    "QueryStrategy",
+    "UnknownStrategyError",
+    "available_strategies",
+    "check_budget",
+    "get_strategy",
+    "register_strategy",
+    "top_k",
+]

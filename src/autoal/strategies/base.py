@@ -1,0 +1,87 @@
+"""The query-strategy contract that every strategy implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from autoal.evidence import Evidence
+
+__all__ = ["QueryStrategy", "check_budget", "top_k"]
+
+
+def check_budget(budget: int, n_samples: int) -> int:
+    """Return ``budget`` as an int after checking ``1 <= budget <= n_samples``."""
+    if isinstance(budget, bool) or int(budget) != budget:
+        raise ValueError(f"budget must be an integer, got {budget!r}")
+    budget = int(budget)
+    if budget < 1:
+        raise ValueError(f"budget must be at least 1, got {budget}")
+    if budget > n_samples:
+        raise ValueError(f"budget {budget} exceeds the pool size {n_samples}")
+    return budget
+
+
+def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of the ``k`` highest scores, ties broken by a random order drawn from ``rng``."""
+    tie_break = rng.permutation(len(scores))
+    order = np.lexsort((tie_break, -np.asarray(scores, dtype=np.float64)))
+    return order[:k].astype(np.int64)
+
+
+class QueryStrategy(ABC):
+    """Base class: a strategy scores pool samples and selects a batch to label.
+
+    Subclasses set ``name`` and ``requires`` (the :class:`Evidence` fields they need) and
+    implement :meth:`score`. Batch strategies (k-means, coreset, BADGE) override
+    :meth:`select` as well. Constructors only store parameters (scikit-learn convention);
+    the random generator is created on first use from ``random_state``, so two strategies
+    built with the same ``random_state`` and called in the same order give the same result.
+    """
+
+    name: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, random_state: int | None = None) -> None:
+        self.random_state = random_state
+        self._rng: np.random.Generator | None = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The strategy's random generator, seeded from ``random_state`` on first use."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.random_state)
+        return self._rng
+
+    def _check(self, evidence: Evidence) -> int:
+        evidence.require(*self.requires)
+        return evidence.n_samples
+
+    @abstractmethod
+    def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
+        """Per-sample scores, shape ``(N,)``; higher means more worth labeling.
+
+        ``budget`` is used only by batch strategies whose score depends on the batch size.
+        """
+
+    def select(self, evidence: Evidence, budget: int) -> np.ndarray:
+        """Indices of ``budget`` distinct pool samples to label next (highest scores first)."""
+        n = self._check(evidence)
+        budget = check_budget(budget, n)
+        return top_k(self.score(evidence, budget=budget), budget, self.rng)
+
+    def round_info(self) -> dict[str, Any]:
+        """What the last :meth:`select` call wants recorded in the run (empty by default).
+
+        A ``"seconds"`` entry (a dict of named timings) is merged into the round's timings;
+        every other key is stored in the round's record as it is.
+        """
+        return {}
+
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_")
+        )
+        return f"{type(self).__name__}({params})"

@@ -1,0 +1,157 @@
+"""Diversity strategies on embeddings: k-means, coreset (k-center greedy) and BADGE."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from autoal.evidence import Evidence
+from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.registry import register_strategy
+
+__all__ = ["KMeansSampling", "CoreSet", "Badge", "min_sq_distances"]
+
+
+def min_sq_distances(points: np.ndarray, centres: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """Squared distance of each point to its nearest centre, in chunks of centres."""
+    points = np.asarray(points, dtype=np.float64)
+    p_sq = np.einsum("ij,ij->i", points, points)
+    best = np.full(len(points), np.inf)
+    for start in range(0, len(centres), chunk):
+        block = np.asarray(centres[start : start + chunk], dtype=np.float64)
+        d = p_sq[:, None] - 2.0 * points @ block.T + np.einsum("ij,ij->i", block, block)[None, :]
+        np.minimum(best, d.min(axis=1), out=best)
+    return np.maximum(best, 0.0)
+
+
+def _batch_first_scores(order: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Scores that put the batch ``order`` first (earliest highest), others by ``rest``.
+
+    ``rest`` is any non-negative score for the samples outside the batch; it is squashed
+    into ``[0, 1)`` so that every batch member (scores in ``(1, 2]``) outranks them.
+    """
+    scores = rest / (1.0 + rest)
+    b = len(order)
+    scores[order] = 1.0 + (b - np.arange(b)) / b
+    return scores
+
+
+@register_strategy
+class KMeansSampling(QueryStrategy):
+    """k-means with ``k = budget`` on the embeddings; pick the member nearest each centre.
+
+    As a score: the batch members first, then every other sample by closeness to its own
+    centre. ``n_clusters`` is used when :meth:`score` is called without a budget (default:
+    the number of classes when ``probs`` is known, else 10).
+    """
+
+    name = "kmeans"
+    requires = ("embeddings",)
+
+    def __init__(
+        self, random_state: int | None = None, n_clusters: int | None = None, max_iter: int = 100
+    ) -> None:
+        super().__init__(random_state)
+        self.n_clusters = n_clusters
+        self.max_iter = max_iter
+
+    def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
+        """Return batch-membership-first scores for a k-means batch of size ``budget``."""
+        n = self._check(evidence)
+        k = budget if budget is not None else self.n_clusters
+        if k is None:
+            k = evidence.probs.shape[1] if evidence.probs is not None else 10
+        k = check_budget(min(k, n), n)
+        emb = np.asarray(evidence.embeddings, dtype=np.float64)
+        km = KMeans(
+            n_clusters=k,
+            n_init=1,
+            max_iter=self.max_iter,
+            random_state=int(self.rng.integers(2**31 - 1)),
+        ).fit(emb)
+        dist = np.linalg.norm(emb - km.cluster_centers_[km.labels_], axis=1)
+        # Nearest member of each cluster: sort by (cluster, distance), keep each cluster's first.
+        order = np.lexsort((dist, km.labels_))
+        first = order[np.r_[True, km.labels_[order][1:] != km.labels_[order][:-1]]]
+        first = first[np.argsort(dist[first])]
+        return _batch_first_scores(first, 1.0 / (1.0 + dist))
+
+
+def _k_center_greedy(
+    emb: np.ndarray, labeled: np.ndarray | None, budget: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy k-center picks and the final distance vector; one ``(N,)`` vector in memory."""
+    if labeled is not None and len(labeled):
+        dist = min_sq_distances(emb, labeled)
+        picks: list[int] = []
+    else:
+        first = int(np.argmin(((emb - emb.mean(axis=0)) ** 2).sum(axis=1)))
+        dist = ((emb - emb[first]) ** 2).sum(axis=1)
+        picks = [first]
+        dist[first] = -1.0
+    while len(picks) < budget:
+        nxt = int(np.argmax(dist))
+        picks.append(nxt)
+        np.minimum(dist, ((emb - emb[nxt]) ** 2).sum(axis=1), out=dist)
+        dist[picks] = -1.0  # never pick twice, even among duplicate points
+    return np.asarray(picks, dtype=np.int64), np.maximum(dist, 0.0)
+
+
+@register_strategy
+class CoreSet(QueryStrategy):
+    """Core-set (Sener & Savarese 2018): k-center greedy on embeddings.
+
+    Starts from ``labeled_embeddings`` when given (else from the sample nearest the pool
+    mean). Without a budget the score is the distance to the nearest labeled sample.
+    """
+
+    name = "coreset"
+    requires = ("embeddings",)
+
+    def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
+        """Return greedy-order-first scores (with a budget) or nearest-labeled distance."""
+        n = self._check(evidence)
+        emb = np.asarray(evidence.embeddings, dtype=np.float64)
+        if budget is None:
+            if evidence.labeled_embeddings is None or not len(evidence.labeled_embeddings):
+                return np.sqrt(((emb - emb.mean(axis=0)) ** 2).sum(axis=1))
+            return np.sqrt(min_sq_distances(emb, evidence.labeled_embeddings))
+        picks, dist = _k_center_greedy(emb, evidence.labeled_embeddings, check_budget(budget, n))
+        return _batch_first_scores(picks, np.sqrt(dist))
+
+
+@register_strategy
+class Badge(QueryStrategy):
+    """BADGE (Ash et al. 2020): k-means++ seeding on gradient embeddings.
+
+    Gradient embeddings ``(p - onehot(argmax p)) (x) e`` come in closed form from ``probs``
+    and ``embeddings``. The first seed is the largest gradient; each next seed is drawn with
+    probability proportional to its squared distance to the seeds so far. Without a budget
+    the score is the gradient embedding's norm.
+    """
+
+    name = "badge"
+    requires = ("probs", "embeddings")
+
+    def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
+        """Return seeding-order-first scores (with a budget) or gradient norms."""
+        n = self._check(evidence)
+        grads = evidence.grad_embeddings().astype(np.float64)
+        sq_norm = np.einsum("ij,ij->i", grads, grads)
+        if budget is None:
+            return np.sqrt(sq_norm)
+        budget = check_budget(budget, n)
+        picks = [int(np.argmax(sq_norm))]
+        dist = np.maximum(sq_norm - 2.0 * grads @ grads[picks[0]] + sq_norm[picks[0]], 0.0)
+        while len(picks) < budget:
+            total = dist.sum()
+            if total <= 0:  # every remaining sample coincides with a seed: take any unpicked
+                remaining = np.setdiff1d(np.arange(n), picks)
+                nxt = int(self.rng.choice(remaining))
+            else:
+                nxt = int(self.rng.choice(n, p=dist / total))
+            picks.append(nxt)
+            d_new = np.maximum(sq_norm - 2.0 * grads @ grads[nxt] + sq_norm[nxt], 0.0)
+            np.minimum(dist, d_new, out=dist)
+            dist[picks] = 0.0
+        return _batch_first_scores(np.asarray(picks, dtype=np.int64), np.sqrt(dist))

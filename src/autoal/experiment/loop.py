@@ -137,9 +137,12 @@ def run_active_learning(
             seconds["evidence"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             picked = strategy.select(evidence, config.budget)
-            seconds["select"] = time.perf_counter() - t0
+            select_seconds = time.perf_counter() - t0
             info = dict(strategy.round_info())
-            seconds.update(info.pop("seconds", {}))
+            parts = info.pop("seconds", {})
+            # The strategy's own parts (e.g. search) are split out of select, not counted twice.
+            seconds["select"] = max(select_seconds - sum(parts.values()), 0.0)
+            seconds.update(parts)
             record.update(info)
             queried = unlabeled[np.asarray(picked, dtype=np.int64)]
             is_labeled[queried] = True

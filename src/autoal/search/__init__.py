@@ -1,0 +1,30 @@
+"""AutoAL: differentiable search over a mixture of query strategies.
+
+The strategy is :class:`AutoAL` (registered as ``"autoal"``); the pieces are FitNet
+cross-fitting (:mod:`.crossfit`), the mixture and soft selection (:mod:`.mixture`), the
+objectives (:mod:`.objectives`) and the optimiser loop (:mod:`.trainer`).
+"""
+
+from autoal.search.mixture import GlobalWeights, SearchNet, combine, soft_mask, soft_threshold
+from autoal.search.objectives import RidgeProbe, SearchProblem
+from autoal.search.ranks import rank_normalise
+from autoal.search.strategy import ABLATIONS, PAPER_CANDIDATES, PRESETS, AutoAL
+from autoal.search.trainer import SearchOptions, SearchTrace, run_search
+
+__all__ = [
+    "ABLATIONS",
+    "AutoAL",
+    "GlobalWeights",
+    "PAPER_CANDIDATES",
+    "PRESETS",
+    "RidgeProbe",
+    "SearchNet",
+    "SearchOptions",
+    "SearchProblem",
+    "SearchTrace",
+    "combine",
+    "rank_normalise",
+    "run_search",
+    "soft_mask",
+    "soft_threshold",
+]

@@ -1,0 +1,153 @@
+"""Cross-fitting: FitNets trained on part of the labeled set score the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from autoal.models import TorchClassifier
+from autoal.search.objectives import RidgeProbe, SearchProblem
+from autoal.search.ranks import rank_normalise
+from autoal.strategies.base import QueryStrategy
+
+__all__ = ["CrossFitter", "folds"]
+
+
+def folds(y: np.ndarray, n_folds: int, random_state: int) -> list[np.ndarray]:
+    """Index arrays of ``n_folds`` parts of ``y``, stratified when every class allows it."""
+    y = np.asarray(y)
+    n_folds = min(n_folds, len(y))
+    counts = np.bincount(y)
+    counts = counts[counts > 0]
+    splitter: StratifiedKFold | KFold
+    if counts.min() >= n_folds:
+        splitter = StratifiedKFold(n_folds, shuffle=True, random_state=random_state)
+    else:
+        splitter = KFold(n_folds, shuffle=True, random_state=random_state)
+    return [test for _, test in splitter.split(np.zeros(len(y)), y)]
+
+
+def _halves(y: np.ndarray, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    idx = np.arange(len(y))
+    counts = np.bincount(y)
+    stratify = y if counts[counts > 0].min() >= 2 and len(y) >= 2 * len(np.unique(y)) else None
+    a, b = train_test_split(idx, test_size=0.5, random_state=random_state, stratify=stratify)
+    return np.sort(a), np.sort(b)
+
+
+class CrossFitter:
+    """Builds one :class:`SearchProblem` per rotation of the labeled set.
+
+    For rotation ``f``, a FitNet (a :class:`~autoal.models.TorchClassifier` of the task
+    model's family on raw inputs, trained from scratch) is fitted on every part but ``f``;
+    part ``f`` is what it scores. With ``with_probe`` (the lookahead objective) part ``f``
+    is split in two: candidates that the search soft-selects, and a validation half on
+    which the ridge probe is judged. FitNet never sees the samples it scores.
+    """
+
+    def __init__(
+        self,
+        candidates: Sequence[QueryStrategy],
+        n_folds: int = 2,
+        fraction: float = 0.25,
+        model: str = "auto",
+        epochs: int = 10,
+        mc_samples: int = 20,
+        loss_module: bool = False,
+        with_probe: bool = False,
+        ridge: float = 0.1,
+        device: str = "auto",
+        random_state: int = 0,
+    ) -> None:
+        self.candidates = list(candidates)
+        self.n_folds = n_folds
+        self.fraction = fraction
+        self.model = model
+        self.epochs = epochs
+        self.mc_samples = mc_samples
+        self.loss_module = loss_module
+        self.with_probe = with_probe
+        self.ridge = ridge
+        self.device = device
+        self.random_state = random_state
+        self._last: TorchClassifier | None = None
+        self._emb_stats: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _fitnet(self, seed: int) -> TorchClassifier:
+        kwargs = {"loss_module": True} if self.loss_module else {}
+        return TorchClassifier(
+            model=self.model,
+            epochs=self.epochs,
+            mc_samples=self.mc_samples,
+            device=self.device,
+            random_state=seed,
+            **kwargs,
+        )
+
+    def _features(
+        self, scores: np.ndarray, emb: np.ndarray, predicted_loss: np.ndarray | None
+    ) -> np.ndarray:
+        assert self._emb_stats is not None
+        mean, std = self._emb_stats
+        parts = [scores]
+        if predicted_loss is not None:
+            parts.append(rank_normalise(predicted_loss))
+        parts.append((emb - mean) / std)
+        return np.hstack(parts).astype(np.float32)
+
+    def problems(self, X: np.ndarray, y: np.ndarray, n_classes: int) -> list[SearchProblem]:
+        """One search problem per rotation of the labeled data ``(X, y)``."""
+        y = np.asarray(y, dtype=np.int64)
+        if len(y) < 2 * self.n_folds:
+            raise ValueError(
+                f"AutoAL's search needs at least {2 * self.n_folds} labeled samples, got {len(y)}"
+            )
+        problems = []
+        for f, held in enumerate(folds(y, self.n_folds, self.random_state)):
+            train = np.setdiff1d(np.arange(len(y)), held)
+            fitnet = self._fitnet(self.random_state + f).fit(X[train], y[train], n_classes)
+            if self.with_probe:
+                cand_rel, val_rel = _halves(y[held], self.random_state + f)
+                cand, val = held[cand_rel], held[val_rel]
+            else:
+                cand, val = held, held[:0]
+            ev = fitnet.evidence(X[cand], X[train], y[train], mc_samples=self.mc_samples)
+            budget = max(1, int(round(self.fraction * len(cand))))
+            scores = rank_normalise(
+                np.column_stack([c.score(ev, budget=budget) for c in self.candidates])
+            )
+            probs = np.clip(ev.probs, 1e-12, 1.0)
+            losses = -np.log(probs[np.arange(len(cand)), y[cand]])
+            emb = ev.embeddings
+            self._emb_stats = (emb.mean(axis=0), emb.std(axis=0) + 1e-6)
+            self._last = fitnet
+            probe = None
+            if self.with_probe:
+                probe = RidgeProbe.build(
+                    ev.labeled_embeddings, y[train], emb, y[cand],
+                    fitnet.embed(X[val]), y[val], n_classes, self.ridge,
+                )
+            problems.append(
+                SearchProblem(
+                    scores=torch.as_tensor(scores, dtype=torch.float32),
+                    losses=torch.as_tensor(losses, dtype=torch.float32),
+                    probs=torch.as_tensor(ev.probs, dtype=torch.float32),
+                    features=torch.as_tensor(self._features(scores, emb, ev.predicted_loss)),
+                    probe=probe,
+                )
+            )
+        return problems
+
+    def pool_featurizer(self, X_pool: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """SearchNet inputs for the pool, from the last rotation's FitNet (one pass)."""
+        if self._last is None:
+            raise RuntimeError("call problems() first")
+        ev = self._last.evidence(X_pool, mc_samples=0)
+
+        def featurize(scores: np.ndarray) -> np.ndarray:
+            return self._features(scores, ev.embeddings, ev.predicted_loss)
+
+        return featurize

@@ -1,0 +1,23 @@
+"""Rank normalisation of candidate scores."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import rankdata
+
+__all__ = ["rank_normalise"]
+
+
+def rank_normalise(scores: np.ndarray) -> np.ndarray:
+    """Map each column of ``scores`` (n, K) to ``[0, 1]`` by rank within the column.
+
+    The lowest score gets 0 and the highest 1; ties share their average rank. A single row
+    maps to 1.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    n = len(scores)
+    if n == 1:
+        return np.ones_like(scores)
+    return (rankdata(scores, axis=0) - 1.0) / (n - 1.0)

@@ -1,0 +1,366 @@
+"""AutoAL as a query strategy: search a mixture of candidates on the labeled data, then query."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from autoal.evidence import Evidence
+from autoal.search.crossfit import CrossFitter
+from autoal.search.mixture import GlobalWeights, SearchNet, combine
+from autoal.search.ranks import rank_normalise
+from autoal.search.trainer import OBJECTIVES, THRESHOLDS, SearchOptions, run_search
+from autoal.strategies.base import QueryStrategy, check_budget, top_k
+from autoal.strategies.registry import get_strategy, register_strategy
+
+__all__ = ["AutoAL", "PRESETS", "PAPER_CANDIDATES", "ABLATIONS"]
+
+PAPER_CANDIDATES = (
+    "least_confidence", "margin", "entropy", "var_ratio", "mean_std", "bald", "kmeans",
+)
+ABLATIONS = ("none", "uniform", "frozen", "no-loss-module")
+WEIGHTS = ("global", "per-sample")
+
+# The options each preset fixes; every option not named here has the same default for both.
+PRESETS: dict[str, dict[str, Any]] = {
+    # The published design, its numerical bugs fixed.
+    "paper": {
+        "weights": "per-sample",
+        "objective": "max_loss",
+        "threshold": "gmm",
+        "loss_module": True,
+        "coverage": 0.0,
+    },
+    # Our default: chosen by the pre-registered selection run (docs/RESULTS.md).
+    "autoal": {
+        "weights": "global",
+        "objective": "lookahead",
+        "threshold": "quantile",
+        "loss_module": False,
+        "coverage": 0.0,
+    },
+}
+
+
+@register_strategy
+class AutoAL(QueryStrategy):
+    """AutoAL (Wang et al., ICML 2025): a searched mixture of query strategies.
+
+    Each round, the labeled set is cross-fitted: a FitNet (a small net of the task model's
+    family, on raw inputs) trained on one part scores the other. Every candidate scores the
+    held-out part from FitNet's evidence; scores are rank-normalised and mixed with softmax
+    weights (global logits, or a per-sample SearchNet); a soft top-fraction selection with
+    an annealed temperature makes the objective differentiable in the weights. The searched
+    weights then mix the candidates' (rank-normalised) scores over the unlabeled pool, and
+    the top ``budget`` samples are queried.
+
+    Parameters
+    ----------
+    random_state:
+        Seeds FitNet, the splits, the search and tie-breaking.
+    preset:
+        ``"autoal"`` (default: global weights, lookahead objective) or ``"paper"``
+        (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold, loss
+        module). The five options below default to the preset's value when None.
+    weights, objective, threshold, loss_module, coverage:
+        ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"``; ``"quantile"`` |
+        ``"gmm"``; whether a loss-prediction module feeds the SearchNet; weight ``gamma``
+        of the class-coverage bonus (0 = off).
+    candidates:
+        Names of registered strategies to mix (default: the paper's seven); K >= 1.
+    ablation:
+        ``"none"``; ``"uniform"`` (equal weights, no search); ``"frozen"`` (untrained
+        random weights: what the authors' released code effectively does);
+        ``"no-loss-module"``.
+    n_folds:
+        Cross-fitting parts (>= 2); every part is scored once by a FitNet trained on the rest.
+    fitnet_model, fitnet_epochs, fitnet_mc_samples:
+        FitNet's architecture (``"auto"``: CNN for images, MLP for vectors), training epochs
+        and MC dropout samples.
+    search_steps, search_lr, weight_decay:
+        Adam steps and learning rate of the search, and weight decay (SearchNet only;
+        without it a per-sample SearchNet overfits the scored part and misses planted signal).
+    select_fraction:
+        Fraction ``t`` of the scored part that the soft selection takes.
+    tau_start, tau_end:
+        Soft-selection temperature, annealed from ``tau_start * std(s)`` to
+        ``tau_end * std(s)``.
+    budget_weight:
+        Weight of the budget penalty ``((alpha - t n) / (t n))^2``.
+    ridge:
+        Ridge strength of the lookahead head, relative to its training size.
+    warm_start, momentum:
+        Start each round's search from the previous round's weights; with ``momentum`` in
+        ``[0, 1)`` the used weights are a moving average across rounds.
+    device:
+        Device of FitNet (``"auto"``: CUDA when available).
+    """
+
+    name = "autoal"
+
+    def __init__(
+        self,
+        random_state: int | None = None,
+        preset: str = "autoal",
+        candidates: tuple[str, ...] | list[str] | str | None = None,
+        weights: str | None = None,
+        objective: str | None = None,
+        threshold: str | None = None,
+        loss_module: bool | None = None,
+        coverage: float | None = None,
+        ablation: str = "none",
+        n_folds: int = 2,
+        fitnet_model: str = "auto",
+        fitnet_epochs: int = 10,
+        fitnet_mc_samples: int = 20,
+        search_steps: int = 100,
+        search_lr: float = 0.1,
+        weight_decay: float = 1e-2,
+        select_fraction: float = 0.25,
+        tau_start: float = 1.0,
+        tau_end: float = 0.05,
+        budget_weight: float = 1.0,
+        ridge: float = 0.1,
+        warm_start: bool = True,
+        momentum: float = 0.0,
+        device: str = "auto",
+    ) -> None:
+        super().__init__(random_state)
+        self.preset = preset
+        self.candidates = candidates
+        self.weights = weights
+        self.objective = objective
+        self.threshold = threshold
+        self.loss_module = loss_module
+        self.coverage = coverage
+        self.ablation = ablation
+        self.n_folds = n_folds
+        self.fitnet_model = fitnet_model
+        self.fitnet_epochs = fitnet_epochs
+        self.fitnet_mc_samples = fitnet_mc_samples
+        self.search_steps = search_steps
+        self.search_lr = search_lr
+        self.weight_decay = weight_decay
+        self.select_fraction = select_fraction
+        self.tau_start = tau_start
+        self.tau_end = tau_end
+        self.budget_weight = budget_weight
+        self.ridge = ridge
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.device = device
+        self._validate()
+        self._state: dict[str, Any] = {}
+        self._info: dict[str, Any] = {}
+
+    # -- configuration ------------------------------------------------------------------------
+    def _validate(self) -> None:
+        """Check the options (cheap; no work): a bad one raises ValueError naming it."""
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
+        cfg = self.resolved()
+        checks = (
+            ("weights", cfg["weights"] in WEIGHTS, WEIGHTS),
+            ("objective", cfg["objective"] in OBJECTIVES, OBJECTIVES),
+            ("threshold", cfg["threshold"] in THRESHOLDS, THRESHOLDS),
+            ("ablation", self.ablation in ABLATIONS, ABLATIONS),
+        )
+        for name, ok, valid in checks:
+            if not ok:
+                raise ValueError(f"unknown {name} {cfg[name]!r}; valid: {', '.join(valid)}")
+        if not cfg["candidates"]:
+            raise ValueError("candidates must name at least one strategy")
+        if len(set(cfg["candidates"])) != len(cfg["candidates"]):
+            raise ValueError(f"candidates are repeated: {cfg['candidates']}")
+        from autoal.strategies import available_strategies
+
+        unknown = [c for c in cfg["candidates"] if c not in available_strategies() or c == self.name]
+        if unknown:
+            raise ValueError(
+                f"unknown candidate(s) {', '.join(unknown)}; valid names: "
+                + ", ".join(n for n in available_strategies() if n != self.name)
+            )
+        if self.n_folds < 2:
+            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
+        if not 0.0 < self.select_fraction < 1.0:
+            raise ValueError(f"select_fraction must be in (0, 1), got {self.select_fraction}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if cfg["coverage"] < 0:
+            raise ValueError(f"coverage must be non-negative, got {cfg['coverage']}")
+
+    def resolved(self) -> dict[str, Any]:
+        """The effective options: the preset's values where an option is None."""
+        preset = PRESETS.get(self.preset, PRESETS["autoal"])
+        cands = self.candidates
+        if cands is None:
+            cands = PAPER_CANDIDATES
+        elif isinstance(cands, str):
+            cands = tuple(c.strip() for c in cands.split(",") if c.strip())
+        cfg = {
+            key: preset[key] if getattr(self, key) is None else getattr(self, key)
+            for key in ("weights", "objective", "threshold", "loss_module", "coverage")
+        }
+        if self.ablation == "no-loss-module":
+            cfg["loss_module"] = False
+        cfg["candidates"] = tuple(cands)
+        return cfg
+
+    @property
+    def requires(self) -> tuple[str, ...]:  # type: ignore[override]
+        """Evidence fields needed: the candidates' own, plus the raw labeled data to search."""
+        cfg = self.resolved()
+        needed: list[str] = []
+        for cand in self._candidate_strategies():
+            needed += [f for f in cand.requires if f not in needed]
+        if self.ablation != "uniform" and not (self.ablation == "frozen" and cfg["weights"] == "global"):
+            needed += ["inputs", "labeled_inputs", "labeled_targets"]
+        return tuple(needed)
+
+    def _candidate_strategies(self) -> list[QueryStrategy]:
+        if "candidates" not in self._state:
+            seed = 0 if self.random_state is None else int(self.random_state)
+            self._state["candidates"] = [
+                get_strategy(name, random_state=seed + 7 * (k + 1))
+                for k, name in enumerate(self.resolved()["candidates"])
+            ]
+        return self._state["candidates"]
+
+    # -- the query ------------------------------------------------------------------------
+    def candidate_scores(self, evidence: Evidence, budget: int | None) -> np.ndarray:
+        """Rank-normalised scores of every candidate, ``(N, K)``."""
+        return rank_normalise(
+            np.column_stack([c.score(evidence, budget=budget) for c in self._candidate_strategies()])
+        )
+
+    def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
+        """The searched mixture's combined score over the pool, ``(N,)``."""
+        n = self._check(evidence)
+        budget = None if budget is None else check_budget(budget, n)
+        cfg = self.resolved()
+        seconds: dict[str, float] = {}
+        t0 = time.perf_counter()
+        scores = self.candidate_scores(evidence, budget)
+        seconds["score"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        model, features, search_info = self._search(evidence, cfg, n_classes=self._n_classes(evidence))
+        with torch.no_grad():
+            if features is None:
+                logits = model(torch.as_tensor(scores, dtype=torch.float32))
+            else:
+                logits = model(self._pool_features(scores, features))
+            s, weights = combine(torch.as_tensor(scores, dtype=torch.float32), logits)
+        seconds["search"] = time.perf_counter() - t0
+        weights_np = weights.numpy().astype(np.float64)
+        self._info = {
+            "weights": dict(zip(cfg["candidates"], weights_np.mean(axis=0).tolist())),
+            "search": search_info,
+            "seconds": seconds,
+            "_pool_weights": weights_np,
+        }
+        return s.numpy().astype(np.float64)
+
+    def select(self, evidence: Evidence, budget: int) -> np.ndarray:
+        """Top ``budget`` of the combined score (ties broken by the seeded generator)."""
+        n = self._check(evidence)
+        budget = check_budget(budget, n)
+        idx = top_k(self.score(evidence, budget=budget), budget, self.rng)
+        pool_weights = self._info.pop("_pool_weights")
+        self._info["batch_weights"] = dict(
+            zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist())
+        )
+        return idx
+
+    def round_info(self) -> dict[str, Any]:
+        """Mean candidate weights over the pool and the batch, the search record, timings."""
+        return {k: v for k, v in self._info.items() if not k.startswith("_")}
+
+    # -- the search -----------------------------------------------------------------------
+    @staticmethod
+    def _n_classes(evidence: Evidence) -> int:
+        if evidence.probs is not None:
+            return int(evidence.probs.shape[1])
+        if evidence.mc_probs is not None:
+            return int(evidence.mc_probs.shape[2])
+        return int(np.max(evidence.labeled_targets)) + 1
+
+    def _options(self, cfg: dict[str, Any]) -> SearchOptions:
+        return SearchOptions(
+            objective=cfg["objective"],
+            fraction=self.select_fraction,
+            threshold=cfg["threshold"],
+            steps=self.search_steps,
+            lr=self.search_lr,
+            weight_decay=self.weight_decay if cfg["weights"] == "per-sample" else 0.0,
+            tau_start=self.tau_start,
+            tau_end=self.tau_end,
+            budget_weight=self.budget_weight,
+            coverage=float(cfg["coverage"]),
+            random_state=0 if self.random_state is None else int(self.random_state),
+        )
+
+    def _search(
+        self, evidence: Evidence, cfg: dict[str, Any], n_classes: int
+    ) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
+        """Return the weight model, the pool-feature maker (per-sample) and the search record."""
+        k = len(cfg["candidates"])
+        seed = 0 if self.random_state is None else int(self.random_state)
+        per_sample = cfg["weights"] == "per-sample"
+        if self.ablation == "uniform":
+            return GlobalWeights(k), None, {"steps": 0, "ablation": "uniform"}
+        if self.ablation == "frozen" and not per_sample:
+            frozen = torch.randn(k, generator=torch.Generator().manual_seed(seed))
+            return GlobalWeights(k, frozen.numpy()), None, {"steps": 0, "ablation": "frozen"}
+        evidence.require("inputs", "labeled_inputs", "labeled_targets")
+        fitter = CrossFitter(
+            candidates=self._candidate_strategies(),
+            n_folds=self.n_folds,
+            fraction=self.select_fraction,
+            model=self.fitnet_model,
+            epochs=self.fitnet_epochs,
+            mc_samples=self.fitnet_mc_samples,
+            loss_module=bool(cfg["loss_module"]) and per_sample,
+            with_probe=cfg["objective"] == "lookahead",
+            ridge=self.ridge,
+            device=self.device,
+            random_state=seed + 1000 * self._state.get("round", 0),
+        )
+        problems = fitter.problems(
+            np.asarray(evidence.labeled_inputs), np.asarray(evidence.labeled_targets), n_classes
+        )
+        self._state["round"] = self._state.get("round", 0) + 1
+        if per_sample:
+            n_features = problems[0].features.shape[1]
+            torch.manual_seed(seed)
+            model: torch.nn.Module = SearchNet(n_features, k)
+            if self.ablation == "frozen":
+                torch.nn.init.normal_(model.out.weight, std=1.0)
+            elif self.warm_start and "searchnet" in self._state:
+                model.load_state_dict(self._state["searchnet"])
+        else:
+            init = self._state.get("logits") if self.warm_start else None
+            model = GlobalWeights(k, init)
+        options = self._options(cfg)
+        if self.ablation == "frozen":
+            options.steps = 0
+        trace = run_search(model, problems, options)
+        info: dict[str, Any] = {**trace.summary(), "objective": cfg["objective"],
+                                "rotations": len(problems)}
+        if per_sample:
+            self._state["searchnet"] = {k2: v.clone() for k2, v in model.state_dict().items()}
+            return model, fitter.pool_featurizer(np.asarray(evidence.inputs)), info
+        new = model.logits.detach().clone()
+        used = new
+        if self.momentum and "logits_avg" in self._state:
+            used = self.momentum * self._state["logits_avg"] + (1 - self.momentum) * new
+        self._state["logits"] = new
+        self._state["logits_avg"] = used
+        info["logits"] = used.tolist()
+        return GlobalWeights(k, used.numpy()), None, info
+
+    @staticmethod
+    def _pool_features(scores: np.ndarray, featurizer: Any) -> torch.Tensor:
+        return torch.as_tensor(featurizer(scores), dtype=torch.float32)

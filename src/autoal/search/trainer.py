@@ -1,0 +1,146 @@
+"""The search: gradient descent on the mixture's parameters over cross-fitted problems."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from autoal.search.mixture import budget_penalty, combine, soft_mask, soft_threshold
+from autoal.search.objectives import (
+    SearchProblem,
+    coverage_entropy,
+    lookahead_term,
+    max_loss_term,
+)
+
+__all__ = ["SearchOptions", "SearchTrace", "run_search", "evaluate_objective", "OBJECTIVES", "THRESHOLDS"]
+
+OBJECTIVES = ("max_loss", "lookahead")
+THRESHOLDS = ("quantile", "gmm")
+
+
+@dataclass
+class SearchOptions:
+    """Options of one search; see :class:`autoal.search.AutoAL` for their meaning."""
+
+    objective: str = "lookahead"
+    fraction: float = 0.25
+    threshold: str = "quantile"
+    steps: int = 100
+    lr: float = 0.1
+    weight_decay: float = 0.0
+    tau_start: float = 1.0
+    tau_end: float = 0.05
+    budget_weight: float = 1.0
+    coverage: float = 0.0
+    gmm_every: int = 10
+    random_state: int = 0
+
+
+@dataclass
+class SearchTrace:
+    """What the search did: objective values and gradient norms per step."""
+
+    objective: list[float]
+    total: list[float]
+    grad_norm: list[float]
+    objective_before: float = float("nan")
+    objective_after: float = float("nan")
+
+    def summary(self) -> dict[str, float | int]:
+        """The per-round record: steps, first/last objective, mean/last gradient norm.
+
+        ``objective_first`` and ``objective_last`` are the objective at the final (coldest)
+        temperature under the weights before and after the search, so they compare like
+        with like; the per-step values during annealing are not comparable across steps.
+        """
+        if not self.objective:
+            return {"steps": 0}
+        return {
+            "steps": len(self.objective),
+            "objective_first": self.objective_before,
+            "objective_last": self.objective_after,
+            "total_first": self.total[0],
+            "total_last": self.total[-1],
+            "searchnet_grad_norm_mean": float(np.mean(self.grad_norm)),
+            "searchnet_grad_norm_last": self.grad_norm[-1],
+        }
+
+
+def _objective(problem: SearchProblem, mask: torch.Tensor, name: str) -> torch.Tensor:
+    if name == "max_loss":
+        return max_loss_term(mask, problem.losses)
+    if problem.probe is None:
+        raise ValueError("the lookahead objective needs a ridge probe in each problem")
+    return lookahead_term(mask, problem.probe)
+
+
+def evaluate_objective(
+    model: nn.Module, problems: Sequence[SearchProblem], options: SearchOptions
+) -> float:
+    """Mean objective over ``problems`` at the final temperature, without gradient."""
+    value = 0.0
+    with torch.no_grad():
+        for problem in problems:
+            inputs = problem.features if problem.features is not None else problem.scores
+            s, _ = combine(problem.scores, model(inputs))
+            theta = soft_threshold(s, options.fraction, options.threshold, options.random_state)
+            tau = options.tau_end * float(s.std().clamp_min(1e-6))
+            value += float(_objective(problem, soft_mask(s, theta, tau), options.objective))
+    return value / len(problems)
+
+
+def run_search(
+    model: nn.Module, problems: Sequence[SearchProblem], options: SearchOptions
+) -> SearchTrace:
+    """Optimise ``model`` (global logits or a SearchNet) on the pooled ``problems``.
+
+    Each step, per problem: weights -> combined score ``s`` -> threshold ``theta`` at the
+    ``1 - fraction`` quantile (recomputed every ``gmm_every`` steps for the mixture
+    threshold) -> soft mask ``sigmoid((s - theta) / tau)`` with ``tau`` annealed
+    geometrically from ``tau_start`` to ``tau_end`` times ``std(s)`` -> objective + budget
+    penalty - coverage bonus. The mean over problems is minimised with Adam.
+    """
+    if options.objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {options.objective!r}; use one of {OBJECTIVES}")
+    trace = SearchTrace([], [], [])
+    params = [p for p in model.parameters() if p.requires_grad]
+    if options.steps <= 0 or not params:
+        return trace
+    trace.objective_before = evaluate_objective(model, problems, options)
+    optimiser = torch.optim.Adam(params, lr=options.lr, weight_decay=options.weight_decay)
+    thetas: list[float | None] = [None] * len(problems)
+    for step in range(options.steps):
+        frac = step / max(options.steps - 1, 1)
+        tau_factor = options.tau_start * (options.tau_end / options.tau_start) ** frac
+        optimiser.zero_grad(set_to_none=True)
+        total = torch.zeros((), dtype=torch.float64)
+        objective_value = 0.0
+        for i, problem in enumerate(problems):
+            inputs = problem.features if problem.features is not None else problem.scores
+            s, _ = combine(problem.scores, model(inputs))
+            refresh = options.threshold == "quantile" or step % options.gmm_every == 0
+            if refresh or thetas[i] is None:
+                thetas[i] = soft_threshold(
+                    s, options.fraction, options.threshold, options.random_state
+                )
+            tau = tau_factor * float(s.detach().std().clamp_min(1e-6))
+            mask = soft_mask(s, thetas[i], tau)
+            term = _objective(problem, mask, options.objective)
+            loss = term + options.budget_weight * budget_penalty(mask, options.fraction)
+            if options.coverage:
+                loss = loss - options.coverage * coverage_entropy(mask, problem.probs)
+            total = total + loss.double() / len(problems)
+            objective_value += float(term.detach()) / len(problems)
+        total.backward()
+        grad_sq = sum(float((p.grad**2).sum()) for p in params if p.grad is not None)
+        trace.objective.append(objective_value)
+        trace.total.append(float(total.detach()))
+        trace.grad_norm.append(grad_sq**0.5)
+        optimiser.step()
+    trace.objective_after = evaluate_objective(model, problems, options)
+    return trace

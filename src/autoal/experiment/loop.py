@@ -105,6 +105,7 @@ def run_active_learning(
             mc_samples=config.mc_samples,
             device=config.device,
             random_state=round_seed,
+            loss_module=_needs(strategy, "predicted_loss"),
         )
 
     rng = np.random.default_rng([config.seed, 2])
@@ -132,7 +133,7 @@ def run_active_learning(
                 X_pool[lab],
                 y_pool[lab],
                 mc_samples=config.mc_samples if _needs(strategy, "mc_probs") else 0,
-                with_inputs=_needs(strategy, "inputs"),
+                with_inputs=_needs(strategy, "inputs") or _needs(strategy, "labeled_targets"),
             )
             seconds["evidence"] = time.perf_counter() - t0
             t0 = time.perf_counter()

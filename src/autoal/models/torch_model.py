@@ -8,6 +8,7 @@ from torch import nn
 
 from autoal.evidence import Evidence
 from autoal.models.device import resolve_device
+from autoal.models.loss_module import DETACH_AFTER, LossPredictionModule
 from autoal.models.nets import EmbeddingNet, build_net
 
 __all__ = ["TorchClassifier", "DEFAULT_MC_SAMPLES"]
@@ -35,6 +36,9 @@ class TorchClassifier:
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
     random_state:
         Seeds the weight initialisation, the batch order and the dropout masks.
+    loss_module:
+        Train Yoo & Kweon's loss-prediction module jointly with the network (see
+        :mod:`autoal.models.loss_module`) and fill ``Evidence.predicted_loss``.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class TorchClassifier:
         mc_samples: int = DEFAULT_MC_SAMPLES,
         device: str = "auto",
         random_state: int | None = 0,
+        loss_module: bool = False,
     ) -> None:
         self.model = model
         self.epochs = epochs
@@ -58,6 +63,7 @@ class TorchClassifier:
         self.mc_samples = mc_samples
         self.device = device
         self.random_state = random_state
+        self.loss_module = loss_module
 
     # -- training ---------------------------------------------------------------------------
     def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int | None = None) -> TorchClassifier:
@@ -78,13 +84,18 @@ class TorchClassifier:
             name, self.input_shape_, self.n_classes_, dropout=self.dropout
         ).to(self.device_)
         self._generator = torch.Generator().manual_seed(seed + 1)
-        optimiser = torch.optim.Adam(
-            self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay
-        )
+        self.loss_net_: LossPredictionModule | None = None
+        params = list(self.net_.parameters())
+        if self.loss_module:
+            self.loss_net_ = LossPredictionModule.for_net(
+                self.net_, self.input_shape_, seed=seed + 3
+            )
+            params += list(self.loss_net_.parameters())
+        optimiser = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         loss_fn = nn.CrossEntropyLoss()
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
         self.net_.train()
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             order = torch.randperm(len(Xt), generator=self._generator)
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
@@ -92,9 +103,15 @@ class TorchClassifier:
                     continue  # BatchNorm cannot train on a batch of one
                 xb, yb = Xt[idx].to(self.device_), yt[idx].to(self.device_)
                 optimiser.zero_grad(set_to_none=True)
-                loss_fn(self.net_(xb), yb).backward()
+                if self.loss_net_ is not None:
+                    detach = epoch >= round(DETACH_AFTER * self.epochs)
+                    self.loss_net_.joint_loss(self.net_, xb, yb, detach=detach).backward()
+                else:
+                    loss_fn(self.net_(xb), yb).backward()
                 optimiser.step()
         self.net_.eval()
+        if self.loss_net_ is not None:
+            self.loss_net_.eval()
         return self
 
     def _check_fitted(self) -> None:
@@ -161,7 +178,12 @@ class TorchClassifier:
         ``mc_samples`` overrides the constructor's ``T`` (0 skips MC samples). With
         ``with_inputs`` the raw inputs and labels ride along for AutoAL's search.
         """
-        emb = self.embed(X_pool)
+        predicted_loss = None
+        if getattr(self, "loss_net_", None) is not None:
+            self._check_fitted()
+            emb, predicted_loss = self.loss_net_.embed_and_predict(self.net_, X_pool, self.device_)
+        else:
+            emb = self.embed(X_pool)
         t = self.mc_samples if mc_samples is None else mc_samples
         labeled_emb = self.embed(X_labeled) if X_labeled is not None else None
         return Evidence(
@@ -170,6 +192,7 @@ class TorchClassifier:
             embeddings=emb,
             labeled_embeddings=labeled_emb,
             labeled_probs=self._head_probs(labeled_emb) if labeled_emb is not None else None,
+            predicted_loss=predicted_loss,
             inputs=X_pool if with_inputs else None,
             labeled_inputs=X_labeled if with_inputs and y_labeled is not None else None,
             labeled_targets=y_labeled if with_inputs and y_labeled is not None else None,

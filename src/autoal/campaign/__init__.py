@@ -1,0 +1,58 @@
+"""Labeling campaigns on a user's own data, with durable state (SQLite, WAL mode).
+
+>>> from autoal.campaign import Campaign
+>>> c = Campaign.init("runs/cats", "photos/", "cat,dog")   # doctest: +SKIP
+>>> batch = c.query(20)                                     # doctest: +SKIP
+>>> c.teach("labels.csv")                                   # doctest: +SKIP
+>>> c.status().per_class                                    # doctest: +SKIP
+
+:mod:`~autoal.campaign.store` holds the database (schema, transactions, versioning),
+:mod:`~autoal.campaign.items` reads the data, :mod:`~autoal.campaign.workflow` the workflow
+and :mod:`~autoal.campaign.cli` the ``autoal campaign`` commands.
+"""
+
+from autoal.campaign.store import (
+    SCHEMA_VERSION,
+    CampaignBusyError,
+    CampaignError,
+    CampaignExistsError,
+    CampaignNotFoundError,
+    CorruptCampaignError,
+    SchemaVersionError,
+)
+from autoal.campaign.workflow import (
+    SKIP,
+    Campaign,
+    CampaignConfig,
+    CampaignStatus,
+    DataChangedError,
+    DataError,
+    ExportResult,
+    QueryItem,
+    QueryResult,
+    TeachResult,
+    TeachValidationError,
+    UndoResult,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SKIP",
+    "Campaign",
+    "CampaignBusyError",
+    "CampaignConfig",
+    "CampaignError",
+    "CampaignExistsError",
+    "CampaignNotFoundError",
+    "CampaignStatus",
+    "CorruptCampaignError",
+    "DataChangedError",
+    "DataError",
+    "ExportResult",
+    "QueryItem",
+    "QueryResult",
+    "SchemaVersionError",
+    "TeachResult",
+    "TeachValidationError",
+    "UndoResult",
+]

@@ -1,0 +1,226 @@
+"""``autoal campaign``: thin click wrappers around :class:`autoal.campaign.Campaign`.
+
+Every :class:`~autoal.campaign.CampaignError` becomes ``error: ...`` on standard error with
+exit code 2. Torch is imported only by the commands that train (query, status, export
+--model), so teach and undo start fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from autoal.campaign.store import CampaignError
+from autoal.campaign.workflow import Campaign, QueryResult
+
+__all__ = ["campaign"]
+
+_DIR = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+_ACCEPT = click.option(
+    "--accept-changed-data", is_flag=True,
+    help="Continue although the data changed since the campaign last used it.",
+)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    from autoal.cli import InputError
+
+    try:
+        yield
+    except CampaignError as err:
+        raise InputError(str(err)) from None
+
+
+@contextmanager
+def _opened(directory: Path, accept: bool = False) -> Iterator[Campaign]:
+    with _errors():
+        c = Campaign.open(directory, accept_changed_data=accept)
+        try:
+            yield c
+        finally:
+            c.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def campaign() -> None:
+    """Label your own data: the model says what to label next; labels are never lost.
+
+    \b
+      autoal campaign init DIR --data photos/ --classes cat,dog
+      autoal campaign query DIR -n 20 --format csv > batch.csv
+      (fill in the label column of batch.csv)
+      autoal campaign teach DIR batch.csv
+      autoal campaign status DIR
+    """
+
+
+@campaign.command()
+@_DIR
+@click.option("--data", required=True, type=click.Path(exists=True, path_type=Path),
+              help="A CSV, an .npz or a folder of images (class sub-folders = labeled).")
+@click.option("--classes", required=True, help="Class names, comma-separated: a,b,c.")
+@click.option("--strategy", default="autoal", show_default=True,
+              help="Query strategy (see `autoal strategies`).")
+@click.option("--model", type=click.Choice(["auto", "mlp", "cnn"]), default="auto",
+              show_default=True, help="auto: cnn for images, mlp for feature vectors.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--epochs", type=int, default=20, show_default=True, help="Training epochs.")
+@click.option("--label-column", default="label", show_default=True,
+              help="CSV column with labels already known.")
+@click.option("--id-column", default="id", show_default=True, help="CSV column of item ids.")
+def init(directory: Path, data: Path, classes: str, strategy: str, model: str, seed: int,
+         epochs: int, label_column: str, id_column: str) -> None:
+    """Start a campaign in DIRECTORY on the data at --data."""
+    with _errors():
+        c = Campaign.init(directory, data, classes, strategy=strategy, model=model, seed=seed,
+                          epochs=epochs, label_column=label_column, id_column=id_column)
+        try:
+            for note in c.notes:
+                click.echo(f"note: {note}", err=True)
+            st = c.status(estimate=False)
+        finally:
+            c.close()
+    click.echo(
+        f"started a campaign in {directory}: {st.items} items ({st.labeled} labeled), "
+        f"classes {', '.join(c.config.classes)}; strategy {c.config.strategy}, "
+        f"model {c.config.model}"
+    )
+    click.echo(f"next: autoal campaign query {directory} -n 20")
+
+
+def _format_query(result: QueryResult, fmt: str) -> str:
+    rows = [
+        (i.id, i.source, i.guess or "", "" if i.confidence is None else f"{i.confidence:.4f}")
+        for i in result.items
+    ]
+    if fmt == "json":
+        return json.dumps(result.to_dict(), indent=1)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["id", "source", "guess", "confidence", "label"])
+        writer.writerows((*r, "") for r in rows)
+        return buf.getvalue().rstrip("\n")
+    header = ("id", "source", "guess", "confidence")
+    widths = [max([len(h)] + [len(r[k]) for r in rows]) for k, h in enumerate(header)]
+    lines = [
+        f"round {result.round}{' (pending batch, unchanged)' if result.reused else ''}: "
+        f"{len(rows)} items by {result.method}, model trained on {result.n_labeled} labels"
+    ]
+    for r in (header, *rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+@campaign.command()
+@_DIR
+@click.option("-n", "--n", "n", type=int, required=True, help="How many items to label next.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="csv: with a header and an empty label column to fill.")
+@click.option("--refresh", is_flag=True, help="Pick a new batch although nothing was taught.")
+@_ACCEPT
+def query(directory: Path, n: int, fmt: str, refresh: bool, accept_changed_data: bool) -> None:
+    """Train on the labels so far and list the next items to label."""
+    with _opened(directory, accept_changed_data) as c:
+        if n < 1:
+            raise CampaignError(f"-n must be at least 1, got {n}")
+        result = c.query(n, refresh=refresh)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(_format_query(result, fmt))
+
+
+@campaign.command()
+@_DIR
+@click.argument("labels", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--relabel", is_flag=True, help="Allow changing labels given before.")
+@_ACCEPT
+def teach(directory: Path, labels: Path, relabel: bool, accept_changed_data: bool) -> None:
+    """Add the labels in LABELS (a CSV with columns id,label; label `skip` excludes an item).
+
+    Every row is checked first; on any problem all are listed and nothing is written.
+    """
+    with _opened(directory, accept_changed_data) as c:
+        r = c.teach(labels, relabel=relabel)
+        st = c.status(estimate=False)
+    parts = [f"{r.added} new"]
+    if r.relabeled:
+        parts.append(f"{r.relabeled} relabeled")
+    if r.skipped:
+        parts.append(f"{r.skipped} skipped")
+    if r.unchanged:
+        parts.append(f"{r.unchanged} unchanged")
+    if r.ignored_blank:
+        parts.append(f"{r.ignored_blank} rows without a label ignored")
+    click.echo(f"taught {labels}: {', '.join(parts)}; now {st.labeled} labeled, "
+               f"{st.skipped} skipped, {st.pending} pending")
+
+
+@campaign.command()
+@_DIR
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@click.option("--no-estimate", is_flag=True, help="Skip the cross-validated accuracy.")
+@_ACCEPT
+def status(directory: Path, as_json: bool, no_estimate: bool, accept_changed_data: bool) -> None:
+    """Counts per class, pending, skipped, rounds and an accuracy estimate."""
+    with _opened(directory, accept_changed_data) as c:
+        st = c.status(estimate=not no_estimate)
+    if as_json:
+        click.echo(json.dumps(st.to_dict(), indent=1))
+        return
+    click.echo(f"campaign {directory}: {st.items} items, data {st.data_path}")
+    click.echo(f"  labeled {st.labeled}, pending {st.pending}, skipped {st.skipped}, "
+               f"unlabeled {st.unlabeled}")
+    width = max(len(k) for k in st.per_class)
+    for name, count in st.per_class.items():
+        click.echo(f"    {name.ljust(width)}  {count}")
+    click.echo(f"  rounds {st.rounds}, teaches {st.teaches}; strategy {st.strategy}, "
+               f"model {st.model}")
+    acc = "n/a" if st.accuracy is None else f"{st.accuracy:.3f}"
+    click.echo(f"  estimated accuracy {acc} ({st.accuracy_note})")
+    if st.last_round and st.last_round.get("weights"):
+        weights: dict[str, Any] = st.last_round["weights"]
+        ranked = sorted(weights.items(), key=lambda kv: -float(kv[1] or 0))
+        click.echo(f"  round {st.last_round['round']} candidate weights: " + ", ".join(
+            f"{k} {float(v):.3f}" for k, v in ranked))
+
+
+@campaign.command()
+@_DIR
+def undo(directory: Path) -> None:
+    """Revert the last teach."""
+    with _opened(directory) as c:
+        r = c.undo()
+        st = c.status(estimate=False)
+    click.echo(f"undid the teach of {r.created_at} ({r.source or 'labels'}): {r.reverted} "
+               f"labels reverted; now {st.labeled} labeled, {st.skipped} skipped")
+
+
+@campaign.command()
+@_DIR
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV to write: id,label,source.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also train a model on all labels and save it here (torch).")
+@click.option("--include-skipped", is_flag=True, help="Also write the rows labeled skip.")
+@_ACCEPT
+def export(directory: Path, out: Path, model_path: Path | None, include_skipped: bool,
+           accept_changed_data: bool) -> None:
+    """Write all labels (and optionally a trained model)."""
+    with _opened(directory, accept_changed_data) as c:
+        r = c.export(out, model=model_path, include_skipped=include_skipped)
+    click.echo(f"wrote {r.n_labels} labels to {r.labels_path}"
+               + (f" and the model to {r.model_path}" if r.model_path else ""))
+
+
+if __name__ == "__main__":  # pragma: no cover  (python -m autoal.campaign.cli)
+    sys.exit(campaign())

@@ -1,0 +1,544 @@
+"""The campaign's durable state: one SQLite database in WAL mode, with a versioned schema.
+
+Durability and concurrency model
+--------------------------------
+* Every change (init, a teach, an undo, a query's batch, a data sync) is **one SQLite
+  transaction**. SQLite's journal makes it atomic: after ``kill -9`` at any moment the
+  database holds the state before or after the transaction, never a mix. ``synchronous=FULL``
+  makes a committed transaction survive a power cut as well.
+* Heavy work (reading the data, training models) happens **outside** any transaction. A
+  command takes the write lock (``BEGIN IMMEDIATE``) only to validate and commit, which takes
+  milliseconds, and re-checks inside the transaction that the state it computed from is still
+  current (the ``labels_version`` counter).
+* Serialisation is SQLite's own lock, not a lock file (a lock file left by a killed process
+  would need stale-lock detection; SQLite's locks vanish with the process). A writer waits up
+  to ``busy_timeout`` seconds for another writer; after that it fails with
+  :class:`CampaignBusyError` ("campaign is busy: another autoal command is writing to DIR").
+  Readers never wait (WAL).
+* Before anything is written, :meth:`Store.open` checks that the file is SQLite (its 16-byte
+  header), that it holds the ``autoal_meta`` table of an autoal campaign, and that its
+  ``schema_version`` is not newer than this code's :data:`SCHEMA_VERSION`. A foreign or
+  corrupt file is reported and left untouched; nothing ever creates a database over it.
+* :meth:`Store.create` builds a new database under a temporary name (rollback-journal mode),
+  then hard-links it to the final name, which fails if that name exists: init is atomic too,
+  and two concurrent inits cannot overwrite each other.
+
+Tests kill commands at named points with the environment variable ``AUTOAL_TEST_PAUSE_AT``
+(see :func:`pause_point`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "APP_ID",
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "CampaignBusyError",
+    "CampaignError",
+    "CampaignExistsError",
+    "CampaignNotFoundError",
+    "CorruptCampaignError",
+    "SchemaVersionError",
+    "Store",
+    "now",
+    "pause_point",
+]
+
+#: File name of the database inside a campaign folder.
+DB_NAME = "campaign.db"
+#: Value of ``autoal_meta.app``: marks the database as an autoal campaign.
+APP_ID = "autoal-campaign"
+#: Version of the schema this code writes; a newer database is refused.
+SCHEMA_VERSION = 1
+#: Seconds a writer waits for another writer before :class:`CampaignBusyError`.
+DEFAULT_BUSY_TIMEOUT = 2.0
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_TMP_PREFIX = f".{DB_NAME}.init-"
+
+_SCHEMA = """
+CREATE TABLE autoal_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- One row per item of the data (a CSV/npz row or an image file), keyed by its id.
+CREATE TABLE items (
+    item_id TEXT PRIMARY KEY,
+    pos     INTEGER NOT NULL,            -- position in the data as last read
+    source  TEXT NOT NULL,               -- "row 12" or the image file relative to the data
+    present INTEGER NOT NULL DEFAULT 1   -- 0: gone from the data after an accepted change
+);
+-- Each change of labels: the labels found at init, a teach, a sync after changed data.
+CREATE TABLE teaches (
+    teach_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL CHECK (kind IN ('init', 'teach', 'sync')),
+    created_at TEXT NOT NULL,
+    source     TEXT,                     -- the labels file of a teach
+    n_changes  INTEGER NOT NULL,
+    undone_at  TEXT                      -- set by undo
+);
+-- The current label of each labeled or skipped item ('skip' = excluded).
+CREATE TABLE labels (
+    item_id  TEXT PRIMARY KEY REFERENCES items(item_id),
+    label    TEXT NOT NULL,
+    seq      INTEGER NOT NULL,           -- labeling order (the event that set it)
+    teach_id INTEGER NOT NULL REFERENCES teaches(teach_id)
+);
+-- Every label change with the value it replaced, so that undo can restore it.
+CREATE TABLE label_events (
+    event_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    teach_id     INTEGER NOT NULL REFERENCES teaches(teach_id),
+    item_id      TEXT NOT NULL REFERENCES items(item_id),
+    old_label    TEXT,
+    old_seq      INTEGER,
+    old_teach_id INTEGER,
+    new_label    TEXT NOT NULL
+);
+-- Each query: the batch picked, and what the strategy reported (e.g. AutoAL's weights).
+CREATE TABLE rounds (
+    round_id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at     TEXT NOT NULL,
+    labels_version INTEGER NOT NULL,     -- the labels the batch was computed from
+    n_requested    INTEGER NOT NULL,
+    n_labeled      INTEGER NOT NULL,
+    method         TEXT NOT NULL,
+    info           TEXT NOT NULL         -- JSON
+);
+CREATE TABLE round_items (
+    round_id   INTEGER NOT NULL REFERENCES rounds(round_id),
+    rank       INTEGER NOT NULL,
+    item_id    TEXT NOT NULL REFERENCES items(item_id),
+    guess      TEXT,
+    confidence REAL,
+    PRIMARY KEY (round_id, rank)
+);
+CREATE INDEX label_events_by_teach ON label_events(teach_id);
+"""
+
+# Migrations from version v to v + 1 (SQL scripts); none yet.
+_MIGRATIONS: dict[int, str] = {}
+
+
+class CampaignError(Exception):
+    """Base class of every campaign error; the message is meant for the user."""
+
+
+class CampaignNotFoundError(CampaignError):
+    """The folder holds no campaign database."""
+
+
+class CampaignExistsError(CampaignError):
+    """``init`` found a database (an autoal campaign or a foreign file) at the target."""
+
+
+class CorruptCampaignError(CampaignError):
+    """The database file is not SQLite, not an autoal campaign, or damaged."""
+
+
+class SchemaVersionError(CampaignError):
+    """The database was written by a newer autoal with a newer schema."""
+
+
+class CampaignBusyError(CampaignError):
+    """Another autoal command holds the campaign's write lock for longer than the timeout."""
+
+
+def now() -> str:
+    """The current UTC time as an ISO-8601 string with seconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def pause_point(name: str) -> None:
+    """Test hook: sleep at the named point when ``AUTOAL_TEST_PAUSE_AT`` equals ``name``.
+
+    Prints ``PAUSED <name>`` to standard error first, so a test can wait for that line and
+    then ``kill -9`` the process at a known moment (inside or outside a transaction).
+    ``AUTOAL_TEST_PAUSE_SECONDS`` sets the sleep (default 60). A no-op otherwise.
+    """
+    if os.environ.get("AUTOAL_TEST_PAUSE_AT") != name:
+        return
+    sys.stderr.write(f"PAUSED {name}\n")
+    sys.stderr.flush()
+    time.sleep(float(os.environ.get("AUTOAL_TEST_PAUSE_SECONDS", "60")))
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run ``;``-separated statements inside the current transaction (no implicit commit)."""
+    for stmt in script.split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+def _is_busy(err: sqlite3.Error) -> bool:
+    msg = str(err).lower()
+    return "locked" in msg or "busy" in msg
+
+
+def _check_header(db_path: Path) -> None:
+    try:
+        with db_path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+    except OSError as err:
+        raise CorruptCampaignError(f"cannot read {db_path}: {err}") from None
+    if head != _SQLITE_HEADER:
+        what = "an empty file" if not head else "not an SQLite database"
+        raise CorruptCampaignError(
+            f"{db_path} is {what}, so it is not an autoal campaign database; "
+            "nothing was changed (move the file away or use another folder)"
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    """An open campaign database.
+
+    Use :meth:`create` or :meth:`open`; then :meth:`read` and :meth:`write` give
+    transactions. The connection is in autocommit mode outside them.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        An open connection (``isolation_level=None``).
+    path : Path
+        The database file.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    # -- opening ------------------------------------------------------------------------
+    @staticmethod
+    def _connect(path: Path, busy_timeout: float, *, create: bool = False) -> sqlite3.Connection:
+        mode = "rwc" if create else "rw"
+        conn = sqlite3.connect(
+            f"file:{path}?mode={mode}", uri=True, timeout=busy_timeout, isolation_level=None
+        )
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike[str], busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+             ) -> Store:
+        """Open the campaign database in ``directory`` after checking it is one of ours.
+
+        Raises
+        ------
+        CampaignNotFoundError
+            No folder or no database in it.
+        CorruptCampaignError
+            The file is not SQLite, lacks the ``autoal_meta`` table or is damaged.
+        SchemaVersionError
+            The schema is newer than this code's :data:`SCHEMA_VERSION`.
+        """
+        directory = Path(directory)
+        db_path = directory / DB_NAME
+        if not directory.is_dir():
+            raise CampaignNotFoundError(
+                f"no campaign at {directory}: the folder does not exist "
+                "(start one with `autoal campaign init`)"
+            )
+        if not db_path.exists():
+            raise CampaignNotFoundError(
+                f"no campaign at {directory}: {DB_NAME} is missing "
+                "(start one with `autoal campaign init`)"
+            )
+        if not db_path.is_file():
+            raise CorruptCampaignError(f"{db_path} is not a file; nothing was changed")
+        _check_header(db_path)
+        try:
+            conn = cls._connect(db_path, busy_timeout)
+        except sqlite3.Error as err:
+            raise CorruptCampaignError(f"cannot open {db_path}: {err}") from None
+        store = cls(conn, db_path)
+        try:
+            store._check_meta()
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            store._migrate()
+        except sqlite3.OperationalError as err:
+            conn.close()
+            if _is_busy(err):
+                raise store.busy_error() from None
+            raise CorruptCampaignError(f"cannot use {db_path}: {err}") from None
+        except sqlite3.DatabaseError as err:
+            conn.close()
+            raise CorruptCampaignError(
+                f"{db_path} is damaged or not an autoal campaign database ({err}); "
+                "nothing was changed"
+            ) from None
+        except BaseException:
+            conn.close()
+            raise
+        cls._remove_stale_temps(directory)
+        return store
+
+    def _check_meta(self) -> None:
+        conn = self.conn
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'autoal_meta'"
+        ).fetchone()
+        if not has_meta:
+            raise CorruptCampaignError(
+                f"{self.path} is an SQLite database but not an autoal campaign (no autoal_meta "
+                "table); nothing was changed"
+            )
+        meta = dict(conn.execute("SELECT key, value FROM autoal_meta").fetchall())
+        if meta.get("app") != APP_ID or "schema_version" not in meta:
+            raise CorruptCampaignError(
+                f"{self.path} has an autoal_meta table but is not an autoal campaign "
+                "database; nothing was changed"
+            )
+        try:
+            version = int(meta["schema_version"])
+        except ValueError:
+            raise CorruptCampaignError(
+                f"{self.path}: unreadable schema_version {meta['schema_version']!r}"
+            ) from None
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"{self.path} has schema version {version}, written by a newer autoal; this "
+                f"autoal (schema version {SCHEMA_VERSION}) cannot open it; upgrade autoal"
+            )
+        result = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if result != "ok":
+            raise CorruptCampaignError(f"{self.path} is damaged: {result}; nothing was changed")
+
+    def _migrate(self) -> None:
+        version = int(self.get_meta("schema_version"))
+        while version < SCHEMA_VERSION:
+            with self.write():
+                current = int(self.get_meta("schema_version"))
+                if current == version:
+                    _run_script(self.conn, _MIGRATIONS[version])
+                    self.set_meta("schema_version", str(version + 1))
+            version = int(self.get_meta("schema_version"))
+
+    @classmethod
+    def create(cls, directory: str | os.PathLike[str], meta: dict[str, str],
+               items: list[tuple[str, int, str]], labels: dict[str, str],
+               busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+        """Create the database in ``directory`` atomically and return it open.
+
+        Parameters
+        ----------
+        directory : path
+            The campaign folder; created if missing.
+        meta : dict
+            Extra ``autoal_meta`` entries (``app``, ``schema_version`` and
+            ``labels_version`` are added).
+        items : list of (item_id, pos, source)
+            Every item of the data.
+        labels : dict
+            Labels already known (item id -> class name), recorded as the ``init`` change.
+
+        Raises
+        ------
+        CampaignExistsError
+            A database (ours or a foreign file) is already there; it is left untouched.
+        """
+        directory = Path(directory)
+        db_path = directory / DB_NAME
+        if directory.exists() and not directory.is_dir():
+            raise CampaignExistsError(f"{directory} exists and is not a folder")
+        cls._check_absent(db_path)
+        directory.mkdir(parents=True, exist_ok=True)
+        cls._remove_stale_temps(directory)
+        tmp = directory / f"{_TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            conn = cls._connect(tmp, busy_timeout, create=True)
+            try:
+                conn.execute("PRAGMA journal_mode=DELETE")
+                conn.execute("PRAGMA synchronous=FULL")
+                conn.execute("BEGIN")
+                _run_script(conn, _SCHEMA)
+                rows = {"app": APP_ID, "schema_version": str(SCHEMA_VERSION),
+                        "labels_version": "0", "created_at": now(), **meta}
+                conn.executemany("INSERT INTO autoal_meta (key, value) VALUES (?, ?)",
+                                 list(rows.items()))
+                conn.executemany("INSERT INTO items (item_id, pos, source) VALUES (?, ?, ?)",
+                                 items)
+                tmp_store = cls(conn, tmp)
+                if labels:
+                    tmp_store.apply_labels(labels, kind="init", source=None)
+                pause_point("init:in-transaction")
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            with tmp.open("rb+") as fh:
+                os.fsync(fh.fileno())
+            pause_point("init:before-link")
+            try:
+                os.link(tmp, db_path)
+            except FileExistsError:
+                raise CampaignExistsError(
+                    f"{directory} already holds a campaign (created by another command just now)"
+                ) from None
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}-journal")):
+                leftover.unlink(missing_ok=True)
+        return cls.open(directory, busy_timeout)
+
+    @staticmethod
+    def _check_absent(db_path: Path) -> None:
+        if not (db_path.exists() or db_path.is_symlink()):
+            return
+        try:
+            with db_path.open("rb") as fh:
+                ours = fh.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+        except OSError:
+            ours = False
+        if ours:
+            raise CampaignExistsError(
+                f"{db_path.parent} already holds a campaign database ({DB_NAME}); "
+                "use another folder, or continue it with `autoal campaign query`"
+            )
+        raise CampaignExistsError(
+            f"{db_path} exists and is not an autoal campaign database; refusing to overwrite "
+            "it (nothing was changed)"
+        )
+
+    @staticmethod
+    def _remove_stale_temps(directory: Path) -> None:
+        """Delete temporary databases of inits that were killed (their process is gone)."""
+        for path in directory.glob(f"{_TMP_PREFIX}*"):
+            try:
+                pid = int(path.name[len(_TMP_PREFIX):].split("-")[0])
+            except ValueError:
+                continue
+            if not _pid_alive(pid):
+                path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self.conn.close()
+
+    # -- transactions --------------------------------------------------------------------
+    def busy_error(self) -> CampaignBusyError:
+        """The error reported when the write lock cannot be taken in time."""
+        return CampaignBusyError(
+            f"campaign is busy: another autoal command is writing to {self.path.parent}; "
+            "try again in a moment"
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``): commit on success, roll back on error.
+
+        Raises
+        ------
+        CampaignBusyError
+            When another command holds the write lock beyond the busy timeout.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            if _is_busy(err):
+                raise self.busy_error() from None
+            raise
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as err:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if _is_busy(err):
+                raise self.busy_error() from None
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees one consistent snapshot."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        finally:
+            self.conn.execute("COMMIT")
+
+    # -- helpers -------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """The ``autoal_meta`` value of ``key``."""
+        row = self.conn.execute("SELECT value FROM autoal_meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set an ``autoal_meta`` value (call inside :meth:`write`)."""
+        self.conn.execute(
+            "INSERT INTO autoal_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        """An ``autoal_meta`` value decoded from JSON."""
+        value = self.get_meta(key)
+        return default if value is None else json.loads(value)
+
+    def labels_version(self) -> int:
+        """The counter that every change of labels increments."""
+        return int(self.get_meta("labels_version", "0") or 0)
+
+    def apply_labels(self, changes: dict[str, str], *, kind: str, source: str | None) -> int:
+        """Record ``changes`` (item id -> new label) as one change; return its id.
+
+        Call inside a write transaction. Each change is logged with the label it replaces
+        and the labels version is incremented.
+        """
+        conn = self.conn
+        cur = conn.execute(
+            "INSERT INTO teaches (kind, created_at, source, n_changes) VALUES (?, ?, ?, ?)",
+            (kind, now(), source, len(changes)),
+        )
+        teach_id = int(cur.lastrowid)
+        items = list(changes.items())
+        for i, (item_id, label) in enumerate(items):
+            old = conn.execute(
+                "SELECT label, seq, teach_id FROM labels WHERE item_id = ?", (item_id,)
+            ).fetchone()
+            cur = conn.execute(
+                "INSERT INTO label_events (teach_id, item_id, old_label, old_seq, old_teach_id,"
+                " new_label) VALUES (?, ?, ?, ?, ?, ?)",
+                (teach_id, item_id, *(tuple(old) if old else (None, None, None)), label),
+            )
+            conn.execute(
+                "INSERT INTO labels (item_id, label, seq, teach_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(item_id) DO UPDATE SET label = excluded.label, seq = excluded.seq,"
+                " teach_id = excluded.teach_id",
+                (item_id, label, int(cur.lastrowid), teach_id),
+            )
+            if i == len(items) // 2:
+                pause_point(f"{kind}:mid-transaction")
+        self.set_meta("labels_version", str(self.labels_version() + 1))
+        return teach_id

@@ -1,0 +1,357 @@
+"""The grid runner: every (data set, regime, variant, seed) cell of a config, resumable.
+
+Each cell runs :func:`~autoal.experiment.loop.run_active_learning` and writes
+``DIR/runs/<dataset>__<regime>__<variant>__<seed>.json`` atomically (the schema of
+``autoal run`` plus a ``"bench"`` entry naming the cell). A cell whose file exists with the
+same fingerprint is skipped, so re-running the command resumes; a killed run loses only the
+cells in flight. A cell that raises leaves ``DIR/errors/<cell>.txt`` and the others go on.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import multiprocessing as mp
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from autoal.experiment.config import BenchConfig, Cell
+from autoal.io import write_json_atomic, write_text_atomic
+
+__all__ = [
+    "BenchResult",
+    "BenchLockedError",
+    "StaleResultsError",
+    "cell_path",
+    "default_workers",
+    "pending_cells",
+    "run_bench",
+    "run_cell",
+]
+
+
+class BenchLockedError(RuntimeError):
+    """Another ``autoal bench`` is running on the same output folder."""
+
+
+class StaleResultsError(ValueError):
+    """Run files in the output folder were made with different settings than the config's."""
+
+
+@dataclass
+class BenchResult:
+    """What :func:`run_bench` did.
+
+    Attributes
+    ----------
+    ran:
+        Cells computed by this call.
+    skipped:
+        Cells already finished before this call.
+    failed:
+        Cells that raised: ``{cell: one-line error}``; details in ``DIR/errors/<cell>.txt``.
+    seconds:
+        Wall time of the call.
+    """
+
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def cell_path(out: Path, cell: Cell) -> Path:
+    """``out/runs/<cell>.json``."""
+    return Path(out) / "runs" / f"{cell.name}.json"
+
+
+def _error_path(out: Path, cell: Cell) -> Path:
+    return Path(out) / "errors" / f"{cell.name}.txt"
+
+
+def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell]]:
+    """Split the config's cells into (to run, already finished).
+
+    A cell is finished when its run file parses and carries the cell's fingerprint.
+
+    Raises
+    ------
+    StaleResultsError
+        When a run file exists for a cell but was made with other settings (a changed
+        config): resuming would mix two protocols in one summary.
+    """
+    todo: list[Cell] = []
+    done: list[Cell] = []
+    stale: list[str] = []
+    for cell in config.cells():
+        path = cell_path(out, cell)
+        if not path.exists():
+            todo.append(cell)
+            continue
+        try:
+            record = json.loads(path.read_text())
+            fingerprint = record["bench"]["fingerprint"]
+        except (OSError, ValueError, KeyError, TypeError):
+            todo.append(cell)  # unreadable (cannot happen with atomic writes): redo it
+            continue
+        if fingerprint != cell.fingerprint():
+            stale.append(cell.name)
+        else:
+            done.append(cell)
+    if stale:
+        shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        raise StaleResultsError(
+            f"{len(stale)} run file(s) in {Path(out) / 'runs'} were made with different "
+            f"settings than this config ({shown}); use another --out folder or delete them"
+        )
+    return todo, done
+
+
+# ----------------------------------------------------------------------------- one cell
+_DATA_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _dataset(cell: Cell) -> Any:
+    from autoal.data import load_dataset
+
+    key = (cell.dataset.source, cell.dataset.label_column)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE[key] = load_dataset(cell.dataset.source, label_column=cell.dataset.label_column)
+    return _DATA_CACHE[key]
+
+
+def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
+    """Run one cell, write its run file atomically and return the record."""
+    import numpy as np
+
+    from autoal.experiment.loop import LoopConfig, pool_indices, run_active_learning
+    from autoal.strategies import get_strategy
+
+    data = _dataset(cell)
+    s = cell.settings
+    config = LoopConfig(
+        init=s["init"],
+        budget=s["budget"],
+        rounds=s["rounds"],
+        seed=cell.seed,
+        pool_size=s["pool_size"],
+        model=s["model"],
+        epochs=s["epochs"],
+        batch_size=s["batch_size"],
+        lr=s["lr"],
+        mc_samples=s["mc_samples"],
+        device=s["device"],
+        strategy_params=dict(cell.variant.options),
+    )
+    strategy = get_strategy(cell.variant.strategy, random_state=cell.seed, **cell.variant.options)
+    kwargs: dict[str, Any] = {}
+    if cell.variant.mc_overlap:
+        from autoal.experiment.mc_stability import mc_topb_overlap
+        from autoal.models import TorchClassifier
+
+        holder: dict[str, Any] = {}
+        pool = pool_indices(len(data.X_train), config.pool_size, config.seed)
+        X_pool = data.X_train[pool]
+        labeled = np.zeros(len(pool), dtype=bool)
+
+        def factory(round_seed: int) -> Any:
+            holder["learner"] = TorchClassifier(
+                model=config.model, epochs=config.epochs, batch_size=config.batch_size,
+                lr=config.lr, mc_samples=config.mc_samples, device=config.device,
+                random_state=round_seed,
+                loss_module="predicted_loss" in getattr(strategy, "requires", ()),
+            )
+            return holder["learner"]
+
+        def on_round(record: dict[str, Any]) -> None:
+            labeled[np.asarray(record["queried"], dtype=np.int64)] = True
+            unlabeled = np.flatnonzero(~labeled)
+            if len(unlabeled) >= config.budget:
+                record["mc_overlap"] = {
+                    "mc_samples": config.mc_samples,
+                    "budget": config.budget,
+                    **mc_topb_overlap(holder["learner"], X_pool[unlabeled], config.budget),
+                }
+
+        kwargs = {"learner_factory": factory, "on_round": on_round}
+    t0 = time.perf_counter()
+    record = run_active_learning(data, strategy, config, progress=False, **kwargs)
+    record["bench"] = {**cell.metadata(), "wall_seconds": round(time.perf_counter() - t0, 3)}
+    write_json_atomic(cell_path(out, cell), record)
+    _error_path(out, cell).unlink(missing_ok=True)
+    return record
+
+
+def _run_cell_safe(args: tuple[Cell, Path]) -> tuple[str, str, str | None]:
+    """Run a cell; on an exception write ``errors/<cell>.txt`` and report it (no raise)."""
+    cell, out = args
+    try:
+        run_cell(cell, out)
+        return ("ok", cell.name, None)
+    except Exception as err:  # a failed cell must not stop the grid
+        text = (
+            f"cell: {cell.name}\nstrategy: {cell.variant.strategy} {dict(cell.variant.options)}\n"
+            f"settings: {dict(cell.settings)}\n\n{traceback.format_exc()}"
+        )
+        write_text_atomic(_error_path(out, cell), text)
+        line = f"{type(err).__name__}: {err}".splitlines()[0][:300]
+        return ("failed", cell.name, line)
+
+
+def _init_worker(threads: int) -> None:
+    from autoal.models import configure_threads
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    configure_threads(threads)
+
+
+# ----------------------------------------------------------------------------- the grid
+@contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    out.mkdir(parents=True, exist_ok=True)
+    fh = (out / ".bench.lock").open("a")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BenchLockedError(
+                f"another autoal bench is running on {out} (lock {out / '.bench.lock'})"
+            ) from None
+        yield
+    finally:
+        fh.close()
+
+
+def _clean_temp_files(out: Path) -> None:
+    """Remove temporary files a killed writer left behind (we hold the folder's lock)."""
+    for sub in ("runs", "errors"):
+        for tmp in (out / sub).glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so that ``kill`` also stops the worker processes."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_bench(
+    config: BenchConfig,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+) -> BenchResult:
+    """Run every unfinished cell of ``config`` into ``out`` with ``workers`` processes.
+
+    Parameters
+    ----------
+    config:
+        A validated configuration (:func:`~autoal.experiment.config.load_config`).
+    out:
+        Output folder; ``runs/`` and ``errors/`` are created in it.
+    workers:
+        Worker processes (default: the cores available). With more than one, each worker
+        uses ``cores // workers`` torch threads (at least 1) and processes are started with
+        the ``spawn`` method; with one, cells run in this process on every core.
+    progress:
+        Show one progress bar over the cells, with an ETA.
+    echo:
+        Where to print one-line notes.
+
+    Returns
+    -------
+    BenchResult
+        Cells run, skipped and failed. Interrupting (Ctrl-C, SIGTERM) stops the workers
+        and raises KeyboardInterrupt; finished cells are kept.
+    """
+    from autoal.models import configure_threads
+
+    out = Path(out)
+    t_start = time.perf_counter()
+    cores = default_workers()
+    workers = cores if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    result = BenchResult()
+    with _lock(out), _sigterm_as_interrupt():
+        _clean_temp_files(out)
+        todo, done = pending_cells(config, out)
+        result.skipped = [c.name for c in done]
+        total = len(todo) + len(done)
+        if not todo:
+            echo(f"all {total} cells are finished in {out / 'runs'}; nothing to run")
+            result.seconds = time.perf_counter() - t_start
+            return result
+        workers = min(workers, len(todo))
+        threads = max(1, cores // workers)
+        echo(
+            f"{len(todo)} of {total} cells to run ({len(done)} finished) with {workers} "
+            f"worker(s) x {threads} torch thread(s)"
+        )
+        bar = tqdm(total=total, initial=len(done), desc="cells", unit="cell",
+                   disable=not progress, dynamic_ncols=True, smoothing=0.0)
+
+        def record(status: tuple[str, str, str | None]) -> None:
+            state, name, error = status
+            if state == "ok":
+                result.ran.append(name)
+            else:
+                result.failed[name] = error or "failed"
+                bar.write(f"cell {name} failed: {error}")
+            bar.update(1)
+            bar.set_postfix(failed=len(result.failed), refresh=False)
+
+        jobs = [(cell, out) for cell in todo]
+        try:
+            if workers == 1:
+                configure_threads(threads)
+                for job in jobs:
+                    bar.set_postfix_str(job[0].name, refresh=True)
+                    record(_run_cell_safe(job))
+            else:
+                ctx = mp.get_context("spawn")
+                pool = ctx.Pool(workers, initializer=_init_worker, initargs=(threads,))
+                try:
+                    for status in pool.imap_unordered(_run_cell_safe, jobs, chunksize=1):
+                        record(status)
+                    pool.close()  # let the workers exit cleanly
+                except BaseException:
+                    pool.terminate()  # Ctrl-C / SIGTERM: stop the cells in flight
+                    raise
+                finally:
+                    pool.join()
+        finally:
+            bar.close()
+    result.seconds = time.perf_counter() - t_start
+    return result

@@ -1,0 +1,115 @@
+"""``autoal bench CONFIG --out DIR`` and ``autoal report DIR``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["bench", "report"]
+
+
+def _input_error(message: str) -> click.ClickException:
+    # Imported here: autoal.cli imports this module while it is being set up.
+    from autoal.cli import InputError
+
+    return InputError(message)
+
+
+@click.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder: runs/, errors/, summary.md, summary.csv, PNGs.")
+@click.option("--workers", type=int, default=None,
+              help="Worker processes (default: the cores available).")
+@click.option("--dry-run", is_flag=True, help="Check the config, list the cells and stop.")
+@click.option("--no-data-check", is_flag=True,
+              help="Skip loading each data set up front to check the sizes.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def bench(config: Path, out: Path, workers: int | None, dry_run: bool, no_data_check: bool,
+          quiet: bool) -> None:
+    """Run a grid of data sets x regimes x strategy variants x seeds, then summarise it.
+
+    Every cell writes OUT/runs/<dataset>__<regime>__<variant>__<seed>.json atomically;
+    re-running the same command resumes (finished cells are skipped). See
+    benchmarks/README.md for the config schema.
+    """
+    from autoal.experiment.bench import (
+        BenchLockedError,
+        StaleResultsError,
+        pending_cells,
+        run_bench,
+    )
+    from autoal.experiment.config import ConfigError, check_data, load_config
+    from autoal.experiment.summary import write_report
+    from autoal.io import write_bytes_atomic
+
+    if workers is not None and workers < 1:
+        raise _input_error(f"--workers must be at least 1, got {workers}")
+    try:
+        cfg = load_config(config)
+    except ConfigError as err:
+        raise _input_error(str(err)) from None
+    if out.exists() and not out.is_dir():
+        raise _input_error(f"--out exists and is not a folder: {out}")
+    for name in cfg.dropped:
+        click.echo(f"note: variant {name!r} left out: its strategy is not registered "
+                   "(optional = true)", err=True)
+    cells = cfg.cells()
+    if dry_run:
+        for cell in cells:
+            click.echo(cell.name)
+        click.echo(f"{len(cells)} cells", err=True)
+        return
+    if not no_data_check:
+        problems = check_data(cfg)
+        if problems:
+            raise _input_error(
+                f"{config}: {len(problems)} problem(s) with the data:\n"
+                + "\n".join(f"  - {p}" for p in problems)
+            )
+    try:
+        pending_cells(cfg, out)
+    except StaleResultsError as err:
+        raise _input_error(str(err)) from None
+    write_bytes_atomic(out / "config.toml", config.read_bytes())
+    try:
+        result = run_bench(cfg, out, workers=workers, progress=not quiet, echo=click.echo)
+    except BenchLockedError as err:
+        raise _input_error(str(err)) from None
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: finished cells are kept; run the same command to resume",
+                   err=True)
+        sys.exit(130)
+    click.echo(f"ran {len(result.ran)} cell(s), skipped {len(result.skipped)} finished, "
+               f"{len(result.failed)} failed, in {result.seconds:.1f} s")
+    try:
+        report_out = write_report(out)
+        click.echo(f"wrote {out / 'summary.md'}, {out / 'summary.csv'} and "
+                   f"{len(report_out['files']) - 2} plot(s)")
+    except FileNotFoundError:
+        click.echo("no finished cells: no summary written", err=True)
+    if result.failed:
+        click.echo(f"{len(result.failed)} cell(s) failed (details in {out / 'errors'}):",
+                   err=True)
+        for name, line in result.failed.items():
+            click.echo(f"  {name}: {line}", err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def report(directory: Path) -> None:
+    """Rebuild DIRECTORY's summary.md, summary.csv and plots from its run files alone."""
+    from autoal.experiment.summary import write_report
+
+    if not (directory / "runs").is_dir():
+        raise _input_error(f"{directory} has no runs/ folder (is it an `autoal bench` --out?)")
+    try:
+        result = write_report(directory)
+    except FileNotFoundError as err:
+        raise _input_error(str(err)) from None
+    click.echo(f"wrote {directory / 'summary.md'}, {directory / 'summary.csv'} and "
+               f"{len(result['files']) - 2} plot(s) from "
+               f"{sum(len(v) for g in result['groups'] for v in g.runs.values())} run(s)")

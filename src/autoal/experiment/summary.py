@@ -1,0 +1,472 @@
+"""Benchmark summary: tables (markdown + CSV) and plots, built from the run files alone.
+
+Per (data set, regime): every variant's AUBC and final accuracy (mean +- std over seeds),
+rank by mean AUBC, time per round; for every AutoAL variant (strategy ``autoal``), AutoAL
+minus the best single candidate chosen in hindsight, minus margin and minus random, each a
+mean paired difference of AUBC over seeds with a paired bootstrap 95% interval, and its
+round time over entropy's. Then the mean rank of each variant over all (data set, regime)
+groups, and the MC strategies' top-b overlap where cells recorded it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autoal.experiment.stats import (
+    DEFAULT_RESAMPLES,
+    BootstrapResult,
+    mean_std,
+    paired_bootstrap,
+    rank_descending,
+)
+from autoal.io import write_text_atomic
+
+__all__ = [
+    "CANDIDATES",
+    "GroupSummary",
+    "VariantRow",
+    "load_runs",
+    "round_seconds",
+    "summarise",
+    "to_csv",
+    "to_markdown",
+    "write_report",
+]
+
+#: The single candidates ("best single chosen in hindsight" is the best of these).
+CANDIDATES: tuple[str, ...] = (
+    "least_confidence", "margin", "entropy", "var_ratio", "mean_std", "bald", "kmeans",
+)
+AUTOAL = "autoal"
+BASELINES = ("margin", "random")
+
+
+# ----------------------------------------------------------------------------- loading
+def _meta(run: dict[str, Any], path: Path) -> dict[str, Any] | None:
+    meta = run.get("bench")
+    if isinstance(meta, dict) and {"dataset", "regime", "variant", "seed"} <= set(meta):
+        return meta
+    parts = path.stem.split("__")
+    if len(parts) != 4:
+        return None
+    try:
+        seed = int(parts[3])
+    except ValueError:
+        return None
+    return {"dataset": parts[0], "regime": parts[1], "variant": parts[2], "seed": seed,
+            "strategy": run.get("strategy", parts[2])}
+
+
+def load_runs(out: str | Path) -> list[dict[str, Any]]:
+    """Every run record in ``out/runs/*.json``, each with its ``"bench"`` metadata.
+
+    Files that do not parse or do not name their cell are skipped with a warning.
+    """
+    runs = []
+    for path in sorted((Path(out) / "runs").glob("*.json")):
+        try:
+            run = json.loads(path.read_text())
+            meta = _meta(run, path)
+            if meta is None or not run.get("rounds"):
+                raise ValueError("not a benchmark cell")
+        except (OSError, ValueError) as err:
+            warnings.warn(f"skipping {path}: {err}", stacklevel=2)
+            continue
+        run["bench"] = {**meta, "strategy": meta.get("strategy", run.get("strategy"))}
+        runs.append(run)
+    return runs
+
+
+def round_seconds(run: dict[str, Any]) -> float:
+    """Mean over rounds >= 1 of the sum of a round's timings (round 0 when there is no other)."""
+    rounds = [r for r in run["rounds"] if r.get("round", 0) >= 1] or run["rounds"][:1]
+    return float(np.mean([sum(r.get("seconds", {}).values()) for r in rounds]))
+
+
+# ----------------------------------------------------------------------------- summary
+@dataclass
+class VariantRow:
+    """One line of a group's table."""
+
+    variant: str
+    strategy: str
+    seeds: list[int]
+    aubc: list[float]
+    final_accuracy: list[float]
+    seconds_per_round: list[float]
+    rank: float = 0.0
+    comparisons: dict[str, tuple[str, BootstrapResult] | None] = field(default_factory=dict)
+    time_over_entropy: float | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of seeds."""
+        return len(self.seeds)
+
+    @property
+    def aubc_mean(self) -> float:
+        """Mean AUBC over seeds."""
+        return mean_std(self.aubc)[0]
+
+
+@dataclass
+class GroupSummary:
+    """The summary of one (data set, regime)."""
+
+    dataset: str
+    regime: str
+    setting: str
+    rows: list[VariantRow]
+    best_single: str | None
+    runs: dict[str, list[dict[str, Any]]]
+    mc_overlap: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _reference(rows: dict[str, VariantRow], strategy: str) -> VariantRow | None:
+    """The variant that stands for a plain strategy: named like it, else the first using it."""
+    if strategy in rows and rows[strategy].strategy == strategy:
+        return rows[strategy]
+    return next((r for r in rows.values() if r.strategy == strategy), None)
+
+
+def _paired(a: VariantRow, b: VariantRow) -> BootstrapResult | None:
+    common = sorted(set(a.seeds) & set(b.seeds))
+    if not common:
+        return None
+    va = [a.aubc[a.seeds.index(s)] for s in common]
+    vb = [b.aubc[b.seeds.index(s)] for s in common]
+    return paired_bootstrap(va, vb, n_resamples=DEFAULT_RESAMPLES, random_state=0)
+
+
+def _consistent(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs sharing the most common labeled-count sequence (warn about the others)."""
+    keys = [tuple(r["labeled"] for r in run["rounds"]) for run in runs]
+    common, _ = Counter(keys).most_common(1)[0]
+    kept = [run for run, k in zip(runs, keys, strict=True) if k == common]
+    if len(kept) < len(runs):
+        warnings.warn(
+            f"{len(runs) - len(kept)} run(s) of {runs[0]['bench']['variant']} have other "
+            "labeled counts than the rest and are left out", stacklevel=3,
+        )
+    return kept
+
+
+def _setting(run: dict[str, Any]) -> str:
+    c = run.get("config", {})
+    parts = [
+        f"pool {c.get('pool_size', '?')}",
+        f"{c.get('init', '?')} initial labels + {c.get('rounds', '?')} rounds of "
+        f"{c.get('budget', '?')}",
+        f"model {c.get('model', '?')}, {c.get('epochs', '?')} epochs",
+        f"T = {c.get('mc_samples', '?')} MC samples",
+    ]
+    return "; ".join(parts)
+
+
+def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
+    """Group the runs by (data set, regime) and compute every statistic of the report."""
+    grouped: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for run in runs:
+        m = run["bench"]
+        grouped[(m["dataset"], m["regime"])][m["variant"]].append(run)
+    groups = []
+    for (dataset, regime), by_variant in sorted(grouped.items()):
+        rows: dict[str, VariantRow] = {}
+        kept: dict[str, list[dict[str, Any]]] = {}
+        for variant, vruns in sorted(by_variant.items()):
+            vruns = _consistent(sorted(vruns, key=lambda r: r["bench"]["seed"]))
+            kept[variant] = vruns
+            rows[variant] = VariantRow(
+                variant=variant,
+                strategy=str(vruns[0]["bench"].get("strategy") or vruns[0].get("strategy")),
+                seeds=[int(r["bench"]["seed"]) for r in vruns],
+                aubc=[float(r["aubc"]) for r in vruns],
+                final_accuracy=[float(r["rounds"][-1]["accuracy"]) for r in vruns],
+                seconds_per_round=[round_seconds(r) for r in vruns],
+            )
+        ranks = rank_descending({v: r.aubc_mean for v, r in rows.items()})
+        for v, r in rows.items():
+            r.rank = ranks[v]
+        singles = [r for r in rows.values() if r.strategy in CANDIDATES]
+        best = max(singles, key=lambda r: r.aubc_mean) if singles else None
+        entropy = _reference(rows, "entropy")
+        for row in rows.values():
+            if row.strategy != AUTOAL:
+                continue
+            refs = {"best single": best}
+            refs.update({name: _reference(rows, name) for name in BASELINES})
+            for label, ref in refs.items():
+                if ref is None:
+                    row.comparisons[label] = None
+                    continue
+                res = _paired(row, ref)
+                row.comparisons[label] = None if res is None else (ref.variant, res)
+            if entropy is not None:
+                e = float(np.mean(entropy.seconds_per_round))
+                if e > 0:
+                    row.time_over_entropy = float(np.mean(row.seconds_per_round)) / e
+        ordered = sorted(rows.values(), key=lambda r: (r.rank, r.variant))
+        first = next(iter(kept.values()))[0]
+        groups.append(
+            GroupSummary(dataset, regime, _setting(first), ordered,
+                         None if best is None else best.variant, kept,
+                         _mc_overlap(kept))
+        )
+    return groups
+
+
+def _mc_overlap(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    """Mean MC top-b overlap per MC strategy: first round, last round, all rounds."""
+    per: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    meta: dict[str, float] = {}
+    for vruns in runs.values():
+        for run in vruns:
+            recorded = [r["mc_overlap"] for r in run["rounds"] if "mc_overlap" in r]
+            if not recorded:
+                continue
+            meta = {"mc_samples": recorded[0]["mc_samples"], "budget": recorded[0]["budget"]}
+            for k in recorded[0]:
+                if k in ("mc_samples", "budget"):
+                    continue
+                per[k]["first"].append(recorded[0][k])
+                per[k]["last"].append(recorded[-1][k])
+                per[k]["all"].extend(r[k] for r in recorded)
+    out = {k: {stat: float(np.mean(v)) for stat, v in d.items()} for k, d in per.items()}
+    if out:
+        out["_meta"] = meta
+    return out
+
+
+# ----------------------------------------------------------------------------- rendering
+def _pm(values: Sequence[float], digits: int = 4) -> str:
+    m, s = mean_std(values)
+    return f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
+def overall_ranks(groups: Sequence[GroupSummary]) -> list[tuple[str, float, int]]:
+    """``(variant, mean rank, number of groups)`` over all groups, best first."""
+    ranks: dict[str, list[float]] = defaultdict(list)
+    for g in groups:
+        for r in g.rows:
+            ranks[r.variant].append(r.rank)
+    table = [(v, float(np.mean(rs)), len(rs)) for v, rs in ranks.items()]
+    return sorted(table, key=lambda t: (-t[2], t[1], t[0]))
+
+
+def to_markdown(
+    groups: Sequence[GroupSummary], title: str = "Benchmark summary", description: str = ""
+) -> str:
+    """The summary as markdown."""
+    n_runs = sum(len(v) for g in groups for v in g.runs.values())
+    lines = [f"# {title}", ""]
+    if description:
+        lines += [description.strip(), ""]
+    lines += [
+        f"{n_runs} runs in {len(groups)} (data set, regime) group(s). AUBC: area under the "
+        "accuracy-vs-labels curve over the labeled range (0..1). Mean ± std over seeds; rank "
+        "by mean AUBC (1 = best). Time per round: mean over rounds >= 1 of the round's "
+        "train + test + evidence + select (+ search) seconds, on the machine that ran it.",
+        "",
+        "AutoAL rows (strategy `autoal`) are compared with the best single candidate "
+        f"(the best of {', '.join(CANDIDATES)} by mean AUBC, chosen in hindsight, which "
+        "favours the baseline), with margin and with random: mean paired AUBC difference "
+        f"over seeds and its paired bootstrap 95% interval ({DEFAULT_RESAMPLES} resamples, "
+        "percentile). *loses* / *wins*: the interval lies below / above 0; *tie*: it "
+        "contains 0; n/a: one seed.",
+    ]
+    for g in groups:
+        lines += ["", f"## {g.dataset} / {g.regime}", "", g.setting + ".", ""]
+        lines += [
+            "| rank | variant | strategy | seeds | AUBC | final accuracy | s/round |",
+            "|---:|---|---|---:|---|---|---:|",
+        ]
+        for r in g.rows:
+            lines.append(
+                f"| {r.rank:g} | {r.variant} | {r.strategy} | {r.n} | {_pm(r.aubc)} | "
+                f"{_pm(r.final_accuracy)} | {np.mean(r.seconds_per_round):.2f} |"
+            )
+        autoal_rows = [r for r in g.rows if r.strategy == AUTOAL]
+        if autoal_rows:
+            best = f" ({g.best_single})" if g.best_single else ""
+            lines += [
+                "",
+                f"| AutoAL variant | − best single{best} | − margin | − random | "
+                "round time / entropy |",
+                "|---|---|---|---|---:|",
+            ]
+            losses = []
+            for r in autoal_rows:
+                cells = []
+                for label in ("best single", *BASELINES):
+                    comp = r.comparisons.get(label)
+                    if comp is None:
+                        cells.append("—")
+                        continue
+                    ref, res = comp
+                    cells.append(f"{res.format()} {res.verdict}")
+                    if res.verdict == "loses":
+                        losses.append(f"{r.variant} loses to {ref} by {-res.diff:.4f} AUBC")
+                ratio = "—" if r.time_over_entropy is None else f"{r.time_over_entropy:.2f}x"
+                lines.append(f"| {r.variant} | {' | '.join(cells)} | {ratio} |")
+            lines += [""]
+            if losses:
+                lines.append("Where AutoAL loses (95% interval below 0): " + "; ".join(losses) + ".")
+            else:
+                lines.append("No AutoAL variant loses to these baselines with a 95% interval "
+                             "below 0 here.")
+        if g.mc_overlap:
+            meta = g.mc_overlap.get("_meta", {})
+            lines += [
+                "",
+                f"MC stability: top-b overlap (b = {meta.get('budget', '?'):g}) between two "
+                f"independent draws of T = {meta.get('mc_samples', '?'):g} MC dropout samples "
+                "(1 = same batch), mean over seeds:",
+                "",
+                "| MC strategy | first round | last round | all rounds |",
+                "|---|---:|---:|---:|",
+            ]
+            for k, d in sorted(g.mc_overlap.items()):
+                if k == "_meta":
+                    continue
+                lines.append(f"| {k} | {d['first']:.3f} | {d['last']:.3f} | {d['all']:.3f} |")
+    if len(groups) > 1:
+        lines += [
+            "",
+            "## Mean rank over groups",
+            "",
+            "Mean AUBC rank over the (data set, regime) groups a variant ran in (variants "
+            "that ran in fewer groups, e.g. ablations, are ranked among more rivals there).",
+            "",
+            "| variant | mean rank | groups |",
+            "|---|---:|---:|",
+        ]
+        for v, mr, n in overall_ranks(groups):
+            lines.append(f"| {v} | {mr:.2f} | {n} |")
+    lines += [
+        "",
+        "Plots: `curves-<dataset>-<regime>.png` (mean accuracy ± std over seeds), "
+        "`weights-<dataset>-<regime>[-<variant>].png` (mean candidate weights per round).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+CSV_COLUMNS = [
+    "dataset", "regime", "variant", "strategy", "n_seeds", "seeds", "aubc_mean", "aubc_std",
+    "final_acc_mean", "final_acc_std", "rank", "seconds_per_round",
+    "best_single", "minus_best_single", "minus_best_single_low", "minus_best_single_high",
+    "minus_margin", "minus_margin_low", "minus_margin_high",
+    "minus_random", "minus_random_low", "minus_random_high", "round_time_over_entropy",
+]
+
+
+def to_csv(groups: Sequence[GroupSummary]) -> str:
+    """One CSV row per (data set, regime, variant); comparison columns for AutoAL rows."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+
+    def num(x: float | None) -> str:
+        return "" if x is None else f"{x:.6g}"
+
+    for g in groups:
+        for r in g.rows:
+            am, asd = mean_std(r.aubc)
+            fm, fsd = mean_std(r.final_accuracy)
+            row = [g.dataset, g.regime, r.variant, r.strategy, r.n,
+                   " ".join(map(str, r.seeds)), num(am), num(asd), num(fm), num(fsd),
+                   f"{r.rank:g}", num(float(np.mean(r.seconds_per_round)))]
+            is_autoal = r.strategy == AUTOAL
+            row.append(g.best_single if is_autoal and g.best_single else "")
+            for label in ("best single", *BASELINES):
+                comp = r.comparisons.get(label)
+                if comp is None:
+                    row += ["", "", ""]
+                else:
+                    res = comp[1]
+                    row += [num(res.diff), num(res.low), num(res.high)]
+            row.append(num(r.time_over_entropy))
+            writer.writerow(row)
+    return buf.getvalue()
+
+
+def _plots(out: Path, g: GroupSummary) -> list[Path]:
+    from autoal.experiment.plots import plot_learning_curves, plot_weights
+
+    paths = [
+        plot_learning_curves(
+            g.runs, out / f"curves-{g.dataset}-{g.regime}.png",
+            title=f"{g.dataset} / {g.regime}",
+        )
+    ]
+    with_weights = [
+        v for v, runs in g.runs.items() if any("weights" in r for r in runs[0]["rounds"])
+    ]
+    if not with_weights:
+        return paths
+    strategy = {r.variant: r.strategy for r in g.rows}
+    autoal = [v for v in with_weights if strategy.get(v) == AUTOAL]
+    primary = "autoal" if "autoal" in autoal else (autoal or with_weights)[0]
+    for v in with_weights:
+        suffix = "" if v == primary else f"-{v}"
+        try:
+            paths.append(
+                plot_weights(
+                    g.runs[v], out / f"weights-{g.dataset}-{g.regime}{suffix}.png",
+                    title=f"{v} on {g.dataset} / {g.regime}: mean candidate weights",
+                )
+            )
+        except (ValueError, KeyError) as err:
+            warnings.warn(f"no weights plot for {v} on {g.dataset}/{g.regime}: {err}",
+                          stacklevel=2)
+    return paths
+
+
+def write_report(out: str | Path, title: str = "Benchmark summary") -> dict[str, Any]:
+    """Rebuild ``summary.md``, ``summary.csv`` and the plots in ``out`` from ``out/runs``.
+
+    Returns
+    -------
+    dict
+        ``{"groups": [...GroupSummary], "files": [paths written]}``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``out/runs`` holds no run file.
+    """
+    out = Path(out)
+    runs = load_runs(out)
+    if not runs:
+        raise FileNotFoundError(f"no run files in {out / 'runs'}")
+    groups = summarise(runs)
+    description = ""
+    if (out / "config.toml").is_file():
+        try:
+            from autoal.experiment.config import tomllib
+
+            doc = tomllib.loads((out / "config.toml").read_text())
+            description = f"Config: `config.toml` (a copy of the benchmark's config)."
+            if isinstance(doc.get("description"), str):
+                description += " " + doc["description"]
+        except (OSError, ValueError):
+            description = ""
+    files = [
+        write_text_atomic(out / "summary.md", to_markdown(groups, title, description)),
+        write_text_atomic(out / "summary.csv", to_csv(groups)),
+    ]
+    for g in groups:
+        files += _plots(out, g)
+    return {"groups": groups, "files": files}

@@ -409,21 +409,19 @@ class Store:
 
     @staticmethod
     def _check_absent(db_path: Path) -> None:
+        """Raise :class:`CampaignExistsError` if anything is at ``db_path``."""
         if not (db_path.exists() or db_path.is_symlink()):
             return
         try:
-            with db_path.open("rb") as fh:
-                ours = fh.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
-        except OSError:
-            ours = False
-        if ours:
+            Store.open(db_path.parent).close()
+        except CampaignError as err:
             raise CampaignExistsError(
-                f"{db_path.parent} already holds a campaign database ({DB_NAME}); "
-                "use another folder, or continue it with `autoal campaign query`"
-            )
+                f"{db_path} exists and is not a usable autoal campaign database ({err}); "
+                "refusing to overwrite it"
+            ) from None
         raise CampaignExistsError(
-            f"{db_path} exists and is not an autoal campaign database; refusing to overwrite "
-            "it (nothing was changed)"
+            f"{db_path.parent} already holds a campaign database ({DB_NAME}); "
+            "use another folder, or continue it with `autoal campaign query`"
         )
 
     @staticmethod

@@ -363,6 +363,7 @@ class Campaign:
         model: str = "auto",
         seed: int = 0,
         epochs: int = 20,
+        min_steps: int = 100,
         label_column: str = "label",
         id_column: str = "id",
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
@@ -389,6 +390,9 @@ class Campaign:
             Seeds every model, strategy and the diverse start.
         epochs : int
             Training epochs per fit.
+        min_steps : int
+            Minimum optimiser steps per fit: small label sets get more epochs, so that the
+            first rounds' models are trained at all (``0`` makes ``epochs`` exact).
         label_column, id_column : str
             CSV columns with known labels and item ids.
         busy_timeout : float
@@ -414,6 +418,8 @@ class Campaign:
             raise CampaignError(f"unknown model {model!r}; use auto, mlp or cnn")
         if int(epochs) < 1:
             raise CampaignError(f"epochs must be at least 1, got {epochs}")
+        if int(min_steps) < 0:
+            raise CampaignError(f"min_steps must be non-negative, got {min_steps}")
         directory = Path(directory)
         Store._check_absent(directory / DB_NAME)
         data_path = Path(data).expanduser().resolve()
@@ -429,8 +435,8 @@ class Campaign:
         labels = _initial_labels(items, names)
         config = CampaignConfig(
             data_path=str(data_path), data_kind=kind, classes=names, strategy=strategy,
-            model=resolved, seed=int(seed), epochs=int(epochs), label_column=label_column,
-            id_column=id_column,
+            model=resolved, seed=int(seed), epochs=int(epochs), min_steps=int(min_steps),
+            label_column=label_column, id_column=id_column,
         )
         from autoal import __version__
 

@@ -65,6 +65,16 @@ def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> Any:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
               show_default=True)
 @click.option("--label-column", default="label", show_default=True, help="CSV label column.")
+@click.option("--preset", type=click.Choice(["autoal", "paper"]), default=None,
+              help="AutoAL preset [default: autoal].")
+@click.option("--candidates", default=None, help="AutoAL: comma-separated candidate strategies.")
+@click.option("--objective", type=click.Choice(["max_loss", "lookahead"]), default=None,
+              help="AutoAL search objective (default: the preset's).")
+@click.option("--weights", type=click.Choice(["global", "per-sample"]), default=None,
+              help="AutoAL mixture weights (default: the preset's).")
+@click.option("--coverage", type=float, default=None, help="AutoAL class-coverage weight.")
+@click.option("--ablation", type=click.Choice(["none", "uniform", "frozen", "no-loss-module"]),
+              default=None, help="AutoAL ablation [default: none].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     dataset: str,
@@ -80,14 +90,35 @@ def run(
     mc_samples: int | None,
     device: str,
     label_column: str,
+    preset: str | None,
+    candidates: str | None,
+    objective: str | None,
+    weights: str | None,
+    coverage: float | None,
+    ablation: str | None,
     quiet: bool,
 ) -> None:
-    """Simulate active learning on a labeled data set and write the run as JSON."""
+    """Simulate active learning on a labeled data set and write the run as JSON.
+
+    AutoAL's options (--preset, --candidates, --objective, --weights, --coverage,
+    --ablation) apply only with --strategy autoal.
+    """
     from autoal.experiment.loop import LoopConfig, run_active_learning, validate_sizes
     from autoal.io import write_json_atomic
     from autoal.models import DEFAULT_MC_SAMPLES, configure_threads, resolve_device
 
-    strat = _build_strategy(strategy, seed, {})
+    autoal_options = {
+        key: value
+        for key, value in (
+            ("preset", preset), ("candidates", candidates), ("objective", objective),
+            ("weights", weights), ("coverage", coverage), ("ablation", ablation),
+        )
+        if value is not None
+    }
+    if autoal_options and strategy != "autoal":
+        given = ", ".join(f"--{k}" for k in autoal_options)
+        raise InputError(f"{given} only apply with --strategy autoal, not {strategy!r}")
+    strat = _build_strategy(strategy, seed, autoal_options)
     if device == "cuda":
         try:
             resolve_device(device)
@@ -110,6 +141,7 @@ def run(
         epochs=epochs,
         mc_samples=DEFAULT_MC_SAMPLES if mc_samples is None else mc_samples,
         device=device,
+        strategy_params=autoal_options,
     )
     try:
         validate_sizes(config, len(data.X_train))

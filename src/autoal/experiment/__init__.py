@@ -1,0 +1,1 @@
+"""Simulated experiments: the active-learning loop, metrics, plots, the demo and benchmarks."""

@@ -163,14 +163,14 @@ class AutoAL(QueryStrategy):
             raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
         cfg = self.resolved()
         checks = (
-            ("weights", cfg["weights"] in WEIGHTS, WEIGHTS),
-            ("objective", cfg["objective"] in OBJECTIVES, OBJECTIVES),
-            ("threshold", cfg["threshold"] in THRESHOLDS, THRESHOLDS),
-            ("ablation", self.ablation in ABLATIONS, ABLATIONS),
+            ("weights", cfg["weights"], WEIGHTS),
+            ("objective", cfg["objective"], OBJECTIVES),
+            ("threshold", cfg["threshold"], THRESHOLDS),
+            ("ablation", self.ablation, ABLATIONS),
         )
-        for name, ok, valid in checks:
-            if not ok:
-                raise ValueError(f"unknown {name} {cfg[name]!r}; valid: {', '.join(valid)}")
+        for name, value, valid in checks:
+            if value not in valid:
+                raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
         if not cfg["candidates"]:
             raise ValueError("candidates must name at least one strategy")
         if len(set(cfg["candidates"])) != len(cfg["candidates"]):

@@ -1,0 +1,127 @@
+"""AutoAL inside the simulated loop: records, determinism, K, ablations, no collapse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autoal.data import load_dataset
+from autoal.experiment.loop import LoopConfig, run_active_learning
+from autoal.search import AutoAL
+from autoal.strategies import available_strategies, get_strategy
+
+TEN = (
+    "random", "least_confidence", "margin", "entropy", "var_ratio",
+    "mean_std", "bald", "kmeans", "coreset", "badge",
+)
+FAST = {"fitnet_epochs": 4, "search_steps": 25, "fitnet_mc_samples": 8}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def run(data, rounds=2, seed=0, **params):
+    config = LoopConfig(
+        init=30, budget=10, rounds=rounds, seed=seed, epochs=8, mc_samples=10,
+        strategy_params={**FAST, **params},
+    )
+    return run_active_learning(data, "autoal", config, progress=False)
+
+
+def weights_of(record):
+    return [np.array(list(r["weights"].values())) for r in record["rounds"][1:]]
+
+
+def test_records_weights_search_and_timings(digits):
+    record = run(digits)
+    names = list(AutoAL().resolved()["candidates"])
+    for rnd in record["rounds"][1:]:
+        assert list(rnd["weights"]) == names and list(rnd["batch_weights"]) == names
+        for key in ("weights", "batch_weights"):
+            values = np.array(list(rnd[key].values()))
+            assert np.all((values >= 0) & (values <= 1))
+            assert values.sum() == pytest.approx(1.0, abs=1e-5)
+        search = rnd["search"]
+        assert search["steps"] == FAST["search_steps"]
+        assert search["searchnet_grad_norm_mean"] > 0
+        assert np.isfinite(search["objective_first"]) and np.isfinite(search["objective_last"])
+        assert rnd["seconds"]["search"] > 0 and "score" in rnd["seconds"]
+
+
+def test_same_seed_same_queries(digits):
+    a, b = run(digits, seed=3), run(digits, seed=3)
+    assert [r["queried"] for r in a["rounds"]] == [r["queried"] for r in b["rounds"]]
+    assert [r["weights"] for r in a["rounds"][1:]] == [r["weights"] for r in b["rounds"][1:]]
+
+
+def test_paper_preset_runs_with_per_sample_weights(digits):
+    record = run(digits, preset="paper")
+    assert record["rounds"][1]["search"]["searchnet_grad_norm_mean"] > 0
+    assert AutoAL(preset="paper").resolved()["weights"] == "per-sample"
+
+
+@pytest.mark.parametrize("candidates", [("margin",), None])
+def test_one_candidate_and_all_ten(digits, candidates):
+    if candidates is None:
+        candidates = TEN
+        assert set(TEN) <= set(available_strategies())
+    record = run(digits, rounds=1, candidates=candidates)
+    weights = record["rounds"][1]["weights"]
+    assert list(weights) == list(candidates)
+    if len(candidates) == 1:
+        assert weights["margin"] == pytest.approx(1.0)
+
+
+def test_uniform_ablation_gives_equal_weights_without_search(digits):
+    record = run(digits, ablation="uniform", candidates="margin,entropy,kmeans,random")
+    for rnd in record["rounds"][1:]:
+        assert list(rnd["weights"].values()) == pytest.approx([0.25] * 4)
+        assert rnd["search"]["steps"] == 0
+
+
+@pytest.mark.parametrize("weights", ["global", "per-sample"])
+def test_frozen_ablation_weights_are_untouched_by_search(digits, weights):
+    record = run(digits, rounds=3, ablation="frozen", weights=weights)
+    for rnd in record["rounds"][1:]:
+        assert rnd["search"]["steps"] == 0
+    w = weights_of(record)
+    assert not np.allclose(w[0], 1.0 / len(w[0]))  # random, not uniform
+    if weights == "global":
+        assert all(np.allclose(w[0], wi) for wi in w[1:])
+
+
+def test_no_loss_module_ablation_resolves_off():
+    strategy = AutoAL(preset="paper", ablation="no-loss-module")
+    assert strategy.resolved()["loss_module"] is False
+    assert AutoAL(preset="paper").resolved()["loss_module"] is True
+
+
+@pytest.mark.parametrize("objective", ["max_loss", "lookahead"])
+def test_ten_rounds_without_collapse(digits, objective):
+    record = run(digits, rounds=10, objective=objective, candidates="margin,entropy,kmeans,bald")
+    for w in weights_of(record):
+        assert np.all(np.isfinite(w)) and w.sum() == pytest.approx(1.0, abs=1e-5)
+    moved = [r["search"]["objective_first"] != r["search"]["objective_last"]
+             for r in record["rounds"][1:]]
+    assert all(moved)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"preset": "nope"}, "preset"),
+        ({"objective": "nope"}, "objective"),
+        ({"weights": "nope"}, "weights"),
+        ({"ablation": "nope"}, "ablation"),
+        ({"candidates": "margin,nope"}, "nope"),
+        ({"candidates": ""}, "at least one"),
+        ({"candidates": "margin,margin"}, "repeated"),
+        ({"n_folds": 1}, "n_folds"),
+        ({"select_fraction": 1.5}, "select_fraction"),
+    ],
+)
+def test_bad_options_name_the_problem(params, message):
+    with pytest.raises(ValueError, match=message):
+        get_strategy("autoal", **params)

@@ -1,0 +1,132 @@
+"""`autoal run` end to end on digits, and its bad-input paths (exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from autoal.cli import main
+
+TINY = ["--init", "20", "--budget", "10", "--rounds", "2", "--epochs", "3", "--quiet"]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "run.json"
+    result = invoke("run", "--dataset", "digits", "--strategy", "margin", "--seed", "1",
+                    "--out", str(out), *TINY)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_run_writes_the_documented_schema(digits_run):
+    record = json.loads(digits_run.read_text())
+    assert {"dataset", "strategy", "seed", "config", "rounds", "aubc"} <= set(record)
+    assert record["dataset"] == "digits" and record["strategy"] == "margin"
+    assert [r["round"] for r in record["rounds"]] == [0, 1, 2]
+    assert [r["labeled"] for r in record["rounds"]] == [20, 30, 40]
+    assert len(record["rounds"][0]["queried"]) == 20
+    for r in record["rounds"]:
+        assert 0.0 <= r["accuracy"] <= 1.0
+        assert {"train"} <= set(r["seconds"])
+    assert {"evidence", "select", "train"} <= set(record["rounds"][1]["seconds"])
+    queried = [i for r in record["rounds"] for i in r["queried"]]
+    assert len(queried) == len(set(queried)) == 40
+    labeled = [r["labeled"] for r in record["rounds"]]
+    acc = [r["accuracy"] for r in record["rounds"]]
+    assert record["aubc"] == pytest.approx(np.trapezoid(acc, labeled) / (labeled[-1] - labeled[0]))
+
+
+def test_same_arguments_same_json(digits_run, tmp_path):
+    out = tmp_path / "again.json"
+    result = invoke("run", "--dataset", "digits", "--strategy", "margin", "--seed", "1",
+                    "--out", str(out), *TINY)
+    assert result.exit_code == 0
+    a, b = json.loads(digits_run.read_text()), json.loads(out.read_text())
+    for rec in (a, b):
+        for r in rec["rounds"]:
+            r.pop("seconds")
+    assert a == b
+
+
+def test_autoal_run_records_weights(tmp_path):
+    out = tmp_path / "autoal.json"
+    result = invoke("run", "--dataset", "digits", "--strategy", "autoal", "--candidates",
+                    "margin,kmeans", "--objective", "max_loss", "--out", str(out), *TINY)
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text())
+    assert set(record["rounds"][1]["weights"]) == {"margin", "kmeans"}
+    assert record["config"]["strategy_params"]["objective"] == "max_loss"
+
+
+def bad(tmp_path, *args: str, message: str):
+    out = tmp_path / "never.json"
+    result = invoke("run", "--out", str(out), *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not out.exists()
+    assert not list(tmp_path.glob(".never.json*"))
+
+
+def test_unknown_strategy_lists_names(tmp_path):
+    bad(tmp_path, "--dataset", "digits", "--strategy", "nope", *TINY, message="margin")
+
+
+def test_unknown_dataset_lists_names(tmp_path):
+    bad(tmp_path, "--dataset", "nope", "--strategy", "margin", *TINY, message="fashion-mnist")
+
+
+def test_protocol_larger_than_pool(tmp_path):
+    bad(tmp_path, "--dataset", "digits", "--strategy", "margin", "--init", "20",
+        "--budget", "500", "--rounds", "5", message="exceeds the pool")
+
+
+def test_autoal_options_need_autoal(tmp_path):
+    bad(tmp_path, "--dataset", "digits", "--strategy", "margin", "--objective", "max_loss",
+        *TINY, message="--objective only apply with --strategy autoal")
+
+
+def test_bad_autoal_candidate(tmp_path):
+    bad(tmp_path, "--dataset", "digits", "--strategy", "autoal", "--candidates", "margin,zzz",
+        *TINY, message="zzz")
+
+
+def test_nan_features(tmp_path):
+    path = tmp_path / "nan.npz"
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    X[5, 1] = np.nan
+    np.savez(path, X=X, y=np.arange(200) % 2)
+    bad(tmp_path, "--dataset", str(path), "--strategy", "margin", *TINY, message="NaN")
+
+
+def test_labels_that_are_not_class_ids(tmp_path):
+    path = tmp_path / "float.npz"
+    np.savez(path, X=np.zeros((200, 3)), y=np.linspace(0, 1, 200))
+    bad(tmp_path, "--dataset", str(path), "--strategy", "margin", *TINY, message="label")
+
+
+def test_empty_and_unreadable_files(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    bad(tmp_path, "--dataset", str(empty), "--strategy", "margin", *TINY, message="empty")
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip file")
+    bad(tmp_path, "--dataset", str(junk), "--strategy", "margin", *TINY, message="junk.npz")
+
+
+def test_cnn_on_vector_data(tmp_path):
+    bad(tmp_path, "--dataset", "digits", "--strategy", "margin", "--model", "cnn", *TINY,
+        message="needs image data")
+
+
+def test_strategies_command_lists_all():
+    result = invoke("strategies")
+    assert result.exit_code == 0
+    assert {"margin", "autoal", "badge"} <= set(result.output.split())

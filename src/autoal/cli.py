@@ -186,11 +186,7 @@ def _register_subcommands() -> None:
     main.add_command(report)
 
 
-try:
-    _register_subcommands()
-except ImportError as _err:  # a sub-package that is not written yet
-    if "autoal" not in str(_err):
-        raise
+_register_subcommands()
 
 
 if __name__ == "__main__":  # pragma: no cover

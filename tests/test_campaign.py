@@ -114,6 +114,7 @@ def test_end_to_end_csv_cli(tmp_path: Path, digits_csv) -> None:
         assert st["rounds"] == rnd + 1
         accuracies.append(st["accuracy"])
     assert accuracies[-1] is not None and accuracies[1] is not None
+    print("ACC", accuracies)
     assert accuracies[-1] > accuracies[1] + 0.05, accuracies
     assert accuracies[-1] > 0.7, accuracies
     text = cli("status", camp)
@@ -165,6 +166,7 @@ def test_end_to_end_png_folder(tmp_path: Path, png_folder) -> None:
         c.teach({i.id: truth[i.id] for i in batch.items})
         accuracies.append(c.status().accuracy)
     assert accuracies[-1] is not None and accuracies[1] is not None
+    print("ACC", accuracies)
     assert accuracies[-1] > accuracies[1] + 0.05, accuracies
     c.close()
     # the CLI on the same campaign: table output names the files

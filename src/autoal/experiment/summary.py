@@ -306,7 +306,7 @@ def to_markdown(
                 "round time / entropy |",
                 "|---|---|---|---|---:|",
             ]
-            losses = []
+            losses: list[str] = []
             for r in autoal_rows:
                 cells = []
                 for label in ("best single", *BASELINES):
@@ -316,13 +316,16 @@ def to_markdown(
                         continue
                     ref, res = comp
                     cells.append(f"{res.format()} {res.verdict}")
-                    if res.verdict == "loses":
-                        losses.append(f"{r.variant} loses to {ref} by {-res.diff:.4f} AUBC")
+                    loss = f"{r.variant} loses to {ref} by {-res.diff:.4f} AUBC"
+                    if res.verdict == "loses" and loss not in losses:
+                        losses.append(loss)
                 ratio = "—" if r.time_over_entropy is None else f"{r.time_over_entropy:.2f}x"
                 lines.append(f"| {r.variant} | {' | '.join(cells)} | {ratio} |")
             lines += [""]
             if losses:
-                lines.append("Where AutoAL loses (95% interval below 0): " + "; ".join(losses) + ".")
+                lines.append(
+                    "Where AutoAL loses (95% interval below 0): " + "; ".join(losses) + "."
+                )
             else:
                 lines.append("No AutoAL variant loses to these baselines with a 95% interval "
                              "below 0 here.")
@@ -458,7 +461,7 @@ def write_report(out: str | Path, title: str = "Benchmark summary") -> dict[str,
             from autoal.experiment.config import tomllib
 
             doc = tomllib.loads((out / "config.toml").read_text())
-            description = f"Config: `config.toml` (a copy of the benchmark's config)."
+            description = "Config: `config.toml` (a copy of the benchmark's config)."
             if isinstance(doc.get("description"), str):
                 description += " " + doc["description"]
         except (OSError, ValueError):

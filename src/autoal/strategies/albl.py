@@ -8,12 +8,14 @@ importance-weighted accuracy (IW-ACC) of that model on every point the bandit ha
 each point weighted by the inverse of its probability of being queried.
 
 Batch mode. Hsu & Lin query one point at a time. Here a round draws one expert and takes
-its whole batch; expert ``k``'s advice is the uniform distribution over its batch
-(``1/n`` everywhere for the uniform expert), so the probability that the round queries
-sample ``x`` is ``b * q(x)`` with ``q = sum_k p_k advice_k``. Credit goes to every expert
-whose batch overlaps the queried one: ``rhat_k = r * mean_{x in batch} advice_k(x) / q(x)``,
-an unbiased estimate of the reward of following expert ``k``; with disjoint batches this
-reduces to ``r / p_k`` for the chosen expert and 0 for the others (EXP3).
+its whole batch; expert ``k``'s advice is the uniform distribution ``a_k`` over its batch
+(``1/n`` everywhere for the uniform expert), so the drawn batch holds sample ``x`` with
+probability ``pi(x) = sum_k p_k b a_k(x)``. Every expert whose batch overlaps the drawn one
+gets credit: ``rhat_k = r * sum_{x in batch} a_k(x) / pi(x)``, an unbiased estimate of the
+reward of following expert ``k``; with disjoint batches this is ``r / p_k`` for the drawn
+expert and 0 for the others (EXP3), with identical batches ``r`` for all. EXP4.P's variance
+term ``vhat_k`` is the second moment of that estimate over the draw (``1 / p_k`` for
+disjoint batches, as in libact's ALBL).
 
 IW-ACC. Hsu & Lin divide the importance-weighted count of correct points by ``n T``; we
 divide by the sum of the weights (a self-normalised estimate), which keeps the reward in
@@ -244,13 +246,21 @@ class ALBL(QueryStrategy):
             advice[k, bk] = 1.0 / budget
         if len(names) > len(experts):
             advice[-1] = 1.0 / n
-        q = p @ advice
-        credit = (advice[:, batch] / q[batch]).mean(axis=1)
-        vhat = (advice / q).sum(axis=1)
+        q = p @ advice  # the drawn batch holds sample x with probability pi(x) = b q(x)
+        pi = budget * q
+        ratio = np.divide(advice, pi, out=np.zeros_like(advice), where=pi > 0)
+        # reward estimate per unit reward of each expert, for the batch actually drawn
+        credit = ratio[:, batch].sum(axis=1)
+        # EXP4.P's variance term: the second moment of that estimate over the draw,
+        # sum_j p_j (credit if expert j were drawn)^2 (the uniform batch by its expectation)
+        per_action = np.stack([ratio[:, bk].sum(axis=1) for bk in batches], axis=1)
+        if len(names) > len(experts):
+            per_action = np.column_stack([per_action, budget / n * ratio.sum(axis=1)])
+        vhat = (per_action**2) @ p
         self._pending = {
             "n_labeled": len(evidence.labeled_targets),
             "batch_size": budget,
-            "weights": (1.0 / (budget * q[batch])).tolist(),
+            "weights": (1.0 / pi[batch]).tolist(),
             "credit": credit,
             "vhat": vhat,
         }

@@ -107,16 +107,17 @@ def test_end_to_end_csv_cli(tmp_path: Path, digits_csv) -> None:
         labels = write_labels(tmp_path / f"labels{rnd}.csv", [(r["id"], truth[r["id"]])
                                                                for r in rows])
         assert "taught" in cli("teach", camp, labels)
-        st = json.loads(cli("status", camp, "--json"))
+        estimate = rnd in (1, 4)  # cross-validation costs a few fits: only where compared
+        st = json.loads(cli("status", camp, "--json", *([] if estimate else ["--no-estimate"])))
         assert st["labeled"] == sum((10, 20, 30, 40, 50)[: rnd + 1])
         assert st["pending"] == 0 and st["skipped"] == 0
         assert sum(st["per_class"].values()) == st["labeled"]
         assert st["rounds"] == rnd + 1
-        accuracies.append(st["accuracy"])
-    assert accuracies[-1] is not None and accuracies[1] is not None
-    print("ACC", accuracies)
-    assert accuracies[-1] > accuracies[1] + 0.05, accuracies
-    assert accuracies[-1] > 0.7, accuracies
+        if estimate:
+            accuracies.append(st["accuracy"])
+    assert None not in accuracies
+    assert accuracies[1] > accuracies[0] + 0.05, accuracies  # 30 labels -> 150 labels
+    assert accuracies[1] > 0.7, accuracies
     text = cli("status", camp)
     assert "estimated accuracy" in text and "labeled 150" in text
     out = cli("export", camp, "--out", tmp_path / "labels.csv", "--model", tmp_path / "m.pt")
@@ -159,15 +160,17 @@ def test_end_to_end_png_folder(tmp_path: Path, png_folder) -> None:
     c = Campaign.init(camp, folder, CLASSES, strategy="entropy", model="mlp", seed=1)
     assert c.config.data_kind == "images"
     accuracies = []
-    for n in (10, 30, 40, 50):
+    for rnd, n in enumerate((10, 30, 40, 50)):
         batch = c.query(n)
         assert len(batch.items) == n
         assert all(Path(i.source).is_file() and Path(i.source).name == i.id for i in batch.items)
         c.teach({i.id: truth[i.id] for i in batch.items})
-        accuracies.append(c.status().accuracy)
-    assert accuracies[-1] is not None and accuracies[1] is not None
-    print("ACC", accuracies)
-    assert accuracies[-1] > accuracies[1] + 0.05, accuracies
+        st = c.status(estimate=rnd in (1, 3))
+        assert st.labeled == sum((10, 30, 40, 50)[: rnd + 1])
+        if rnd in (1, 3):
+            accuracies.append(st.accuracy)
+    assert None not in accuracies
+    assert accuracies[1] > accuracies[0], accuracies  # 40 labels -> 130 labels
     c.close()
     # the CLI on the same campaign: table output names the files
     text = cli("query", camp, "-n", 3)

@@ -222,11 +222,15 @@ class Store:
         An open connection (``isolation_level=None``).
     path : Path
         The database file.
+    busy_timeout : float
+        Seconds a writer waits for another writer's lock.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path,
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.conn = conn
         self.path = path
+        self.busy_timeout = busy_timeout
 
     # -- opening ------------------------------------------------------------------------
     @staticmethod
@@ -271,7 +275,7 @@ class Store:
             conn = cls._connect(db_path, busy_timeout)
         except sqlite3.Error as err:
             raise CorruptCampaignError(f"cannot open {db_path}: {err}") from None
-        store = cls(conn, db_path)
+        store = cls(conn, db_path, busy_timeout)
         try:
             store._check_meta()
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -448,8 +452,13 @@ class Store:
         )
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self, busy_timeout: float | None = None) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``): commit on success, roll back on error.
+
+        Parameters
+        ----------
+        busy_timeout : float, optional
+            Seconds to wait for the write lock this time (default: the store's timeout).
 
         Raises
         ------
@@ -457,7 +466,13 @@ class Store:
             When another command holds the write lock beyond the busy timeout.
         """
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            if busy_timeout is not None:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            finally:
+                if busy_timeout is not None:
+                    self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except sqlite3.OperationalError as err:
             if _is_busy(err):
                 raise self.busy_error() from None

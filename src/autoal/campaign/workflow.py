@@ -303,7 +303,7 @@ def _parse_classes(classes: str | Iterable[str]) -> tuple[str, ...]:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise CampaignError(f"class names must be unique; repeated: {', '.join(dup)}")
-    if SKIP in names:
+    if any(n.lower() == SKIP for n in names):
         raise CampaignError(f"{SKIP!r} cannot be a class: it is the label that excludes an item")
     if len(names) < 2:
         raise CampaignError(f"a campaign needs at least 2 classes, got {len(names)}")
@@ -798,7 +798,8 @@ class Campaign:
             needs_relabel = False
             allowed = set(cfg.classes) | {SKIP}
             first: dict[str, tuple[str, str]] = {}
-            for loc, item_id, label in rows:
+            for loc, item_id, given in rows:
+                label = SKIP if given.lower() == SKIP else given
                 if not item_id:
                     problems.append(f"{loc}: empty id")
                     continue
@@ -936,7 +937,7 @@ class Campaign:
             else:
                 accuracy, note = self._cross_validate(items, labels)
                 try:
-                    with store.write():
+                    with store.write(busy_timeout=0):
                         if store.labels_version() == version:
                             store.set_meta("accuracy_cache", json.dumps(
                                 {"key": key, "accuracy": accuracy, "note": note}))

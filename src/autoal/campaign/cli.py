@@ -200,9 +200,8 @@ def undo(directory: Path) -> None:
     """Revert the last teach."""
     with _opened(directory) as c:
         r = c.undo()
-        st = c.status(estimate=False)
     click.echo(f"undid the teach of {r.created_at} ({r.source or 'labels'}): {r.reverted} "
-               f"labels reverted; now {st.labeled} labeled, {st.skipped} skipped")
+               "labels reverted")
 
 
 @campaign.command()

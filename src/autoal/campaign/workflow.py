@@ -626,7 +626,7 @@ class Campaign:
             raise CampaignError(f"the batch size must be a positive integer, got {n!r}")
         n = int(n)
         store = self._store
-        items = self._items_now()
+        self._check_data(load=False)
         for _ in range(_QUERY_ATTEMPTS):
             with store.read() as conn:
                 version = store.labels_version()
@@ -640,6 +640,7 @@ class Campaign:
                         )
                     return result
                 labels = self._labels(conn)
+            items = self._items_now()
             computed = self._compute_batch(items, labels, n, round_no=self._next_round(latest))
             pause_point("query:trained")
             with store.write() as conn:
@@ -887,14 +888,14 @@ class Campaign:
         ----------
         estimate : bool
             Cross-validate the campaign's model on the labels (up to 3 stratified folds,
-            trained like a query's model; cached per labels version). Without it the data
+            trained like a query's model; cached per labels version). Otherwise the data
             is only hash-checked, not read.
 
         Returns
         -------
         CampaignStatus
         """
-        items = self._check_data(load=estimate)
+        self._check_data(load=False)
         store = self._store
         cfg = self.config
         with store.read() as conn:
@@ -930,12 +931,12 @@ class Campaign:
                 per_class[lab] += 1
         labeled = sum(per_class.values())
         accuracy, note = None, "not estimated"
-        if estimate and items is not None:
+        if estimate:
             key = f"{version}:{store.get_meta('data_hash')}"
             if cache and cache.get("key") == key:
                 accuracy, note = cache["accuracy"], cache["note"]
             else:
-                accuracy, note = self._cross_validate(items, labels)
+                accuracy, note = self._cross_validate(self._items_now(), labels)
                 try:
                     with store.write(busy_timeout=0):
                         if store.labels_version() == version:

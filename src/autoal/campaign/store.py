@@ -396,11 +396,14 @@ class Store:
                 os.fsync(fh.fileno())
             pause_point("init:before-link")
             try:
-                os.link(tmp, db_path)
+                os.link(tmp, db_path)  # fails if the name exists: never overwrites
             except FileExistsError:
                 raise CampaignExistsError(
                     f"{directory} already holds a campaign (created by another command just now)"
                 ) from None
+            except OSError:  # a file system without hard links: check, then rename
+                cls._check_absent(db_path)
+                os.replace(tmp, db_path)
             dir_fd = os.open(directory, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)

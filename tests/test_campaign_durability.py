@@ -194,8 +194,10 @@ def test_kill_query_in_transaction(camp: Path) -> None:
     assert consistent(camp)["pending"] == 7
 
 
-@pytest.mark.parametrize("point", ["init:in-transaction", "init:before-link"])
-def test_kill_init(tmp_path: Path, point: str) -> None:
+def test_kill_init(tmp_path: Path) -> None:
+    # The new database is complete under a temporary name but not yet published. (The
+    # earlier point "init:in-transaction" leaves less behind: an uncommitted temporary file.)
+    point = "init:before-link"
     data = tmp_path / "d.csv"
     data.write_text("a,b\n" + "".join(f"{k},{k % 5}\n" for k in range(20)))
     directory = tmp_path / "c"

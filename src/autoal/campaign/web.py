@@ -56,6 +56,7 @@ from autoal.campaign.store import (
     Store,
 )
 from autoal.campaign.workflow import (
+    SKIP,
     Campaign,
     CampaignConfig,
     DataChangedError,
@@ -326,6 +327,7 @@ def create_app(
     directory = Path(directory)
     Campaign.open(directory, busy_timeout=busy_timeout).close()  # fail early, clearly
     app = Flask(__name__, static_folder=str(_STATIC), static_url_path="/static")
+    app.url_map.merge_slashes = False  # "//etc/passwd" is a 404, not a redirect
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -583,7 +585,10 @@ def create_app(
         with open_campaign() as c:
             result = c.teach([(item_id, label)], relabel=relabel, source="web page")
             st = status_dict(c)
-        return jsonify({"id": item_id, "label": label.strip(), "result": result.to_dict(),
+        label = label.strip()
+        if label.lower() == SKIP:
+            label = SKIP
+        return jsonify({"id": item_id, "label": label, "result": result.to_dict(),
                         "status": st})
 
     @app.post("/api/undo")

@@ -422,10 +422,7 @@ class Store:
         try:
             Store.open(db_path.parent).close()
         except CampaignError as err:
-            raise CampaignExistsError(
-                f"{db_path} exists and is not a usable autoal campaign database ({err}); "
-                "refusing to overwrite it"
-            ) from None
+            raise CampaignExistsError(f"refusing to overwrite an existing file: {err}") from None
         raise CampaignExistsError(
             f"{db_path.parent} already holds a campaign database ({DB_NAME}); "
             "use another folder, or continue it with `autoal campaign query`"

@@ -383,7 +383,7 @@ def parse_config(
                 continue
             if not Path(path).expanduser().exists():
                 errors.append(f"{where}.path does not exist: {path}")
-            source = path
+            ds_source = path
         else:
             key = name.strip().lower().replace("_", "-")
             if key not in builtin_datasets:
@@ -392,13 +392,14 @@ def parse_config(
                     f"{', '.join(builtin_datasets)}; for your own files add path = \"...\""
                 )
                 continue
-            source = key
+            ds_source = key
         if not name_ok:
             continue
-        datasets[name] = DatasetSpec(name, source, label_column)
+        datasets[name] = DatasetSpec(name, ds_source, label_column)
         # which regimes, with per-dataset overrides
         raw_regimes = tab.get("regimes")
         overrides: dict[str, dict[str, Any]] = {}
+        raw_overrides: dict[str, Any] = {}
         if raw_regimes is None:
             errors.append(f"{where}.regimes is missing: list the regimes to run, e.g. [\"low\"]")
             continue
@@ -408,6 +409,7 @@ def parse_config(
         elif isinstance(raw_regimes, dict):
             if not raw_regimes:
                 errors.append(f"{where}.regimes is empty")
+            raw_overrides = raw_regimes
             for r, sub in raw_regimes.items():
                 sub_where = f"{where}.regimes.{r}"
                 sub_tab = table(sub_where, sub)
@@ -434,7 +436,13 @@ def parse_config(
             merged.update(regime_settings.get(r, {}))
             merged.update(level)
             merged.update(over)
-            missing = [k for k in ("init", "budget", "rounds") if k not in merged]
+            given = set(protocol) | set(tab)
+            for raw in (regimes_top.get(r), raw_overrides.get(r)):
+                given |= set(raw) if isinstance(raw, dict) else set()
+            # keys given with a bad value were reported already
+            missing = [k for k in ("init", "budget", "rounds") if k not in given]
+            if any(k not in merged for k in ("init", "budget", "rounds")) and not missing:
+                continue
             if missing:
                 errors.append(
                     f"{where} regime {r!r} does not set {', '.join(missing)} (set them in "

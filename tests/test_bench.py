@@ -1,0 +1,286 @@
+"""The benchmark grid: config validation, smoke end to end, resume, report, failures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from autoal.cli import main
+from autoal.experiment.bench import run_bench
+from autoal.experiment.config import ConfigError, load_config, parse_config
+from autoal.strategies import QueryStrategy
+from autoal.strategies.registry import _REGISTRY
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "benchmarks" / "smoke.toml"
+
+pytestmark = pytest.mark.slow
+
+TINY = """
+[protocol]
+seeds = [0]
+epochs = 1
+mc_samples = 5
+device = "cpu"
+[regimes.low]
+init = 10
+budget = 10
+rounds = 1
+[datasets.digits]
+regimes = ["low"]
+[variants]
+{variants}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "c.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# ----------------------------------------------------------------------------- validation
+def test_every_config_problem_is_reported_together(tmp_path):
+    bad = """
+colour = "blue"
+[protocol]
+epochs = "many"
+seeds = [0, 0]
+[regimes.low]
+init = 0
+budget = 10
+rounds = 2
+learning = 3
+[datasets.digits]
+regimes = ["low", "high"]
+[datasets.cifar-99]
+regimes = ["low"]
+[variants]
+margin = { strategy = "margin" }
+magic = { strategy = "no-such-strategy" }
+odd = { strategy = "kmeans", n_clusterz = 4 }
+"""
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, bad))
+    text = "\n".join(info.value.errors)
+    for expected in (
+        "unknown key colour",
+        "protocol.epochs must be an integer",
+        "protocol.seeds has duplicates",
+        "regimes.low.init must be at least 1",
+        "unknown key regimes.low.learning",
+        "names 'high', which no [regimes.high] table defines",
+        "unknown data set 'cifar-99'",
+        "unknown strategy 'no-such-strategy' in variants.magic",
+        "variants.odd: strategy 'kmeans' rejects options",
+    ):
+        assert expected in text, expected
+    assert len(info.value.errors) == 9
+
+
+def test_cli_reports_config_errors_with_exit_2_before_any_work(tmp_path):
+    config = write(tmp_path, TINY.format(variants='x = { strategy = "nope" }'))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["bench", str(config), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "unknown strategy 'nope'" in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(main, ["bench", str(tmp_path / "missing.toml"), "--out", str(out)])
+    assert res.exit_code == 2 and "file not found" in res.output
+    res = CliRunner().invoke(main, ["bench", str(write(tmp_path, "[protocol\n", "b.toml")),
+                                    "--out", str(out)])
+    assert res.exit_code == 2 and "not valid TOML" in res.output
+
+
+def test_protocol_too_big_for_the_data_is_exit_2(tmp_path):
+    text = TINY.format(variants='r = { strategy = "random" }').replace("rounds = 1",
+                                                                         "rounds = 1000")
+    res = CliRunner().invoke(main, ["bench", str(write(tmp_path, text)), "--out",
+                                    str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "exceeds the pool" in res.output
+
+
+def test_settings_resolve_by_level_and_restrictions_apply():
+    cfg = parse_config({
+        "protocol": {"epochs": 5, "seeds": [3, 4]},
+        "regimes": {"low": {"init": 100, "budget": 100, "rounds": 10},
+                    "mid": {"init": 1000, "budget": 500, "rounds": 10}},
+        "datasets": {
+            "digits": {"epochs": 30, "regimes": {"low": {"init": 20, "budget": 20}}},
+            "mnist-5k": {"regimes": ["low", "mid"]},
+        },
+        "variants": {"margin": {"strategy": "margin"},
+                     "ablate": {"strategy": "random", "datasets": ["mnist-5k"],
+                                "regimes": ["mid"]}},
+    })
+    low = cfg.settings["digits"]["low"]
+    assert (low["init"], low["budget"], low["rounds"], low["epochs"]) == (20, 20, 10, 30)
+    assert cfg.settings["mnist-5k"]["mid"]["epochs"] == 5
+    names = [c.name for c in cfg.cells()]
+    assert len(names) == 2 * (3 + 1)
+    assert names[0] == "digits__low__margin__3"
+    assert "mnist-5k__mid__ablate__4" in names and "mnist-5k__low__ablate__3" not in names
+    # seed-major: every cell of seed 3 comes before any of seed 4
+    seeds = [c.seed for c in cfg.cells()]
+    assert seeds == sorted(seeds)
+
+
+def test_committed_configs_are_valid():
+    for name in ("smoke.toml", "select.toml", "paper-cpu.toml"):
+        path = ROOT / "benchmarks" / name
+        try:
+            cfg = load_config(path)
+        except ConfigError as err:
+            if "autoal" in str(err) and "autoal" not in _REGISTRY:
+                pytest.skip("the autoal strategy is not registered yet")
+            raise
+        assert cfg.cells(), name
+
+
+# ----------------------------------------------------------------------------- smoke
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke") / "out"
+    t0 = time.perf_counter()
+    res = CliRunner().invoke(main, ["bench", str(SMOKE), "--out", str(out), "--workers", "1",
+                                    "--quiet"])
+    return out, res, time.perf_counter() - t0
+
+
+def test_smoke_end_to_end(smoke):
+    out, res, _ = smoke
+    assert res.exit_code == 0, res.output
+    cfg = load_config(SMOKE)
+    variants = set(cfg.variants)
+    assert {"random", "margin"} <= variants
+    runs = sorted((out / "runs").glob("*.json"))
+    assert len(runs) == len(cfg.cells())
+    for path in runs:
+        rec = json.loads(path.read_text())
+        assert {"dataset", "strategy", "seed", "config", "rounds", "aubc", "bench"} <= set(rec)
+        assert rec["bench"]["cell"] == path.stem
+    with (out / "summary.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["variant"] for r in rows} == variants
+    assert all(r["n_seeds"] == "2" for r in rows)
+    md = (out / "summary.md").read_text()
+    for v in variants:
+        assert f"| {v} |" in md
+    assert "MC stability" in md  # the random variant records the MC top-b overlap
+    if "autoal" in variants:
+        auto = next(r for r in rows if r["variant"] == "autoal")
+        assert auto["minus_margin"] and auto["minus_random"] and auto["best_single"]
+        assert "− best single" in md
+    pngs = [out / "curves-digits-low.png", out / "weights-digits-low-albl.png"]
+    if "autoal" in variants:
+        pngs.append(out / "weights-digits-low.png")
+    for png in pngs:
+        with Image.open(png) as im:
+            im.load()
+            assert im.size[0] > 100 and im.size[1] > 100
+
+
+def test_resume_does_no_work(smoke):
+    out, first, _ = smoke
+    assert first.exit_code == 0
+    before = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
+    cfg = load_config(SMOKE)
+    result = run_bench(cfg, out, workers=1, progress=False, echo=lambda s: None)
+    assert result.ran == [] and result.failed == {}
+    assert sorted(result.skipped) == sorted(c.name for c in cfg.cells())
+    assert {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")} == before
+
+
+def test_report_rebuilds_from_the_runs_alone(smoke, tmp_path):
+    out, first, _ = smoke
+    assert first.exit_code == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(out / "runs", copy / "runs")
+    res = CliRunner().invoke(main, ["report", str(copy)])
+    assert res.exit_code == 0, res.output
+    assert (copy / "summary.csv").read_text() == (out / "summary.csv").read_text()
+    assert (copy / "curves-digits-low.png").exists()
+    res = CliRunner().invoke(main, ["report", str(tmp_path / "nothing")])
+    assert res.exit_code == 2
+
+
+def test_changed_config_does_not_mix_with_old_runs(smoke, tmp_path):
+    out, first, _ = smoke
+    assert first.exit_code == 0
+    changed = write(tmp_path, SMOKE.read_text().replace("epochs = 3", "epochs = 4"))
+    res = CliRunner().invoke(main, ["bench", str(changed), "--out", str(out), "--quiet"])
+    assert res.exit_code == 2
+    assert "different settings" in res.output
+
+
+def test_bench_is_registered_on_the_main_command():
+    res = CliRunner().invoke(main, ["bench", "--help"])
+    assert res.exit_code == 0 and "--workers" in res.output
+    assert CliRunner().invoke(main, ["report", "--help"]).exit_code == 0
+
+
+# ----------------------------------------------------------------------------- failures
+class _Broken(QueryStrategy):
+    """Test strategy that fails when it selects."""
+
+    name = "_test_broken"
+    requires = ("probs",)
+
+    def score(self, evidence, budget=None):
+        raise RuntimeError("this strategy always fails")
+
+
+@pytest.fixture
+def broken():
+    _REGISTRY["_test_broken"] = _Broken
+    yield "_test_broken"
+    _REGISTRY.pop("_test_broken", None)
+
+
+def test_a_failing_cell_is_recorded_and_the_others_go_on(tmp_path, broken):
+    variants = 'bad = { strategy = "_test_broken" }\nrandom = { strategy = "random" }'
+    config = write(tmp_path, TINY.format(variants=variants))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["bench", str(config), "--out", str(out), "--workers", "1",
+                                    "--quiet"])
+    assert res.exit_code == 1
+    assert "digits__low__bad__0" in res.output
+    assert "always fails" in (out / "errors" / "digits__low__bad__0.txt").read_text()
+    assert (out / "runs" / "digits__low__random__0.json").exists()
+    assert not (out / "runs" / "digits__low__bad__0.json").exists()
+    assert (out / "summary.csv").exists()
+
+
+def test_two_workers_and_kill_9_leave_only_whole_files(tmp_path):
+    variants = "\n".join(f'{s} = {{ strategy = "{s}" }}' for s in ("random", "margin"))
+    config = write(tmp_path, TINY.format(variants=variants).replace("seeds = [0]",
+                                                                    "seeds = [0, 1]"))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "autoal.cli", "bench", str(config), "--out", str(out),
+           "--workers", "2", "--quiet", "--no-data-check"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((out / "runs").glob("*.json")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the parent and its workers, mid-run
+    proc.wait()
+    for path in (out / "runs").glob("*.json"):
+        json.loads(path.read_text())  # every file present is whole
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert len(list((out / "runs").glob("*.json"))) == 4
+    assert not list((out / "runs").glob(".*.tmp"))
+    assert "skipped" in res.stdout

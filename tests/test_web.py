@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -37,13 +38,26 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture()
-def camp(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
-    """An image campaign with a first batch of 6 (diverse start: no training)."""
-    camp, folder, truth = image_campaign(tmp_path)
+def _campaign_with_batch(root: Path) -> tuple[Path, Path, dict[str, str]]:
+    camp, folder, truth = image_campaign(root)
     with Campaign.open(camp) as c:
         c.query(6)
     return camp, folder, truth
+
+
+@pytest.fixture(scope="module")
+def _template(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+    return _campaign_with_batch(tmp_path_factory.mktemp("web-template"))
+
+
+@pytest.fixture()
+def camp(tmp_path: Path, _template) -> tuple[Path, Path, dict[str, str]]:
+    """A fresh copy of an image campaign with a first batch of 6 (its data are shared: don't
+    change them; use :func:`_campaign_with_batch` for that)."""
+    directory, folder, truth = _template
+    copy = tmp_path / "camp"
+    shutil.copytree(directory, copy)
+    return copy, folder, truth
 
 
 def db_state(camp: Path) -> tuple[Any, ...]:
@@ -99,7 +113,7 @@ def test_status(camp) -> None:
 
 
 def test_batch_images(camp) -> None:
-    directory, _, truth = camp
+    directory, folder, truth = camp
     client = create_app(directory).test_client()
     batch = client.get("/api/batch").get_json()
     assert batch["round"] == 1 and "kmeans" in batch["method"] and batch["display"] == "image"
@@ -109,7 +123,7 @@ def test_batch_images(camp) -> None:
         r = client.get(item["image_url"] if item["image_url"].startswith("/")
                        else "/" + item["image_url"])
         assert r.status_code == 200 and r.mimetype == "image/png"
-        assert r.data == (directory.parent / "images" / item["id"]).read_bytes()
+        assert r.data == (folder / item["id"]).read_bytes()
 
 
 def test_batch_before_any_query(tmp_path: Path) -> None:
@@ -251,8 +265,8 @@ def test_busy_campaign_answers_503_and_writes_nothing(tmp_path: Path) -> None:
     assert db_state(directory) == before
 
 
-def test_changed_data_is_reported(camp) -> None:
-    directory, folder, _ = camp
+def test_changed_data_is_reported(tmp_path: Path) -> None:
+    directory, folder, _ = _campaign_with_batch(tmp_path)
     (folder / "img001.png").write_bytes((folder / "img002.png").read_bytes())
     client = create_app(directory).test_client()
     before = db_state(directory)

@@ -33,14 +33,14 @@ def write_png_folder(folder: Path, n: int = 60) -> dict[str, str]:
     return truth
 
 
-def image_campaign(root: Path, *, strategy: str = "margin", n: int = 60,
-                   epochs: int = 2) -> tuple[Path, Path, dict[str, str]]:
+def image_campaign(root: Path, *, strategy: str = "margin", n: int = 60, epochs: int = 2,
+                   min_steps: int = 0) -> tuple[Path, Path, dict[str, str]]:
     """A campaign on ``n`` PNGs (3 classes, a fast MLP): (campaign dir, data folder, truth)."""
     folder = root / "images"
     truth = write_png_folder(folder, n)
     camp = root / "camp"
     Campaign.init(camp, folder, CLASSES, strategy=strategy, model="mlp", epochs=epochs,
-                  min_steps=0).close()
+                  min_steps=min_steps).close()
     return camp, folder, truth
 
 

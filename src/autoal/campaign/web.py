@@ -518,6 +518,8 @@ def create_app(
         return "features"
 
     def _features(cfg: CampaignConfig, ids: list[str]) -> dict[str, Any]:
+        import numpy as np
+
         items, pos = data_cache.get(cfg)
         n_feat = items.X.shape[1]
         names = items.feature_names or [f"x{j}" for j in range(n_feat)]
@@ -526,12 +528,18 @@ def create_app(
             k = pos.get(item_id)
             if k is None:
                 continue
-            x = items.X[k, :MAX_FEATURES].astype("float64")
+            x = items.X[k, :MAX_FEATURES].astype(np.float64)
             if items.mean is not None and items.std is not None:
-                x = x * items.std[:MAX_FEATURES] + items.mean[:MAX_FEATURES]
+                mean = items.mean[:MAX_FEATURES].astype(np.float64)
+                std = items.std[:MAX_FEATURES].astype(np.float64)
+                x = x * std + mean
+                # undo float32 noise: keep 6 significant digits of each feature's scale
+                scale = np.maximum(np.abs(mean) + std, 1e-12)
+                x = np.round(x / 10.0 ** (np.floor(np.log10(scale)) - 5)) * \
+                    10.0 ** (np.floor(np.log10(scale)) - 5)
             out[item_id] = {
                 "names": names[:MAX_FEATURES],
-                "values": [_finite(round(float(v), 6)) for v in x],
+                "values": [_finite(float(f"{v:.6g}")) for v in x],
                 "more": max(0, n_feat - MAX_FEATURES),
             }
         return out

@@ -103,7 +103,7 @@
     box.hidden = false;
     const names = [];
     for (const h of history) for (const k of Object.keys(h.weights)) if (!names.includes(k)) names.push(k);
-    const barW = 26, gap = 10, height = 120, top = 8, left = 30, bottom = 20;
+    const barW = 34, gap = 12, height = 130, top = 8, left = 30, bottom = 20;
     const width = left + history.length * (barW + gap) + gap;
     const chart = svg("svg", { viewBox: `0 0 ${width} ${height + top + bottom}`,
                                width: Math.min(width, 900), role: "img",
@@ -221,7 +221,7 @@
       table.append(el("tr", {}, el("th", { text: name }),
         el("td", { text: v === null ? "–" : String(Number(v.toPrecision(5))) })));
     });
-    const wrap = el("div", { class: "view" }, table);
+    const wrap = el("div", { class: "view values" }, table);
     if (f.more) wrap.append(el("div", { class: "muted", text: `… and ${f.more} more` }));
     return wrap;
   }

@@ -25,7 +25,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from autoal.experiment.config import BenchConfig, Cell
-from autoal.io import write_json_atomic, write_text_atomic
+from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 
 __all__ = [
     "BenchResult",
@@ -246,6 +246,24 @@ def _clean_temp_files(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@contextmanager
+def _thread_env(threads: int) -> Iterator[None]:
+    """Set the native thread-pool sizes that spawned workers inherit, then restore them."""
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: str(threads) for k in _THREAD_VARS})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C, so that ``kill`` also stops the worker processes."""
@@ -271,6 +289,7 @@ def run_bench(
     workers: int | None = None,
     progress: bool = True,
     echo: Callable[[str], None] = print,
+    config_text: bytes | None = None,
 ) -> BenchResult:
     """Run every unfinished cell of ``config`` into ``out`` with ``workers`` processes.
 
@@ -288,6 +307,8 @@ def run_bench(
         Show one progress bar over the cells, with an ETA.
     echo:
         Where to print one-line notes.
+    config_text:
+        The config file's bytes, copied to ``out/config.toml`` once the folder is locked.
 
     Returns
     -------
@@ -307,6 +328,8 @@ def run_bench(
     with _lock(out), _sigterm_as_interrupt():
         _clean_temp_files(out)
         todo, done = pending_cells(config, out)
+        if config_text is not None:
+            write_bytes_atomic(out / "config.toml", config_text)
         result.skipped = [c.name for c in done]
         total = len(todo) + len(done)
         if not todo:
@@ -341,7 +364,8 @@ def run_bench(
                     record(_run_cell_safe(job))
             else:
                 ctx = mp.get_context("spawn")
-                pool = ctx.Pool(workers, initializer=_init_worker, initargs=(threads,))
+                with _thread_env(threads):  # native thread pools read these when they load
+                    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(threads,))
                 try:
                     for status in pool.imap_unordered(_run_cell_safe, jobs, chunksize=1):
                         record(status)

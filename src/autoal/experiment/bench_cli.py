@@ -43,7 +43,6 @@ def bench(config: Path, out: Path, workers: int | None, dry_run: bool, no_data_c
     )
     from autoal.experiment.config import ConfigError, check_data, load_config
     from autoal.experiment.summary import write_report
-    from autoal.io import write_bytes_atomic
 
     if workers is not None and workers < 1:
         raise _input_error(f"--workers must be at least 1, got {workers}")
@@ -73,9 +72,9 @@ def bench(config: Path, out: Path, workers: int | None, dry_run: bool, no_data_c
         pending_cells(cfg, out)
     except StaleResultsError as err:
         raise _input_error(str(err)) from None
-    write_bytes_atomic(out / "config.toml", config.read_bytes())
     try:
-        result = run_bench(cfg, out, workers=workers, progress=not quiet, echo=click.echo)
+        result = run_bench(cfg, out, workers=workers, progress=not quiet, echo=click.echo,
+                           config_text=config.read_bytes())
     except BenchLockedError as err:
         raise _input_error(str(err)) from None
     except KeyboardInterrupt:

@@ -720,8 +720,7 @@ def serve(directory: Path, host: str, port: int, token: str | None,
         raise InputError(str(err)) from None
     except OSError as err:
         raise InputError(f"cannot listen on {host}:{port}: {err}") from None
-    click.echo(f"serving campaign {directory} at {_url(host, server.server_port, token)}",
-               err=False)
+    click.echo(f"serving campaign {directory} at {_url(host, server.server_port, token)}")
     click.echo("(every click is saved at once; stop with Ctrl-C)", err=True)
     sys.stdout.flush()
     try:

@@ -75,7 +75,8 @@ def test_gradient_is_nonzero_and_weights_move(objective, weights):
     trace = run_search(model, [problem], SearchOptions(objective=objective, steps=20))
     assert trace.grad_norm[0] > 0
     assert min(trace.grad_norm) > 0
-    moved = sum(float((p.detach() - b).abs().sum()) for p, b in zip(model.parameters(), before))
+    pairs = zip(model.parameters(), before, strict=True)
+    moved = sum(float((p.detach() - b).abs().sum()) for p, b in pairs)
     assert moved > 1e-3
 
 

@@ -13,6 +13,10 @@ class MissingEvidenceError(ValueError):
     """Raised when a strategy needs a field of :class:`Evidence` that was not provided."""
 
 
+# The axis along which each pool-indexed field runs over the N pool samples.
+_POOL_AXIS = {"probs": 0, "mc_probs": 1, "embeddings": 0, "predicted_loss": 0, "inputs": 0}
+
+
 def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | None:
     if value is None:
         return None
@@ -71,17 +75,7 @@ class Evidence:
             ("predicted_loss", 1),
         ):
             object.__setattr__(self, name, _as_float(name, getattr(self, name), ndim))
-        sizes = {
-            name: n
-            for name, n in (
-                ("probs", None if self.probs is None else self.probs.shape[0]),
-                ("mc_probs", None if self.mc_probs is None else self.mc_probs.shape[1]),
-                ("embeddings", None if self.embeddings is None else self.embeddings.shape[0]),
-                ("predicted_loss", None if self.predicted_loss is None else len(self.predicted_loss)),
-                ("inputs", None if self.inputs is None else len(self.inputs)),
-            )
-            if n is not None
-        }
+        sizes = self._pool_sizes()
         if len(set(sizes.values())) > 1:
             raise ValueError(f"Evidence fields disagree on the pool size: {sizes}")
         if (
@@ -89,23 +83,27 @@ class Evidence:
             and self.mc_probs is not None
             and self.probs.shape[1] != self.mc_probs.shape[2]
         ):
-            raise ValueError("Evidence.probs and Evidence.mc_probs disagree on the number of classes")
+            raise ValueError(
+                "Evidence.probs and Evidence.mc_probs disagree on the number of classes"
+            )
         if (self.labeled_inputs is None) != (self.labeled_targets is None):
             raise ValueError("Evidence.labeled_inputs and labeled_targets must be given together")
+
+    def _pool_sizes(self) -> dict[str, int]:
+        """The pool size each given pool-indexed field implies."""
+        return {
+            name: int(getattr(self, name).shape[axis])
+            for name, axis in _POOL_AXIS.items()
+            if getattr(self, name) is not None
+        }
 
     @property
     def n_samples(self) -> int:
         """Number of pool samples ``N`` the evidence describes."""
-        for arr, axis in (
-            (self.probs, 0),
-            (self.mc_probs, 1),
-            (self.embeddings, 0),
-            (self.predicted_loss, 0),
-            (self.inputs, 0),
-        ):
-            if arr is not None:
-                return int(arr.shape[axis])
-        raise MissingEvidenceError("Evidence is empty: no field gives the pool size")
+        sizes = self._pool_sizes()
+        if not sizes:
+            raise MissingEvidenceError("Evidence is empty: no field gives the pool size")
+        return next(iter(sizes.values()))
 
     def require(self, *names: str) -> None:
         """Raise :class:`MissingEvidenceError` naming every field in ``names`` that is None."""
@@ -131,11 +129,10 @@ class Evidence:
 
     def subset(self, index: np.ndarray) -> Evidence:
         """Evidence restricted to the pool samples ``index`` (labeled fields unchanged)."""
-        pool_axis = {"probs": 0, "mc_probs": 1, "embeddings": 0, "predicted_loss": 0, "inputs": 0}
         kwargs = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is not None and f.name in pool_axis:
-                value = np.take(value, index, axis=pool_axis[f.name])
+            if value is not None and f.name in _POOL_AXIS:
+                value = np.take(value, index, axis=_POOL_AXIS[f.name])
             kwargs[f.name] = value
         return Evidence(**kwargs)

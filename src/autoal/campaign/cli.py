@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from autoal.campaign.store import CampaignError
+from autoal.campaign.web import serve
 from autoal.campaign.workflow import Campaign, QueryResult
 
 __all__ = ["campaign"]
@@ -223,3 +224,6 @@ def export(directory: Path, out: Path, model_path: Path | None, include_skipped:
 
 if __name__ == "__main__":  # pragma: no cover  (python -m autoal.campaign.cli)
     sys.exit(campaign())
+
+
+campaign.add_command(serve)

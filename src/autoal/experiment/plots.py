@@ -53,7 +53,10 @@ def plot_weights(runs: Sequence[Mapping[str, Any]], path: str | Path, title: str
     names = list(rounds[0]["weights"])
     labeled = [r["labeled"] for r in rounds]
     weights = np.array(
-        [[[r["weights"][n] for n in names] for r in run["rounds"] if "weights" in r] for run in runs]
+        [
+            [[r["weights"][n] for n in names] for r in run["rounds"] if "weights" in r]
+            for run in runs
+        ]
     ).mean(axis=0)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.stackplot(labeled, weights.T, labels=names, alpha=0.85)

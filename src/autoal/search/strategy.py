@@ -177,7 +177,8 @@ class AutoAL(QueryStrategy):
             raise ValueError(f"candidates are repeated: {cfg['candidates']}")
         from autoal.strategies import available_strategies
 
-        unknown = [c for c in cfg["candidates"] if c not in available_strategies() or c == self.name]
+        known = set(available_strategies()) - {self.name}
+        unknown = [c for c in cfg["candidates"] if c not in known]
         if unknown:
             raise ValueError(
                 f"unknown candidate(s) {', '.join(unknown)}; valid names: "
@@ -216,7 +217,10 @@ class AutoAL(QueryStrategy):
         needed: list[str] = []
         for cand in self._candidate_strategies():
             needed += [f for f in cand.requires if f not in needed]
-        if self.ablation != "uniform" and not (self.ablation == "frozen" and cfg["weights"] == "global"):
+        searches = self.ablation != "uniform" and not (
+            self.ablation == "frozen" and cfg["weights"] == "global"
+        )
+        if searches:
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
         return tuple(needed)
 
@@ -233,7 +237,9 @@ class AutoAL(QueryStrategy):
     def candidate_scores(self, evidence: Evidence, budget: int | None) -> np.ndarray:
         """Rank-normalised scores of every candidate, ``(N, K)``."""
         return rank_normalise(
-            np.column_stack([c.score(evidence, budget=budget) for c in self._candidate_strategies()])
+            np.column_stack(
+                [c.score(evidence, budget=budget) for c in self._candidate_strategies()]
+            )
         )
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
@@ -246,7 +252,7 @@ class AutoAL(QueryStrategy):
         scores = self.candidate_scores(evidence, budget)
         seconds["score"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        model, features, search_info = self._search(evidence, cfg, n_classes=self._n_classes(evidence))
+        model, features, search_info = self._search(evidence, cfg, self._n_classes(evidence))
         with torch.no_grad():
             if features is None:
                 logits = model(torch.as_tensor(scores, dtype=torch.float32))
@@ -256,7 +262,7 @@ class AutoAL(QueryStrategy):
         seconds["search"] = time.perf_counter() - t0
         weights_np = weights.numpy().astype(np.float64)
         self._info = {
-            "weights": dict(zip(cfg["candidates"], weights_np.mean(axis=0).tolist())),
+            "weights": dict(zip(cfg["candidates"], weights_np.mean(axis=0).tolist(), strict=True)),
             "search": search_info,
             "seconds": seconds,
             "_pool_weights": weights_np,
@@ -270,7 +276,7 @@ class AutoAL(QueryStrategy):
         idx = top_k(self.score(evidence, budget=budget), budget, self.rng)
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
-            zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist())
+            zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)
         )
         return idx
 

@@ -17,7 +17,14 @@ from autoal.search.objectives import (
     max_loss_term,
 )
 
-__all__ = ["SearchOptions", "SearchTrace", "run_search", "evaluate_objective", "OBJECTIVES", "THRESHOLDS"]
+__all__ = [
+    "OBJECTIVES",
+    "THRESHOLDS",
+    "SearchOptions",
+    "SearchTrace",
+    "evaluate_objective",
+    "run_search",
+]
 
 OBJECTIVES = ("max_loss", "lookahead")
 THRESHOLDS = ("quantile", "gmm")

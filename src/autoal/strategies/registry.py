@@ -12,7 +12,11 @@ __all__ = ["register_strategy", "get_strategy", "available_strategies", "Unknown
 _REGISTRY: dict[str, type[QueryStrategy]] = {}
 
 # Strategies defined outside this package register themselves when their module is imported.
-_LAZY_MODULES = ("autoal.search.strategy", "autoal.strategies.albl", "autoal.strategies.loss_prediction")
+_LAZY_MODULES = (
+    "autoal.search.strategy",
+    "autoal.strategies.albl",
+    "autoal.strategies.loss_prediction",
+)
 
 
 class UnknownStrategyError(ValueError):

@@ -155,7 +155,7 @@ def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("smoke") / "out"
     t0 = time.perf_counter()
     res = CliRunner().invoke(main, ["bench", str(SMOKE), "--out", str(out), "--workers", "1",
-                                    "--quiet"])
+                                    "--threads", "1", "--quiet"])
     return out, res, time.perf_counter() - t0
 
 

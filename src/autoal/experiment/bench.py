@@ -287,6 +287,7 @@ def run_bench(
     out: str | Path,
     *,
     workers: int | None = None,
+    threads: int | None = None,
     progress: bool = True,
     echo: Callable[[str], None] = print,
     config_text: bytes | None = None,
@@ -303,6 +304,10 @@ def run_bench(
         Worker processes (default: the cores available). With more than one, each worker
         uses ``cores // workers`` torch threads (at least 1) and processes are started with
         the ``spawn`` method; with one, cells run in this process on every core.
+    threads:
+        Torch threads per worker, overriding ``cores // workers``. On a machine shared with
+        other jobs, 1 thread per process can be many times faster than 2: torch's OpenMP
+        threads wait on each other when a core is taken.
     progress:
         Show one progress bar over the cells, with an ETA.
     echo:
@@ -324,6 +329,8 @@ def run_bench(
     workers = cores if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
     result = BenchResult()
     with _lock(out), _sigterm_as_interrupt():
         _clean_temp_files(out)
@@ -337,7 +344,7 @@ def run_bench(
             result.seconds = time.perf_counter() - t_start
             return result
         workers = min(workers, len(todo))
-        threads = max(1, cores // workers)
+        threads = max(1, cores // workers) if threads is None else int(threads)
         echo(
             f"{len(todo)} of {total} cells to run ({len(done)} finished) with {workers} "
             f"worker(s) x {threads} torch thread(s)"

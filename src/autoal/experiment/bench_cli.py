@@ -23,12 +23,14 @@ def _input_error(message: str) -> click.ClickException:
               help="Output folder: runs/, errors/, summary.md, summary.csv, PNGs.")
 @click.option("--workers", type=int, default=None,
               help="Worker processes (default: the cores available).")
+@click.option("--threads", type=int, default=None,
+              help="Torch threads per worker (default: cores // workers).")
 @click.option("--dry-run", is_flag=True, help="Check the config, list the cells and stop.")
 @click.option("--no-data-check", is_flag=True,
               help="Skip loading each data set up front to check the sizes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def bench(config: Path, out: Path, workers: int | None, dry_run: bool, no_data_check: bool,
-          quiet: bool) -> None:
+def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry_run: bool,
+          no_data_check: bool, quiet: bool) -> None:
     """Run a grid of data sets x regimes x strategy variants x seeds, then summarise it.
 
     Every cell writes OUT/runs/<dataset>__<regime>__<variant>__<seed>.json atomically;
@@ -46,6 +48,8 @@ def bench(config: Path, out: Path, workers: int | None, dry_run: bool, no_data_c
 
     if workers is not None and workers < 1:
         raise _input_error(f"--workers must be at least 1, got {workers}")
+    if threads is not None and threads < 1:
+        raise _input_error(f"--threads must be at least 1, got {threads}")
     try:
         cfg = load_config(config)
     except ConfigError as err:
@@ -73,8 +77,8 @@ def bench(config: Path, out: Path, workers: int | None, dry_run: bool, no_data_c
     except StaleResultsError as err:
         raise _input_error(str(err)) from None
     try:
-        result = run_bench(cfg, out, workers=workers, progress=not quiet, echo=click.echo,
-                           config_text=config.read_bytes())
+        result = run_bench(cfg, out, workers=workers, threads=threads, progress=not quiet,
+                           echo=click.echo, config_text=config.read_bytes())
     except BenchLockedError as err:
         raise _input_error(str(err)) from None
     except KeyboardInterrupt:

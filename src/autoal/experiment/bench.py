@@ -193,7 +193,13 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
         kwargs = {"learner_factory": factory, "on_round": on_round}
     t0 = time.perf_counter()
     record = run_active_learning(data, strategy, config, progress=False, **kwargs)
-    record["bench"] = {**cell.metadata(), "wall_seconds": round(time.perf_counter() - t0, 3)}
+    import torch
+
+    record["bench"] = {
+        **cell.metadata(),
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+        "torch_threads": torch.get_num_threads(),
+    }
     write_json_atomic(cell_path(out, cell), record)
     _error_path(out, cell).unlink(missing_ok=True)
     return record

@@ -145,3 +145,16 @@ def test_rank_normalise_exact():
         rank_normalise(np.array([[3.0, 1.0], [1.0, 1.0], [2.0, 5.0]])),
         [[1.0, 0.25], [0.0, 0.25], [0.5, 1.0]],
     )
+
+
+def test_ridge_probe_survives_dead_features():
+    """A feature constant on the training part (a dead ReLU unit) that one candidate and many
+    validation samples activate must not blow the validation loss up."""
+    rng = np.random.default_rng(0)
+    x_train = np.hstack([rng.normal(size=(30, 3)), np.zeros((30, 1))])
+    x_cand = np.hstack([rng.normal(size=(20, 3)), np.zeros((20, 1))])
+    x_cand[0, 3] = 0.3
+    x_val = np.hstack([rng.normal(size=(20, 3)), np.ones((20, 1))])
+    y_train, y_cand, y_val = (rng.integers(0, 2, n) for n in (30, 20, 20))
+    probe = RidgeProbe.build(x_train, y_train, x_cand, y_cand, x_val, y_val, 2)
+    assert float(probe.val_loss(torch.ones(20))) < 2.0

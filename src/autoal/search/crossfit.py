@@ -10,7 +10,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from autoal.models import TorchClassifier
 from autoal.search.objectives import RidgeProbe, SearchProblem
-from autoal.search.ranks import rank_normalise
+from autoal.search.ranks import rank_normalise, standardisation
 from autoal.strategies.base import QueryStrategy
 
 __all__ = ["CrossFitter", "folds"]
@@ -122,7 +122,7 @@ class CrossFitter:
             probs = np.clip(ev.probs, 1e-12, 1.0)
             losses = -np.log(probs[np.arange(len(cand)), y[cand]])
             emb = ev.embeddings
-            self._emb_stats = (emb.mean(axis=0), emb.std(axis=0) + 1e-6)
+            self._emb_stats = standardisation(emb)
             self._last = fitnet
             probe = None
             if self.with_probe:

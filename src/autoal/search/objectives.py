@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from autoal.search.ranks import standardisation
+
 __all__ = ["SearchProblem", "max_loss_term", "lookahead_term", "coverage_entropy", "RidgeProbe"]
 
 
@@ -41,7 +43,7 @@ class RidgeProbe:
         ridge: float = 0.1,
     ) -> RidgeProbe:
         """Standardise the features, add a bias column and one-hot the labels."""
-        mean, std = train_x.mean(axis=0), train_x.std(axis=0) + 1e-6
+        mean, std = standardisation(train_x)
 
         def prep(x: np.ndarray) -> torch.Tensor:
             z = (x - mean) / std

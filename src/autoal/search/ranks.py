@@ -1,11 +1,21 @@
-"""Rank normalisation of candidate scores."""
+"""Normalisation: candidate scores by rank, features by standardisation."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.stats import rankdata
 
-__all__ = ["rank_normalise"]
+__all__ = ["rank_normalise", "standardisation"]
+
+
+def standardisation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and scales of ``x``; a constant column gets scale 1, not ~0.
+
+    A dead ReLU unit is constant (zero) on the data the statistics come from; dividing by
+    its near-zero std would blow up any other sample that activates it.
+    """
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    return mean, np.where(std > 1e-6, std, 1.0)
 
 
 def rank_normalise(scores: np.ndarray) -> np.ndarray:

@@ -44,8 +44,9 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: cores)")
     args = parser.parse_args()
-    threads = configure_threads()
+    threads = configure_threads(args.threads)
     try:
         data = load_dataset(args.dataset)
     except DatasetError as err:

@@ -166,3 +166,31 @@ def test_random_is_uniform_over_the_pool():
     for _ in range(2000):
         counts[strategy.select(ev, budget=1)] += 1
     assert counts.min() > 150 and counts.max() < 250
+
+
+def test_mc_dropout_draws_are_one_dropout_mask_applied_to_every_sample():
+    """Solve each draw's logits for the per-unit scale: it must be 0 or 1/(1-p) per unit."""
+    from autoal.models import TorchClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 5)).astype(np.float32), np.arange(300) % 3
+    model = TorchClassifier(model="mlp", epochs=2, random_state=0).fit(X, y, 3)
+    emb = model.embed(X).astype(np.float64)
+    mc = model.mc_probs_from_embeddings(emb.astype(np.float32), 5).astype(np.float64)
+    W = model.net_.head.weight.detach().numpy().astype(np.float64)
+    b = model.net_.head.bias.detach().numpy().astype(np.float64)
+    p = model.net_.dropout_p
+    alive = np.abs(emb).max(axis=0) > 1e-6
+    e = emb[:, alive]
+    Wc = W[:, alive] - W[:, alive].mean(axis=0)  # logits are known up to a per-sample shift
+    A = (e[:, None, :] * Wc[None, :, :]).reshape(-1, alive.sum())
+    masks = []
+    for t in range(5):
+        logits = np.log(mc[t])
+        target = (logits - logits.mean(axis=1, keepdims=True) - (b - b.mean())).ravel()
+        scale, *_ = np.linalg.lstsq(A, target, rcond=None)
+        kept = scale > 1.0 / (2 * (1 - p))
+        np.testing.assert_allclose(scale, np.where(kept, 1 / (1 - p), 0.0), atol=1e-2)
+        masks.append(kept)
+    assert 0.3 < np.mean(masks) < 0.7  # about half the units dropped (p = 0.5)
+    assert not np.array_equal(masks[0], masks[1])

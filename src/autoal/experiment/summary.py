@@ -30,6 +30,7 @@ from autoal.experiment.stats import (
     rank_descending,
 )
 from autoal.io import write_text_atomic
+from autoal.strategies.registry import PAPER_CANDIDATES
 
 __all__ = [
     "CANDIDATES",
@@ -44,9 +45,7 @@ __all__ = [
 ]
 
 #: The single candidates ("best single chosen in hindsight" is the best of these).
-CANDIDATES: tuple[str, ...] = (
-    "least_confidence", "margin", "entropy", "var_ratio", "mean_std", "bald", "kmeans",
-)
+CANDIDATES: tuple[str, ...] = PAPER_CANDIDATES
 AUTOAL = "autoal"
 BASELINES = ("margin", "random")
 

@@ -14,13 +14,10 @@ from autoal.search.mixture import GlobalWeights, SearchNet, combine
 from autoal.search.ranks import rank_normalise
 from autoal.search.trainer import OBJECTIVES, THRESHOLDS, SearchOptions, run_search
 from autoal.strategies.base import QueryStrategy, check_budget, top_k
-from autoal.strategies.registry import get_strategy, register_strategy
+from autoal.strategies.registry import PAPER_CANDIDATES, get_strategy, register_strategy
 
 __all__ = ["AutoAL", "PRESETS", "PAPER_CANDIDATES", "ABLATIONS"]
 
-PAPER_CANDIDATES = (
-    "least_confidence", "margin", "entropy", "var_ratio", "mean_std", "bald", "kmeans",
-)
 ABLATIONS = ("none", "uniform", "frozen", "no-loss-module")
 WEIGHTS = ("global", "per-sample")
 

@@ -6,6 +6,7 @@ Use :func:`get_strategy` to build one by name and :func:`available_strategies` t
 from autoal.strategies import bayesian, diversity, random, uncertainty  # noqa: F401  (register)
 from autoal.strategies.base import QueryStrategy, check_budget, top_k
 from autoal.strategies.registry import (
+    PAPER_CANDIDATES,
     UnknownStrategyError,
     available_strategies,
     get_strategy,
@@ -13,6 +14,7 @@ from autoal.strategies.registry import (
 )
 
 __all__ = [
+    "PAPER_CANDIDATES",
     "QueryStrategy",
     "UnknownStrategyError",
     "available_strategies",

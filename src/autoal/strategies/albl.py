@@ -34,20 +34,18 @@ import numpy as np
 
 from autoal.evidence import Evidence
 from autoal.strategies.base import QueryStrategy, check_budget
-from autoal.strategies.registry import _REGISTRY, _load_all, get_strategy, register_strategy
+from autoal.strategies.registry import (
+    _REGISTRY,
+    PAPER_CANDIDATES,
+    _load_all,
+    get_strategy,
+    register_strategy,
+)
 
 __all__ = ["ALBL", "DEFAULT_CANDIDATES"]
 
 #: The seven candidate strategies of AutoAL's paper, also ALBL's default experts.
-DEFAULT_CANDIDATES: tuple[str, ...] = (
-    "least_confidence",
-    "margin",
-    "entropy",
-    "var_ratio",
-    "mean_std",
-    "bald",
-    "kmeans",
-)
+DEFAULT_CANDIDATES: tuple[str, ...] = PAPER_CANDIDATES
 
 _UNIFORM = "random"
 

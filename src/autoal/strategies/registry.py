@@ -7,7 +7,19 @@ from typing import Any
 
 from autoal.strategies.base import QueryStrategy
 
-__all__ = ["register_strategy", "get_strategy", "available_strategies", "UnknownStrategyError"]
+__all__ = [
+    "PAPER_CANDIDATES",
+    "register_strategy",
+    "get_strategy",
+    "available_strategies",
+    "UnknownStrategyError",
+]
+
+#: The AutoAL paper's candidate pool: AutoAL's and ALBL's default candidates, and the
+#: single strategies that "best single candidate" comparisons choose from.
+PAPER_CANDIDATES: tuple[str, ...] = (
+    "least_confidence", "margin", "entropy", "var_ratio", "mean_std", "bald", "kmeans",
+)
 
 _REGISTRY: dict[str, type[QueryStrategy]] = {}
 

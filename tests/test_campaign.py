@@ -256,9 +256,57 @@ def test_strategy_weights_are_stored_per_round(tmp_path: Path, digits_csv, monke
     assert res.info["weights"] == {"margin": 0.75, "entropy": 0.25}
     st = c.status(estimate=False)
     assert st.last_round["weights"] == {"margin": 0.75, "entropy": 0.25}
+    c.teach({i.id: truth[i.id] for i in res.items})
+    c.query(3)
+    history = c.weights_history()
+    assert [(h.round, h.n_labeled) for h in history] == [(1, 20), (2, 25)]
+    assert history[1].weights == {"margin": 0.75, "entropy": 0.25}
+    assert history[0].to_dict() == {"round": 1, "n_labeled": 20,
+                                    "weights": {"margin": 0.75, "entropy": 0.25}}
     c.close()
     assert "candidate weights: margin 0.750, entropy 0.250" in cli(
         "status", tmp_path / "c", "--no-estimate")
+
+
+def test_batch_shows_the_latest_round_with_current_labels(tmp_path: Path, digits) -> None:
+    X, _ = digits
+    data = tmp_path / "d.csv"
+    truth = write_digits_csv(data, X[:40])
+    c = Campaign.init(tmp_path / "c", data, CLASSES, strategy="margin")
+    empty = c.batch()
+    assert (empty.round, empty.items, empty.pending, empty.n_requested) == (None, [], [], None)
+    assert c.weights_history() == []  # no rounds; margin reports no weights anyway
+    q = c.query(6)
+    b = c.batch()
+    assert (b.round, b.method, b.n_requested, b.n_labeled) == (1, q.method, 6, 0)
+    assert [i.id for i in b.items] == [i.id for i in q.items]
+    assert [i.source for i in b.items] == [i.source for i in q.items]
+    assert all(i.label is None for i in b.items) and len(b.pending) == 6
+    first, second = b.items[0].id, b.items[1].id
+    c.teach({first: truth[first], second: "skip"})
+    b = c.batch()
+    assert {i.id: i.label for i in b.items}[first] == truth[first]
+    assert {i.id: i.label for i in b.items}[second] == "skip"
+    assert [i.id for i in b.pending] == [i.id for i in q.items[2:]]
+    assert b.to_dict()["items"][0] == {"id": first, "source": b.items[0].source,
+                                       "guess": None, "confidence": None,
+                                       "label": truth[first]}
+    c.undo()
+    assert len(c.batch().pending) == 6  # the batch follows the labels, not a copy of them
+    assert c.item_source(first) == f"row {first[1:]}" and c.item_source("nope") is None
+    c.close()
+    # an item that left the data (accepted change) leaves the batch, but not its round
+    gone = int(first[1:])
+    write_digits_csv(data, np.delete(X[:40], gone, axis=0))
+    ids = [f"d{k}" for k in range(40) if k != gone]
+    rows = data.read_text().splitlines()
+    data.write_text("\n".join([rows[0]] + [f"{i},{r.split(',', 1)[1]}"
+                                            for i, r in zip(ids, rows[1:], strict=True)]) + "\n")
+    with Campaign.open(tmp_path / "c", accept_changed_data=True) as c:
+        c.status(estimate=False)  # accepts the change
+        b = c.batch()
+        assert b.round == 1 and first not in {i.id for i in b.items} and len(b.items) == 5
+        assert c.item_source(first) is None
 
 
 def test_autoal_fallback_to_margin(tmp_path: Path, digits_csv, monkeypatch) -> None:

@@ -120,10 +120,29 @@ def test_batch_images(camp) -> None:
     assert len(batch["items"]) == 6
     for item in batch["items"]:
         assert item["id"] in truth and item["label"] is None and item["guess"] is None
+        assert Path(item["source"]).resolve() == (folder / item["id"]).resolve()
         r = client.get(item["image_url"] if item["image_url"].startswith("/")
                        else "/" + item["image_url"])
         assert r.status_code == 200 and r.mimetype == "image/png"
         assert r.data == (folder / item["id"]).read_bytes()
+
+
+def test_the_server_uses_only_the_public_campaign_api() -> None:
+    """web.py reads the campaign through ``Campaign`` (batch, weights_history, item_source),
+    never the database's tables: the schema can change without breaking the page."""
+    import ast
+
+    import autoal.campaign.web as web
+
+    tree = ast.parse(Path(web.__file__).read_text(encoding="utf-8"))
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+               and isinstance(n.value, str)]
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    sql = [t for t in strings if any(w in t for w in ("SELECT ", "INSERT ", "UPDATE ",
+                                                       "DELETE ", " JOIN ", "round_items"))]
+    assert not sql, sql
+    assert "Store" not in names and not {"conn", "execute", "_store"} & attrs
 
 
 def test_batch_before_any_query(tmp_path: Path) -> None:

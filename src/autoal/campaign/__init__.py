@@ -22,6 +22,8 @@ from autoal.campaign.store import (
 )
 from autoal.campaign.workflow import (
     SKIP,
+    Batch,
+    BatchItem,
     Campaign,
     CampaignConfig,
     CampaignStatus,
@@ -30,6 +32,7 @@ from autoal.campaign.workflow import (
     ExportResult,
     QueryItem,
     QueryResult,
+    RoundWeights,
     TeachResult,
     TeachValidationError,
     UndoResult,
@@ -38,6 +41,8 @@ from autoal.campaign.workflow import (
 __all__ = [
     "SCHEMA_VERSION",
     "SKIP",
+    "Batch",
+    "BatchItem",
     "Campaign",
     "CampaignBusyError",
     "CampaignConfig",
@@ -51,6 +56,7 @@ __all__ = [
     "ExportResult",
     "QueryItem",
     "QueryResult",
+    "RoundWeights",
     "SchemaVersionError",
     "TeachResult",
     "TeachValidationError",

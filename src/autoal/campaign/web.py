@@ -53,7 +53,6 @@ from autoal.campaign.store import (
     CampaignNotFoundError,
     CorruptCampaignError,
     SchemaVersionError,
-    Store,
 )
 from autoal.campaign.workflow import (
     SKIP,
@@ -410,9 +409,6 @@ def create_app(
             raise _ApiError(400, "the request body must be a JSON object")
         return data
 
-    def config_of(store: Store) -> CampaignConfig:
-        return CampaignConfig.from_json(store.get_meta("config") or "{}")
-
     def status_dict(c: Campaign) -> dict[str, Any]:
         st = c.status(estimate=False).to_dict()
         for key in ("accuracy", "accuracy_note"):
@@ -435,75 +431,42 @@ def create_app(
         with open_campaign() as c:
             st = status_dict(c)
             cfg = c.config
-        store = Store.open(directory, busy_timeout)
-        try:
-            with store.read() as conn:
-                rows = conn.execute(
-                    "SELECT round_id, method, created_at, n_labeled, n_requested, info "
-                    "FROM rounds ORDER BY round_id"
-                ).fetchall()
-        finally:
-            store.close()
-        history = []
-        for r in rows:
-            weights = json.loads(r["info"]).get("weights")
-            if isinstance(weights, dict) and weights:
-                history.append({
-                    "round": int(r["round_id"]), "n_labeled": int(r["n_labeled"]),
-                    "weights": {str(k): _finite(float(v)) for k, v in weights.items()
-                                if isinstance(v, (int, float))},
-                })
+            history = c.weights_history()
+            last_batch_size = c.batch().n_requested
         job = runner.job
         return jsonify({
             **st,
             "directory": str(directory.resolve()),
             "classes": list(cfg.classes),
             "data_kind": cfg.data_kind,
-            "last_batch_size": int(rows[-1]["n_requested"]) if rows else None,
-            "weights_history": history,
+            "last_batch_size": last_batch_size,
+            "weights_history": [h.to_dict() for h in history],
             "query": None if job is None else job.to_dict(),
         })
 
     @app.get("/api/batch")
     def api_batch() -> Response:
-        store = Store.open(directory, busy_timeout)
-        try:
-            cfg = config_of(store)
-            with store.read() as conn:
-                latest = conn.execute(
-                    "SELECT * FROM rounds ORDER BY round_id DESC LIMIT 1").fetchone()
-                rows = [] if latest is None else conn.execute(
-                    "SELECT ri.item_id, i.source, ri.guess, ri.confidence, l.label "
-                    "FROM round_items ri JOIN items i USING (item_id) "
-                    "LEFT JOIN labels l USING (item_id) "
-                    "WHERE ri.round_id = ? AND i.present = 1 ORDER BY ri.rank",
-                    (latest["round_id"],),
-                ).fetchall()
-        finally:
-            store.close()
+        with open_campaign() as c:
+            cfg = c.config
+            batch = c.batch()
         shown = _display(cfg)
         items = []
         features: dict[str, Any] = {}
-        if shown == "features" and rows:
-            features = _features(cfg, [r["item_id"] for r in rows])
-        for r in rows:
-            item: dict[str, Any] = {
-                "id": r["item_id"], "source": r["source"], "guess": r["guess"],
-                "confidence": None if r["confidence"] is None else float(r["confidence"]),
-                "label": r["label"],
-            }
+        if shown == "features" and batch.items:
+            features = _features(cfg, [i.id for i in batch.items])
+        for i in batch.items:
+            item = i.to_dict()
             if shown == "image":
-                item["image_url"] = "api/image?id=" + quote(r["item_id"], safe="")
+                item["image_url"] = "api/image?id=" + quote(i.id, safe="")
             else:
-                item["features"] = features.get(r["item_id"])
+                item["features"] = features.get(i.id)
             items.append(item)
-        info = {} if latest is None else json.loads(latest["info"])
         return jsonify({
-            "round": None if latest is None else int(latest["round_id"]),
-            "method": None if latest is None else latest["method"],
-            "created_at": None if latest is None else latest["created_at"],
-            "n_labeled": None if latest is None else int(latest["n_labeled"]),
-            "notes": list(info.get("notes", [])),
+            "round": batch.round,
+            "method": batch.method,
+            "created_at": batch.created_at,
+            "n_labeled": batch.n_labeled,
+            "notes": batch.notes,
             "display": shown,
             "classes": list(cfg.classes),
             "items": items,
@@ -549,20 +512,15 @@ def create_app(
         item_id = request.args.get("id")
         if not item_id:
             raise _ApiError(400, "give the item with ?id=ITEM_ID")
-        store = Store.open(directory, busy_timeout)
-        try:
-            cfg = config_of(store)
-            row = store.conn.execute(
-                "SELECT source FROM items WHERE item_id = ? AND present = 1", (item_id,)
-            ).fetchone()
-        finally:
-            store.close()
-        if row is None:
+        with open_campaign() as c:
+            cfg = c.config
+            source = c.item_source(item_id)
+        if source is None:
             raise _ApiError(404, f"unknown item id {item_id!r}")
         if cfg.data_kind == "images":
             root = Path(cfg.data_path).resolve()
             try:
-                path = (root / row["source"]).resolve(strict=True)
+                path = Path(source).resolve(strict=True)
             except (OSError, RuntimeError):
                 raise _ApiError(404, f"the image of item {item_id!r} is missing") from None
             if (not path.is_relative_to(root) or not path.is_file()
@@ -613,13 +571,8 @@ def create_app(
         n = data.get("n")
         refresh = data.get("refresh", True)
         if n is None:
-            store = Store.open(directory, busy_timeout)
-            try:
-                row = store.conn.execute(
-                    "SELECT n_requested FROM rounds ORDER BY round_id DESC LIMIT 1").fetchone()
-            finally:
-                store.close()
-            n = 10 if row is None else int(row[0])
+            with open_campaign() as c:
+                n = c.batch().n_requested or 10
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_BATCH:
             raise _ApiError(400, f"'n' must be an integer from 1 to {MAX_BATCH}")
         if not isinstance(refresh, bool):

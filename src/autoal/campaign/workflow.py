@@ -36,6 +36,8 @@ from autoal.campaign.store import (
 
 __all__ = [
     "SKIP",
+    "Batch",
+    "BatchItem",
     "Campaign",
     "CampaignConfig",
     "CampaignStatus",
@@ -44,6 +46,7 @@ __all__ = [
     "ExportResult",
     "QueryItem",
     "QueryResult",
+    "RoundWeights",
     "TeachResult",
     "TeachValidationError",
     "UndoResult",
@@ -276,6 +279,109 @@ class CampaignStatus:
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
         return asdict(self)
+
+
+@dataclass
+class BatchItem:
+    """One item of the latest round, with its current label.
+
+    Attributes
+    ----------
+    id : str
+        The item id.
+    source : str
+        Where the item is, as in :class:`QueryItem`: ``"row 12"`` or the image file's path.
+    guess : str or None
+        The model's guess when the round was picked (None for a diverse start).
+    confidence : float or None
+        The guess's probability.
+    label : str or None
+        The item's label now: a class name, ``"skip"``, or None while it is pending.
+    """
+
+    id: str
+    source: str
+    guess: str | None
+    confidence: float | None
+    label: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class Batch:
+    """The latest round's batch as it stands now (see :meth:`Campaign.batch`).
+
+    Attributes
+    ----------
+    round : int or None
+        The round's number; None (and no items) before the first query.
+    method : str or None
+        How the batch was picked.
+    created_at : str or None
+        When the round was stored (UTC, ISO 8601).
+    n_labeled : int or None
+        Labels the round's model was trained on.
+    n_requested : int or None
+        The batch size asked for.
+    items : list of BatchItem
+        The round's items still in the data, most informative first, labeled ones included.
+    notes : list of str
+        The query's messages for the user.
+    info : dict
+        What the strategy reported (``round_info()``), e.g. AutoAL's ``weights``.
+    """
+
+    round: int | None
+    method: str | None
+    created_at: str | None
+    n_labeled: int | None
+    n_requested: int | None
+    items: list[BatchItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[BatchItem]:
+        """The items not labeled or skipped yet."""
+        return [i for i in self.items if i.label is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        out = asdict(self)
+        out["items"] = [i.to_dict() for i in self.items]
+        return out
+
+
+@dataclass
+class RoundWeights:
+    """The candidate weights a strategy (AutoAL) reported for one round.
+
+    Attributes
+    ----------
+    round : int
+        The round's number.
+    n_labeled : int
+        Labels the round's model was trained on.
+    weights : dict
+        Candidate strategy name -> weight (None where the weight was not finite).
+    """
+
+    round: int
+    n_labeled: int
+    weights: dict[str, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float, or None when it is not finite."""
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _jsonable(obj: Any) -> Any:
@@ -596,6 +702,90 @@ class Campaign:
         if self.config.data_kind == "images":
             return str(Path(self.config.data_path) / source)
         return source
+
+    # -- reading the batch -------------------------------------------------------------------
+    def batch(self) -> Batch:
+        """The latest round's items with their current labels (what is left to label).
+
+        Reads the campaign's database only: the data is neither read nor hash-checked, so
+        this is cheap enough to call on every page load.
+
+        Returns
+        -------
+        Batch
+            Empty (``round`` None) before the first query. Items that left the data after an
+            accepted change are left out; labeled and skipped items stay, with their label.
+
+        Examples
+        --------
+        >>> with Campaign.open("my-campaign") as c:              # doctest: +SKIP
+        ...     todo = [item.id for item in c.batch().pending]
+        """
+        with self._store.read() as conn:
+            latest = self._latest_round(conn)
+            if latest is None:
+                return Batch(None, None, None, None, None)
+            rows = conn.execute(
+                "SELECT ri.item_id, i.source, ri.guess, ri.confidence, l.label "
+                "FROM round_items ri JOIN items i USING (item_id) "
+                "LEFT JOIN labels l USING (item_id) "
+                "WHERE ri.round_id = ? AND i.present = 1 ORDER BY ri.rank",
+                (latest["round_id"],),
+            ).fetchall()
+        info = json.loads(latest["info"])
+        notes = [str(n) for n in info.pop("notes", [])]
+        items = [
+            BatchItem(r["item_id"], self._display_source(r["source"]), r["guess"],
+                      None if r["confidence"] is None else float(r["confidence"]), r["label"])
+            for r in rows
+        ]
+        return Batch(int(latest["round_id"]), latest["method"], latest["created_at"],
+                     int(latest["n_labeled"]), int(latest["n_requested"]), items, notes, info)
+
+    def weights_history(self) -> list[RoundWeights]:
+        """The candidate weights of every round whose strategy reported them (AutoAL).
+
+        Returns
+        -------
+        list of RoundWeights
+            In round order; rounds without weights (other strategies, the diverse start) are
+            left out, so the list is empty for strategies that report none.
+        """
+        with self._store.read() as conn:
+            rows = conn.execute(
+                "SELECT round_id, n_labeled, info FROM rounds ORDER BY round_id"
+            ).fetchall()
+        history = []
+        for r in rows:
+            weights = json.loads(r["info"]).get("weights")
+            if isinstance(weights, dict) and weights:
+                history.append(RoundWeights(
+                    int(r["round_id"]), int(r["n_labeled"]),
+                    {str(k): _finite(v) for k, v in weights.items()
+                     if isinstance(v, (int, float)) and not isinstance(v, bool)},
+                ))
+        return history
+
+    def item_source(self, item_id: str) -> str | None:
+        """Where an item is: ``"row 12"`` or its image file's path (as in :class:`QueryItem`).
+
+        Parameters
+        ----------
+        item_id : str
+            An item id.
+
+        Returns
+        -------
+        str or None
+            None when no item of the data (as last accepted) has that id. The path is the
+            one recorded for the item joined to the data folder; it is not checked against
+            the file system (resolve it before opening it).
+        """
+        with self._store.read() as conn:
+            row = conn.execute(
+                "SELECT source FROM items WHERE item_id = ? AND present = 1", (item_id,)
+            ).fetchone()
+        return None if row is None else self._display_source(row["source"])
 
     # -- query -----------------------------------------------------------------------------
     def query(self, n: int, *, refresh: bool = False) -> QueryResult:

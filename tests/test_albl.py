@@ -146,11 +146,13 @@ def test_defaults_and_validation():
         albl.requires
     )
     assert 0 < albl.p_min <= 1 / len(albl.experts)
-    with pytest.raises(ValueError, match="unknown candidate"):
+    with pytest.raises(ValueError, match="unknown or unusable candidate.*nope"):
         ALBL(candidates=("margin", "nope"))
+    with pytest.raises(ValueError, match="unusable candidate.*autoal"):
+        ALBL(candidates=("margin", "autoal"))
     with pytest.raises(ValueError, match="delta"):
         ALBL(delta=0.0)
     with pytest.raises(ValueError, match="pmin"):
         ALBL(candidates=("margin", "entropy"), pmin=0.6)
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="at least one"):
         ALBL(candidates=())

@@ -92,20 +92,33 @@ def test_frozen_ablation_weights_are_untouched_by_search(digits, weights):
         assert all(np.allclose(w[0], wi) for wi in w[1:])
 
 
-def test_no_loss_module_ablation_resolves_off():
+def test_no_loss_module_ablation_drops_the_loss_feature(digits):
     strategy = AutoAL(preset="paper", ablation="no-loss-module")
     assert strategy.resolved()["loss_module"] is False
     assert AutoAL(preset="paper").resolved()["loss_module"] is True
+    # The SearchNet's inputs lose the loss module's column: one parameter row fewer.
+    n_in = {}
+    for ablation in ("none", "no-loss-module"):
+        s = get_strategy("autoal", random_state=0, preset="paper", ablation=ablation, **FAST)
+        config = LoopConfig(init=30, budget=10, rounds=1, seed=0, epochs=4, mc_samples=10)
+        run_active_learning(digits, s, config, progress=False)
+        n_in[ablation] = s._state["searchnet"]["body.0.weight"].shape[1]
+    assert n_in["none"] == n_in["no-loss-module"] + 1
 
 
 @pytest.mark.parametrize("objective", ["max_loss", "lookahead"])
 def test_ten_rounds_without_collapse(digits, objective):
+    """Over 10 rounds the logits stay finite and bounded (no drift into saturation), every
+    round's search still has gradient, and the weights keep responding to the data."""
     record = run(digits, rounds=10, objective=objective, candidates="margin,entropy,kmeans,bald")
-    for w in weights_of(record):
+    for rnd in record["rounds"][1:]:
+        logits = np.array(rnd["search"]["logits"])
+        assert np.all(np.isfinite(logits)) and np.ptp(logits) < 30, logits
+        assert rnd["search"]["searchnet_grad_norm_mean"] > 0
+        w = np.array(list(rnd["weights"].values()))
         assert np.all(np.isfinite(w)) and w.sum() == pytest.approx(1.0, abs=1e-5)
-    moved = [r["search"]["objective_first"] != r["search"]["objective_last"]
-             for r in record["rounds"][1:]]
-    assert all(moved)
+    weights = weights_of(record)
+    assert any(not np.allclose(a, b, atol=1e-3) for a, b in zip(weights, weights[1:]))
 
 
 @pytest.mark.parametrize(
@@ -116,6 +129,7 @@ def test_ten_rounds_without_collapse(digits, objective):
         ({"weights": "nope"}, "weights"),
         ({"ablation": "nope"}, "ablation"),
         ({"candidates": "margin,nope"}, "nope"),
+        ({"candidates": "margin,albl"}, "learn across rounds"),
         ({"candidates": ""}, "at least one"),
         ({"candidates": "margin,margin"}, "repeated"),
         ({"n_folds": 1}, "n_folds"),

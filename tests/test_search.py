@@ -73,8 +73,9 @@ def test_gradient_is_nonzero_and_weights_move(objective, weights):
     model = GlobalWeights(K) if weights == "global" else SearchNet(K, K)
     before = [p.detach().clone() for p in model.parameters()]
     trace = run_search(model, [problem], SearchOptions(objective=objective, steps=20))
-    assert trace.grad_norm[0] > 0
-    assert min(trace.grad_norm) > 0
+    assert trace.grad_norm[0] > 1e-4
+    # Non-zero while the temperature is warm; a saturated SearchNet may go flat at the end.
+    assert min(trace.grad_norm[: len(trace.grad_norm) // 2]) > 0
     pairs = zip(model.parameters(), before, strict=True)
     moved = sum(float((p.detach() - b).abs().sum()) for p, b in pairs)
     assert moved > 1e-3
@@ -91,6 +92,7 @@ def test_planted_candidate_wins_global_search(objective, position, seed):
     )
     weights = torch.softmax(model.logits.detach(), dim=0).numpy()
     assert int(np.argmax(weights)) == position, weights
+    assert weights[position] > 0.7, weights
     assert trace.objective_after < trace.objective_before
 
 
@@ -106,6 +108,7 @@ def test_planted_candidate_wins_per_sample_search(objective, position, seed):
     with torch.no_grad():
         weights = torch.softmax(model(problems[0].features), dim=1).mean(dim=0).numpy()
     assert int(np.argmax(weights)) == position, weights
+    assert weights[position] > 0.4, weights  # uniform would be 0.25
 
 
 def test_planted_candidate_wins_with_gmm_threshold():
@@ -113,6 +116,17 @@ def test_planted_candidate_wins_with_gmm_threshold():
     model = GlobalWeights(K)
     run_search(model, problems, SearchOptions(objective="max_loss", threshold="gmm", steps=60))
     assert int(torch.argmax(model.logits)) == 2
+
+
+def test_no_signal_no_drift():
+    """With nothing to gain (every sample has the same loss) the weights stay uniform: no
+    other term of the search (such as a budget penalty) pulls them on its own."""
+    problem = planted_max_loss(0, 0)
+    problem.losses = torch.ones_like(problem.losses)
+    model = GlobalWeights(K)
+    run_search(model, [problem], SearchOptions(objective="max_loss", steps=60))
+    weights = torch.softmax(model.logits.detach(), dim=0).numpy()
+    np.testing.assert_allclose(weights, 1 / K, atol=1e-3)
 
 
 def test_combined_score_is_not_invariant_to_weight_scale():

@@ -120,12 +120,19 @@ class Evidence:
         respect to the last linear layer's weights is ``(p - onehot(argmax p)) (x) e``;
         no backward pass is needed.
         """
+        delta, emb = self.grad_factors()
+        return (delta[:, :, None] * emb[:, None, :]).reshape(len(delta), -1)
+
+    def grad_factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The two factors of the gradient embeddings: ``p - onehot(argmax p)`` (N, C) and the
+        embeddings (N, D). Inner products factor too, ``<g_i, g_j> = (d_i . d_j)(e_i . e_j)``,
+        so BADGE never needs the ``(N, C * D)`` matrix."""
         self.require("probs", "embeddings")
         probs, emb = self.probs, self.embeddings
         assert probs is not None and emb is not None
-        delta = probs.copy()
+        delta = probs.astype(np.float64)
         delta[np.arange(len(delta)), probs.argmax(axis=1)] -= 1.0
-        return (delta[:, :, None] * emb[:, None, :]).reshape(len(delta), -1)
+        return delta, np.asarray(emb, dtype=np.float64)
 
     def subset(self, index: np.ndarray) -> Evidence:
         """Evidence restricted to the pool samples ``index`` (labeled fields unchanged)."""

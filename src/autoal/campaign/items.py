@@ -3,7 +3,7 @@
 The readers are :mod:`autoal.data`'s; this module turns their output into campaign *items*:
 a stable id per item, where it came from (``source``), the labels already in the data, the
 model input, and a SHA-256 over the data's bytes that later commands compare with the one
-stored at init to notice changed data.
+stored at init to notice changed data (see :mod:`autoal.campaign.fingerprint`).
 
 Item ids: a CSV's ``id`` column (or the row number ``0, 1, ...`` when there is none), the row
 number for an ``.npz``, and the image's path relative to the folder (``cat/img01.png``) for a
@@ -12,12 +12,14 @@ folder of images.
 
 from __future__ import annotations
 
-import hashlib
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from autoal.campaign.fingerprint import FileRecord, scan
 
 __all__ = ["DATA_KINDS", "Items", "content_hash", "detect_kind", "load_items"]
 
@@ -51,57 +53,19 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
     )
 
 
-def _image_files(root: Path) -> list[Path]:
-    """The files :func:`autoal.data.read_image_folder` reads, in its order."""
-    from autoal.data.formats import IMAGE_SUFFIXES
-
-    def images(folder: Path) -> list[Path]:
-        return sorted(
-            p for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
-        )
-
-    files = images(root)
-    for sub in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
-        files += images(sub)
-    return files
-
-
-def _hash_files(root: Path | None, files: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for f in files:
-        if root is not None:
-            digest.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
-        with f.open("rb") as fh:
-            digest.update(str(os.fstat(fh.fileno()).st_size).encode("ascii") + b"\0")
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                digest.update(block)
-    return "sha256:" + digest.hexdigest()
-
-
 def content_hash(path: str | os.PathLike[str], kind: str) -> str:
-    """SHA-256 of the data's bytes (for a folder: of every image's relative path and bytes).
+    """The data's content hash (see :mod:`autoal.campaign.fingerprint`), reading every byte.
 
-    Cheap compared with reading the data: nothing is decoded.
+    Cheap compared with reading the data: nothing is decoded. Campaigns use
+    :func:`~autoal.campaign.fingerprint.scan` with their cache of file hashes instead, which
+    reads only files whose stat signature changed.
 
     Raises
     ------
     autoal.data.DatasetError
         If the data cannot be found or read.
     """
-    from autoal.data import DatasetError
-
-    path = Path(path)
-    try:
-        if kind == "images":
-            if not path.is_dir():
-                raise DatasetError(f"folder not found: {path}")
-            return _hash_files(path, _image_files(path))
-        if not path.is_file():
-            raise DatasetError(f"file not found: {path}")
-        return _hash_files(None, [path])
-    except OSError as err:
-        raise DatasetError(f"cannot read {path}: {err}") from None
+    return scan(path, kind).digest
 
 
 @dataclass
@@ -128,6 +92,9 @@ class Items:
         The standardisation of vector data (``None`` for images).
     feature_names : list of str or None
         A CSV's feature columns.
+    file_records : dict or None
+        The data files' hashes and stat signatures found while hashing, for the campaign's
+        cache (see :class:`~autoal.campaign.fingerprint.Scan`).
     """
 
     kind: str
@@ -139,6 +106,7 @@ class Items:
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
     feature_names: list[str] | None = None
+    file_records: dict[str, FileRecord] | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -157,6 +125,7 @@ def load_items(
     *,
     label_column: str = "label",
     id_column: str = "id",
+    known: Mapping[str, Sequence[int | str]] | None = None,
 ) -> Items:
     """Read the data at ``path`` as campaign items.
 
@@ -169,6 +138,9 @@ def load_items(
         Skip detection (see :func:`detect_kind`).
     label_column, id_column : str
         CSV columns holding known labels and item ids (both optional in the file).
+    known : mapping, optional
+        File hashes from an earlier scan: files whose stat signature is unchanged are not
+        hashed again (see :func:`~autoal.campaign.fingerprint.scan`).
 
     Raises
     ------
@@ -180,13 +152,14 @@ def load_items(
     path = Path(path)
     kind = kind or detect_kind(path)
     if kind == "table":
-        digest = content_hash(path, kind)
+        hashed = scan(path, kind, known)
         X, labels, ids, names = read_table(path, label_column=label_column, id_column=id_column)
         X, mean, std = _standardise(X)
         sources = [f"row {i}" for i in range(len(ids))]
-        return Items(kind, X, list(ids), sources, list(labels), digest, mean, std, list(names))
+        return Items(kind, X, list(ids), sources, list(labels), hashed.digest, mean, std,
+                     list(names), hashed.records)
     if kind == "npz":
-        digest = content_hash(path, kind)
+        hashed = scan(path, kind, known)
         X, y = read_npz(path)
         mean = std = None
         if X.ndim == 2:
@@ -199,11 +172,12 @@ def load_items(
         else:
             found = [None if not str(v).strip() else str(v).strip() for v in y.tolist()]
         ids = [str(i) for i in range(n)]
-        return Items(kind, X, ids, [f"row {i}" for i in range(n)], found, digest, mean, std)
+        return Items(kind, X, ids, [f"row {i}" for i in range(n)], found, hashed.digest, mean,
+                     std, file_records=hashed.records)
     if kind == "images":
         X, labels, files = read_image_folder(path)
-        root = path
-        digest = _hash_files(root, list(files))
-        rel = [Path(f).relative_to(root).as_posix() for f in files]
-        return Items(kind, X, rel, list(rel), list(labels), digest)
+        hashed = scan(path, kind, known, files=files)
+        rel = [Path(f).relative_to(path).as_posix() for f in files]
+        return Items(kind, X, rel, list(rel), list(labels), hashed.digest,
+                     file_records=hashed.records)
     raise DatasetError(f"unknown data kind {kind!r}; expected one of {', '.join(DATA_KINDS)}")

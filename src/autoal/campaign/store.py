@@ -35,7 +35,7 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,7 +61,7 @@ DB_NAME = "campaign.db"
 #: Value of ``autoal_meta.app``: marks the database as an autoal campaign.
 APP_ID = "autoal-campaign"
 #: Version of the schema this code writes; a newer database is refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Seconds a writer waits for another writer before :class:`CampaignBusyError`.
 DEFAULT_BUSY_TIMEOUT = 2.0
 
@@ -127,8 +127,22 @@ CREATE TABLE round_items (
 CREATE INDEX label_events_by_teach ON label_events(teach_id);
 """
 
-# Migrations from version v to v + 1 (SQL scripts); none yet.
-_MIGRATIONS: dict[int, str] = {}
+# Version 2: a cache of the data files' hashes, keyed by their stat signature.
+_FILE_HASHES = """
+-- The data's files as last hashed (see autoal.campaign.fingerprint): a file whose size,
+-- mtime and ctime are unchanged is not read again to check the data's content hash.
+CREATE TABLE file_hashes (
+    rel      TEXT PRIMARY KEY,           -- path relative to the data folder ('' for a file)
+    size     INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    digest   TEXT NOT NULL               -- hex SHA-256 of the size and the bytes
+)
+"""
+_SCHEMA += _FILE_HASHES
+
+# Migrations from version v to v + 1 (SQL scripts, run in one transaction with the version).
+_MIGRATIONS: dict[int, str] = {1: _FILE_HASHES}
 
 
 class CampaignError(Exception):
@@ -344,7 +358,8 @@ class Store:
     @classmethod
     def create(cls, directory: str | os.PathLike[str], meta: dict[str, str],
                items: list[tuple[str, int, str]], labels: dict[str, str],
-               busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+               busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+               file_hashes: Iterable[Sequence[Any]] = ()) -> Store:
         """Create the database in ``directory`` atomically and return it open.
 
         Parameters
@@ -358,6 +373,9 @@ class Store:
             Every item of the data.
         labels : dict
             Labels already known (item id -> class name), recorded as the ``init`` change.
+        file_hashes : iterable of (rel, size, mtime_ns, ctime_ns, digest)
+            The data files' hashes found while reading the data (see
+            :meth:`put_file_hashes`).
 
         Raises
         ------
@@ -386,6 +404,7 @@ class Store:
                 conn.executemany("INSERT INTO items (item_id, pos, source) VALUES (?, ?, ?)",
                                  items)
                 tmp_store = cls(conn, tmp)
+                tmp_store.put_file_hashes(file_hashes)
                 if labels:
                     tmp_store.apply_labels(labels, kind="init", source=None)
                 pause_point("init:in-transaction")
@@ -555,3 +574,23 @@ class Store:
                 pause_point(f"{kind}:mid-transaction")
         self.set_meta("labels_version", str(self.labels_version() + 1))
         return teach_id
+
+    def file_hashes(self) -> dict[str, tuple[int, int, int, str]]:
+        """The cached data file hashes: relative path -> (size, mtime_ns, ctime_ns, digest)."""
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: tens of thousands of rows, read often
+        cur.execute("SELECT rel, size, mtime_ns, ctime_ns, digest FROM file_hashes")
+        return {r[0]: r[1:] for r in cur}
+
+    def put_file_hashes(self, rows: Iterable[Sequence[Any]],
+                        removed: Iterable[str] = ()) -> None:
+        """Insert or replace cached file hashes, delete those of ``removed`` paths.
+
+        Call inside a write transaction. ``rows`` are ``(rel, size, mtime_ns, ctime_ns,
+        digest)``.
+        """
+        self.conn.executemany("DELETE FROM file_hashes WHERE rel = ?", [(r,) for r in removed])
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO file_hashes (rel, size, mtime_ns, ctime_ns, digest) "
+            "VALUES (?, ?, ?, ?, ?)", [tuple(r) for r in rows],
+        )

@@ -24,10 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from autoal.campaign.items import Items, content_hash, detect_kind, load_items
+from autoal.campaign.fingerprint import FileRecord, is_legacy_hash, legacy_folder_hash, scan
+from autoal.campaign.items import Items, detect_kind, load_items
 from autoal.campaign.store import (
     DB_NAME,
     DEFAULT_BUSY_TIMEOUT,
+    CampaignBusyError,
     CampaignError,
     Store,
     now,
@@ -553,6 +555,7 @@ class Campaign:
             items=_item_rows(items),
             labels=labels,
             busy_timeout=busy_timeout,
+            file_hashes=[(rel, *r) for rel, r in (items.file_records or {}).items()],
         )
         campaign = cls(store)
         campaign._items = items
@@ -604,29 +607,41 @@ class Campaign:
 
     # -- data ----------------------------------------------------------------------------
     def _check_data(self, load: bool) -> Items | None:
-        """Compare the data's hash with the stored one; load the data if ``load``."""
+        """Compare the data's hash with the stored one; load the data if ``load``.
+
+        The hash comes from :func:`~autoal.campaign.fingerprint.scan` with the campaign's
+        cache of file hashes: unchanged files are verified by their stat signature, only
+        new or changed ones are read. The cache is updated when it can be without waiting.
+        """
         from autoal.data import DatasetError
 
         cfg = self.config
-        stored = self._store.get_meta("data_hash")
+        store = self._store
+        stored = store.get_meta("data_hash")
+        known = store.file_hashes()
+        items: Items | None = None
         try:
-            if load:
-                if self._items is not None and self._items.content_hash == content_hash(
-                    cfg.data_path, cfg.data_kind
-                ):
-                    items = self._items
-                else:
-                    items = load_items(cfg.data_path, cfg.data_kind,
-                                       label_column=cfg.label_column, id_column=cfg.id_column)
-                digest = items.content_hash
+            if load and self._items is None:
+                items = self._load(known)
+                digest, records = items.content_hash, items.file_records or {}
             else:
-                items = None
-                digest = content_hash(cfg.data_path, cfg.data_kind)
+                hashed = scan(cfg.data_path, cfg.data_kind, known)
+                digest, records = hashed.digest, hashed.records
+                if load:
+                    assert self._items is not None
+                    items = self._items
+                    if items.content_hash != digest:
+                        items = self._load(known)
+                        digest, records = items.content_hash, items.file_records or {}
+            # a campaign made before the cache: its folder hash has the old format
+            legacy_same = (digest != stored and is_legacy_hash(stored, cfg.data_kind)
+                           and legacy_folder_hash(cfg.data_path) == stored)
         except DatasetError as err:
             raise DataError(
                 f"cannot read the campaign's data: {err} (the campaign uses {cfg.data_path})"
             ) from None
-        if digest != stored:
+        self._remember_hashes(known, records, (stored, digest) if legacy_same else None)
+        if digest != stored and not legacy_same:
             if not self.accept_changed_data:
                 raise DataChangedError(
                     f"the data at {cfg.data_path} changed since the campaign last used it "
@@ -636,14 +651,38 @@ class Campaign:
                 )
             if items is None:
                 try:
-                    items = load_items(cfg.data_path, cfg.data_kind,
-                                       label_column=cfg.label_column, id_column=cfg.id_column)
+                    items = self._load(known)
                 except DatasetError as err:
                     raise DataError(f"cannot read the campaign's data: {err}") from None
             self._sync(items)
         if items is not None:
             self._items = items
         return items
+
+    def _load(self, known: Mapping[str, tuple[Any, ...]]) -> Items:
+        cfg = self.config
+        return load_items(cfg.data_path, cfg.data_kind, label_column=cfg.label_column,
+                          id_column=cfg.id_column, known=known)
+
+    def _remember_hashes(self, known: Mapping[str, tuple[Any, ...]],
+                         records: Mapping[str, FileRecord],
+                         upgrade: tuple[str | None, str] | None = None) -> None:
+        """Store new file hashes (and a folder hash upgraded from the old format).
+
+        Optional: skipped, without waiting, while another command holds the write lock.
+        """
+        changed = [(rel, *r) for rel, r in records.items() if known.get(rel) != r]
+        removed = [rel for rel in known if rel not in records]
+        if not changed and not removed and upgrade is None:
+            return
+        store = self._store
+        try:
+            with store.write(busy_timeout=0):
+                store.put_file_hashes(changed, removed)
+                if upgrade is not None and store.get_meta("data_hash") == upgrade[0]:
+                    store.set_meta("data_hash", upgrade[1])
+        except CampaignBusyError:
+            pass
 
     def _sync(self, items: Items) -> None:
         """Adopt changed data: add new items, set aside vanished ones, import new labels."""

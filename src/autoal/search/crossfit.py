@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from autoal.models import TorchClassifier
@@ -45,7 +46,9 @@ class CrossFitter:
     model's family on raw inputs, trained from scratch) is fitted on every part but ``f``;
     part ``f`` is what it scores. With ``with_probe`` (the lookahead objective) part ``f``
     is split in two: candidates that the search soft-selects, and a validation half on
-    which the ridge probe is judged. FitNet never sees the samples it scores.
+    which the ridge probe is judged. FitNet never sees the samples it scores. A per-sample
+    SearchNet sees each sample's candidate scores, the loss module's rank of it, and
+    ``n_components`` principal components of its raw input (fitted on the labeled inputs).
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class CrossFitter:
         loss_module: bool = False,
         with_probe: bool = False,
         ridge: float = 0.1,
+        n_components: int = 16,
         device: str = "auto",
         random_state: int = 0,
     ) -> None:
@@ -71,10 +75,12 @@ class CrossFitter:
         self.loss_module = loss_module
         self.with_probe = with_probe
         self.ridge = ridge
+        self.n_components = n_components
         self.device = device
         self.random_state = random_state
         self._last: TorchClassifier | None = None
-        self._emb_stats: tuple[np.ndarray, np.ndarray] | None = None
+        self._pca: PCA | None = None
+        self._pc_stats: tuple[np.ndarray, np.ndarray] | None = None
 
     def _fitnet(self, seed: int) -> TorchClassifier:
         kwargs = {"loss_module": True} if self.loss_module else {}
@@ -87,15 +93,22 @@ class CrossFitter:
             **kwargs,
         )
 
+    def _project(self, X: np.ndarray) -> np.ndarray:
+        """Standardised principal components of raw inputs: the same axes for every rotation,
+        round-independent of any FitNet (FitNets' embedding axes do not correspond)."""
+        assert self._pca is not None and self._pc_stats is not None
+        z = self._pca.transform(X.reshape(len(X), -1))
+        mean, std = self._pc_stats
+        return (z - mean) / std
+
     def _features(
-        self, scores: np.ndarray, emb: np.ndarray, predicted_loss: np.ndarray | None
+        self, scores: np.ndarray, X: np.ndarray, predicted_loss: np.ndarray | None
     ) -> np.ndarray:
-        assert self._emb_stats is not None
-        mean, std = self._emb_stats
+        """SearchNet inputs: candidate scores, the loss module's rank, raw-input components."""
         parts = [scores]
         if predicted_loss is not None:
             parts.append(rank_normalise(predicted_loss))
-        parts.append((emb - mean) / std)
+        parts.append(self._project(X))
         return np.hstack(parts).astype(np.float32)
 
     def problems(self, X: np.ndarray, y: np.ndarray, n_classes: int) -> list[SearchProblem]:
@@ -105,6 +118,11 @@ class CrossFitter:
             raise ValueError(
                 f"AutoAL's search needs at least {2 * self.n_folds} labeled samples, got {len(y)}"
             )
+        flat = X.reshape(len(X), -1)
+        self._pca = PCA(
+            n_components=min(self.n_components, *flat.shape), random_state=self.random_state
+        ).fit(flat)
+        self._pc_stats = standardisation(self._pca.transform(flat))
         problems = []
         for f, held in enumerate(folds(y, self.n_folds, self.random_state)):
             train = np.setdiff1d(np.arange(len(y)), held)
@@ -122,7 +140,6 @@ class CrossFitter:
             probs = np.clip(ev.probs, 1e-12, 1.0)
             losses = -np.log(probs[np.arange(len(cand)), y[cand]])
             emb = ev.embeddings
-            self._emb_stats = standardisation(emb)
             self._last = fitnet
             probe = None
             if self.with_probe:
@@ -135,19 +152,24 @@ class CrossFitter:
                     scores=torch.as_tensor(scores, dtype=torch.float32),
                     losses=torch.as_tensor(losses, dtype=torch.float32),
                     probs=torch.as_tensor(ev.probs, dtype=torch.float32),
-                    features=torch.as_tensor(self._features(scores, emb, ev.predicted_loss)),
+                    features=torch.as_tensor(
+                        self._features(scores, X[cand], ev.predicted_loss)
+                    ),
                     probe=probe,
                 )
             )
         return problems
 
     def pool_featurizer(self, X_pool: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """SearchNet inputs for the pool, from the last rotation's FitNet (one pass)."""
+        """SearchNet inputs for the pool; the loss module's predictions (if any) come from the
+        last rotation's FitNet, in one pass over the pool."""
         if self._last is None:
             raise RuntimeError("call problems() first")
-        ev = self._last.evidence(X_pool, mc_samples=0)
+        predicted_loss = None
+        if self._last.loss_module:
+            predicted_loss = self._last.evidence(X_pool, mc_samples=0).predicted_loss
 
         def featurize(scores: np.ndarray) -> np.ndarray:
-            return self._features(scores, ev.embeddings, ev.predicted_loss)
+            return self._features(scores, X_pool, predicted_loss)
 
         return featurize

@@ -13,6 +13,7 @@ __all__ = [
     "combine",
     "soft_threshold",
     "soft_mask",
+    "budget_mask",
     "budget_penalty",
 ]
 
@@ -94,6 +95,33 @@ def soft_threshold(s: torch.Tensor, fraction: float, method: str, random_state: 
 def soft_mask(s: torch.Tensor, theta: float, tau: float) -> torch.Tensor:
     """Soft membership ``sigmoid((s - theta) / tau)`` of the selected set, in ``(0, 1)``."""
     return torch.sigmoid((s - theta) / max(tau, 1e-12))
+
+
+def budget_mask(s: torch.Tensor, fraction: float, tau: float) -> torch.Tensor:
+    """Soft selection ``sigmoid((s - theta) / tau)`` whose soft count is exactly ``fraction * n``.
+
+    ``theta`` is found by bisection, and enters the graph with its implicit gradient
+    ``d theta / d s_i = m_i' / sum_j m_j'``, so the gradient of the soft count is zero: the
+    search cannot change how many samples it takes, only which. (A fixed threshold plus a
+    budget penalty lets the penalty's gradient, which depends only on the shape of ``s``,
+    pull the weights away from the objective while ``tau`` is large.)
+    """
+    tau = max(float(tau), 1e-12)
+    target = fraction * s.shape[0]
+    sd = s.detach().double()
+    lo, hi = float(sd.min()) - 40.0 * tau, float(sd.max()) + 40.0 * tau
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        if float(torch.sigmoid((sd - mid) / tau).sum()) > target:
+            lo = mid
+        else:
+            hi = mid
+    theta0 = 0.5 * (lo + hi)
+    z = torch.sigmoid((sd - theta0) / tau)
+    slope = z * (1.0 - z)
+    slope = (slope / slope.sum().clamp_min(1e-300)).to(s.dtype)
+    theta = theta0 + (slope * (s - s.detach())).sum()
+    return torch.sigmoid((s - theta) / tau)
 
 
 def budget_penalty(mask: torch.Tensor, fraction: float) -> torch.Tensor:

@@ -14,7 +14,12 @@ from autoal.search.mixture import GlobalWeights, SearchNet, combine
 from autoal.search.ranks import rank_normalise
 from autoal.search.trainer import OBJECTIVES, THRESHOLDS, SearchOptions, run_search
 from autoal.strategies.base import QueryStrategy, check_budget, top_k
-from autoal.strategies.registry import PAPER_CANDIDATES, get_strategy, register_strategy
+from autoal.strategies.registry import (
+    PAPER_CANDIDATES,
+    check_candidates,
+    get_strategy,
+    register_strategy,
+)
 
 __all__ = ["AutoAL", "PRESETS", "PAPER_CANDIDATES", "ABLATIONS"]
 
@@ -97,6 +102,7 @@ class AutoAL(QueryStrategy):
     """
 
     name = "autoal"
+    stateful = True
 
     def __init__(
         self,
@@ -168,19 +174,7 @@ class AutoAL(QueryStrategy):
         for name, value, valid in checks:
             if value not in valid:
                 raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
-        if not cfg["candidates"]:
-            raise ValueError("candidates must name at least one strategy")
-        if len(set(cfg["candidates"])) != len(cfg["candidates"]):
-            raise ValueError(f"candidates are repeated: {cfg['candidates']}")
-        from autoal.strategies import available_strategies
-
-        known = set(available_strategies()) - {self.name}
-        unknown = [c for c in cfg["candidates"] if c not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown candidate(s) {', '.join(unknown)}; valid names: "
-                + ", ".join(n for n in available_strategies() if n != self.name)
-            )
+        check_candidates(cfg["candidates"])
         if self.n_folds < 2:
             raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
         if not 0.0 < self.select_fraction < 1.0:
@@ -325,7 +319,8 @@ class AutoAL(QueryStrategy):
             model=self.fitnet_model,
             epochs=self.fitnet_epochs,
             mc_samples=self.fitnet_mc_samples,
-            loss_module=bool(cfg["loss_module"]) and per_sample,
+            loss_module=(bool(cfg["loss_module"]) and per_sample)
+            or any("predicted_loss" in c.requires for c in self._candidate_strategies()),
             with_probe=cfg["objective"] == "lookahead",
             ridge=self.ridge,
             device=self.device,
@@ -337,11 +332,12 @@ class AutoAL(QueryStrategy):
         self._state["round"] = self._state.get("round", 0) + 1
         if per_sample:
             n_features = problems[0].features.shape[1]
-            torch.manual_seed(seed)
-            model: torch.nn.Module = SearchNet(n_features, k)
-            if self.ablation == "frozen":
-                torch.nn.init.normal_(model.out.weight, std=1.0)
-            elif self.warm_start and "searchnet" in self._state:
+            with torch.random.fork_rng():  # seed SearchNet's init without touching global state
+                torch.manual_seed(seed)
+                model: torch.nn.Module = SearchNet(n_features, k)
+                if self.ablation == "frozen":
+                    torch.nn.init.normal_(model.out.weight, std=1.0)
+            if self.ablation != "frozen" and self.warm_start and "searchnet" in self._state:
                 model.load_state_dict(self._state["searchnet"])
         else:
             init = self._state.get("logits") if self.warm_start else None

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autoal.search.mixture import budget_penalty, combine, soft_mask, soft_threshold
+from autoal.search.mixture import budget_mask, budget_penalty, combine, soft_mask, soft_threshold
 from autoal.search.objectives import (
     SearchProblem,
     coverage_entropy,
@@ -86,6 +86,26 @@ def _objective(problem: SearchProblem, mask: torch.Tensor, name: str) -> torch.T
     return lookahead_term(mask, problem.probe)
 
 
+def _soft_selection(
+    s: torch.Tensor,
+    options: SearchOptions,
+    tau: float,
+    theta: float | None,
+) -> tuple[torch.Tensor, torch.Tensor | None, float | None]:
+    """The soft mask, its budget penalty (None when the count is exact) and the threshold.
+
+    ``"quantile"``: the count is held at ``fraction * n`` exactly (:func:`budget_mask`).
+    ``"gmm"`` (the paper's design): a fixed threshold from a Gaussian mixture fitted to
+    ``s`` (``theta``, refitted when None) plus the budget penalty.
+    """
+    if options.threshold == "quantile":
+        return budget_mask(s, options.fraction, tau), None, None
+    if theta is None:
+        theta = soft_threshold(s, options.fraction, options.threshold, options.random_state)
+    mask = soft_mask(s, theta, tau)
+    return mask, budget_penalty(mask, options.fraction), theta
+
+
 def evaluate_objective(
     model: nn.Module, problems: Sequence[SearchProblem], options: SearchOptions
 ) -> float:
@@ -95,9 +115,9 @@ def evaluate_objective(
         for problem in problems:
             inputs = problem.features if problem.features is not None else problem.scores
             s, _ = combine(problem.scores, model(inputs))
-            theta = soft_threshold(s, options.fraction, options.threshold, options.random_state)
             tau = options.tau_end * float(s.std().clamp_min(1e-6))
-            value += float(_objective(problem, soft_mask(s, theta, tau), options.objective))
+            mask, _, _ = _soft_selection(s, options, tau, None)
+            value += float(_objective(problem, mask, options.objective))
     return value / len(problems)
 
 
@@ -106,11 +126,12 @@ def run_search(
 ) -> SearchTrace:
     """Optimise ``model`` (global logits or a SearchNet) on the pooled ``problems``.
 
-    Each step, per problem: weights -> combined score ``s`` -> threshold ``theta`` at the
-    ``1 - fraction`` quantile (recomputed every ``gmm_every`` steps for the mixture
-    threshold) -> soft mask ``sigmoid((s - theta) / tau)`` with ``tau`` annealed
-    geometrically from ``tau_start`` to ``tau_end`` times ``std(s)`` -> objective + budget
-    penalty - coverage bonus. The mean over problems is minimised with Adam.
+    Each step, per problem: weights -> combined score ``s`` -> soft mask
+    ``sigmoid((s - theta) / tau)`` with ``tau`` annealed geometrically from ``tau_start`` to
+    ``tau_end`` times ``std(s)`` and ``theta`` holding the soft count at ``fraction * n``
+    (``"quantile"``), or from a Gaussian mixture refitted every ``gmm_every`` steps plus a
+    budget penalty (``"gmm"``) -> objective - coverage bonus. The mean over problems is
+    minimised with Adam.
     """
     if options.objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {options.objective!r}; use one of {OBJECTIVES}")
@@ -130,15 +151,14 @@ def run_search(
         for i, problem in enumerate(problems):
             inputs = problem.features if problem.features is not None else problem.scores
             s, _ = combine(problem.scores, model(inputs))
-            refresh = options.threshold == "quantile" or step % options.gmm_every == 0
-            if refresh or thetas[i] is None:
-                thetas[i] = soft_threshold(
-                    s, options.fraction, options.threshold, options.random_state
-                )
+            if step % options.gmm_every == 0:
+                thetas[i] = None
             tau = tau_factor * float(s.detach().std().clamp_min(1e-6))
-            mask = soft_mask(s, thetas[i], tau)
+            mask, penalty, thetas[i] = _soft_selection(s, options, tau, thetas[i])
             term = _objective(problem, mask, options.objective)
-            loss = term + options.budget_weight * budget_penalty(mask, options.fraction)
+            loss = term
+            if penalty is not None:
+                loss = loss + options.budget_weight * penalty
             if options.coverage:
                 loss = loss - options.coverage * coverage_entropy(mask, problem.probs)
             total = total + loss.double() / len(problems)

@@ -33,13 +33,15 @@ from typing import Any
 import numpy as np
 
 from autoal.evidence import Evidence
+from autoal.search.ranks import rank_normalise
 from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.registry import (
-    _REGISTRY,
     PAPER_CANDIDATES,
-    _load_all,
+    check_candidates,
     get_strategy,
     register_strategy,
+    strategy_class,
 )
 
 __all__ = ["ALBL", "DEFAULT_CANDIDATES"]
@@ -82,6 +84,7 @@ class ALBL(QueryStrategy):
     """
 
     name = "albl"
+    stateful = True
     requires: tuple[str, ...] = ("labeled_probs", "labeled_targets")
 
     def __init__(
@@ -94,19 +97,7 @@ class ALBL(QueryStrategy):
         horizon: int = 10,
     ) -> None:
         super().__init__(random_state)
-        if isinstance(candidates, str) or len(candidates) < 1:
-            raise ValueError(f"candidates must be a non-empty list of names, got {candidates!r}")
-        _load_all()
-        unknown = [c for c in candidates if c not in _REGISTRY]
-        if unknown:
-            raise ValueError(
-                f"unknown candidate strategy {', '.join(map(repr, unknown))}; valid names: "
-                f"{', '.join(sorted(_REGISTRY))}"
-            )
-        if self.name in candidates:
-            raise ValueError("albl cannot be its own candidate")
-        if len(set(candidates)) != len(candidates):
-            raise ValueError(f"candidates has duplicates: {list(candidates)}")
+        check_candidates(candidates)
         if not 0 < delta < 1:
             raise ValueError(f"delta must lie in (0, 1), got {delta}")
         if int(horizon) != horizon or horizon < 1:
@@ -121,7 +112,7 @@ class ALBL(QueryStrategy):
         self.pmin = pmin
         needs: list[str] = []
         for c in self.candidates:
-            for f in _REGISTRY[c].requires:
+            for f in strategy_class(c).requires:
                 if f not in needs:
                     needs.append(f)
         self.requires = (*needs, *ALBL.requires)
@@ -210,7 +201,7 @@ class ALBL(QueryStrategy):
             p = self.probabilities()
             mixed = np.zeros(n)
             for pk, strat in zip(p, experts, strict=False):
-                mixed += pk * _rank01(strat.score(evidence))
+                mixed += pk * rank_normalise(strat.score(evidence))[:, 0]
             if len(p) > len(experts):  # uniform expert: constant score
                 mixed += p[-1] * 0.5
             return mixed
@@ -237,7 +228,7 @@ class ALBL(QueryStrategy):
             rest = self.rng.random(n)
         else:
             batch = batches[chosen]
-            rest = _rank01(scores[chosen])
+            rest = rank_normalise(scores[chosen])[:, 0]
         # advice matrix: expert k spreads its mass uniformly over its batch
         advice = np.zeros((len(names), n))
         for k, bk in enumerate(batches):
@@ -273,21 +264,9 @@ class ALBL(QueryStrategy):
                 },
             },
         }
-        out = 0.5 * rest  # in [0, 0.5]: below every batch member
-        out[batch] = 1.0 + (budget - np.arange(budget)) / budget
-        return out
+        return batch_first_scores(np.asarray(batch), rest)
 
     def round_info(self) -> dict[str, Any]:
         """The expert probabilities used this round (``"weights"``), the expert drawn and the
         reward of the previous round (``"albl"``)."""
         return dict(self._info)
-
-
-def _rank01(scores: np.ndarray) -> np.ndarray:
-    """Scores mapped to ``[0, 1]`` by rank (ties share their mean rank)."""
-    from scipy.stats import rankdata
-
-    n = len(scores)
-    if n == 1:
-        return np.ones(1)
-    return (rankdata(scores) - 1.0) / (n - 1.0)

@@ -43,6 +43,9 @@ class QueryStrategy(ABC):
 
     name: ClassVar[str] = ""
     requires: ClassVar[tuple[str, ...]] = ()
+    #: True for strategies that learn across rounds (ALBL, AutoAL): their state assumes one
+    #: call per round of one campaign, so they cannot be candidates of another strategy.
+    stateful: ClassVar[bool] = False
 
     def __init__(self, random_state: int | None = None) -> None:
         self.random_state = random_state

@@ -9,22 +9,25 @@ from autoal.evidence import Evidence
 from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.registry import register_strategy
 
-__all__ = ["KMeansSampling", "CoreSet", "Badge", "min_sq_distances"]
+__all__ = ["KMeansSampling", "CoreSet", "Badge", "batch_first_scores", "min_sq_distances"]
 
 
 def min_sq_distances(points: np.ndarray, centres: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """Squared distance of each point to its nearest centre, in chunks of centres."""
+    """Squared distance of each point to its nearest centre, in ``chunk x chunk`` blocks."""
     points = np.asarray(points, dtype=np.float64)
-    p_sq = np.einsum("ij,ij->i", points, points)
+    centres = np.asarray(centres, dtype=np.float64)
+    c_sq = np.einsum("ij,ij->i", centres, centres)
     best = np.full(len(points), np.inf)
-    for start in range(0, len(centres), chunk):
-        block = np.asarray(centres[start : start + chunk], dtype=np.float64)
-        d = p_sq[:, None] - 2.0 * points @ block.T + np.einsum("ij,ij->i", block, block)[None, :]
-        np.minimum(best, d.min(axis=1), out=best)
+    for p0 in range(0, len(points), chunk):
+        block = points[p0 : p0 + chunk]
+        b_sq = np.einsum("ij,ij->i", block, block)[:, None]
+        for c0 in range(0, len(centres), chunk):
+            d = b_sq - 2.0 * block @ centres[c0 : c0 + chunk].T + c_sq[None, c0 : c0 + chunk]
+            np.minimum(best[p0 : p0 + chunk], d.min(axis=1), out=best[p0 : p0 + chunk])
     return np.maximum(best, 0.0)
 
 
-def _batch_first_scores(order: np.ndarray, rest: np.ndarray) -> np.ndarray:
+def batch_first_scores(order: np.ndarray, rest: np.ndarray) -> np.ndarray:
     """Scores that put the batch ``order`` first (earliest highest), others by ``rest``.
 
     ``rest`` is any non-negative score for the samples outside the batch; it is squashed
@@ -74,7 +77,7 @@ class KMeansSampling(QueryStrategy):
         order = np.lexsort((dist, km.labels_))
         first = order[np.r_[True, km.labels_[order][1:] != km.labels_[order][:-1]]]
         first = first[np.argsort(dist[first])]
-        return _batch_first_scores(first, 1.0 / (1.0 + dist))
+        return batch_first_scores(first, 1.0 / (1.0 + dist))
 
 
 def _k_center_greedy(
@@ -117,7 +120,7 @@ class CoreSet(QueryStrategy):
                 return np.sqrt(((emb - emb.mean(axis=0)) ** 2).sum(axis=1))
             return np.sqrt(min_sq_distances(emb, evidence.labeled_embeddings))
         picks, dist = _k_center_greedy(emb, evidence.labeled_embeddings, check_budget(budget, n))
-        return _batch_first_scores(picks, np.sqrt(dist))
+        return batch_first_scores(picks, np.sqrt(dist))
 
 
 @register_strategy
@@ -136,13 +139,18 @@ class Badge(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return seeding-order-first scores (with a budget) or gradient norms."""
         n = self._check(evidence)
-        grads = evidence.grad_embeddings().astype(np.float64)
-        sq_norm = np.einsum("ij,ij->i", grads, grads)
+        delta, emb = evidence.grad_factors()
+        sq_norm = np.einsum("ij,ij->i", delta, delta) * np.einsum("ij,ij->i", emb, emb)
         if budget is None:
             return np.sqrt(sq_norm)
         budget = check_budget(budget, n)
+
+        def sq_dist_to(j: int) -> np.ndarray:
+            inner = (delta @ delta[j]) * (emb @ emb[j])
+            return np.maximum(sq_norm - 2.0 * inner + sq_norm[j], 0.0)
+
         picks = [int(np.argmax(sq_norm))]
-        dist = np.maximum(sq_norm - 2.0 * grads @ grads[picks[0]] + sq_norm[picks[0]], 0.0)
+        dist = sq_dist_to(picks[0])
         while len(picks) < budget:
             total = dist.sum()
             if total <= 0:  # every remaining sample coincides with a seed: take any unpicked
@@ -151,7 +159,6 @@ class Badge(QueryStrategy):
             else:
                 nxt = int(self.rng.choice(n, p=dist / total))
             picks.append(nxt)
-            d_new = np.maximum(sq_norm - 2.0 * grads @ grads[nxt] + sq_norm[nxt], 0.0)
-            np.minimum(dist, d_new, out=dist)
+            np.minimum(dist, sq_dist_to(nxt), out=dist)
             dist[picks] = 0.0
-        return _batch_first_scores(np.asarray(picks, dtype=np.int64), np.sqrt(dist))
+        return batch_first_scores(np.asarray(picks, dtype=np.int64), np.sqrt(dist))

@@ -10,7 +10,9 @@ from autoal.strategies.base import QueryStrategy
 __all__ = [
     "PAPER_CANDIDATES",
     "register_strategy",
+    "check_candidates",
     "get_strategy",
+    "strategy_class",
     "available_strategies",
     "UnknownStrategyError",
 ]
@@ -61,13 +63,38 @@ def available_strategies() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_strategy(name: str, random_state: int | None = None, **params: Any) -> QueryStrategy:
-    """Build the strategy registered as ``name`` with ``random_state`` and its own ``params``."""
+def strategy_class(name: str) -> type[QueryStrategy]:
+    """The class registered as ``name`` (:class:`UnknownStrategyError` if there is none)."""
     _load_all()
     try:
-        cls = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         raise UnknownStrategyError(
             f"unknown strategy {name!r}; valid names: {', '.join(sorted(_REGISTRY))}"
         ) from None
-    return cls(random_state=random_state, **params)
+
+
+def check_candidates(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Validate a strategy's candidate list: non-empty, no repeats, registered, stateless.
+
+    Strategies that learn across rounds (``stateful``, e.g. ALBL and AutoAL) cannot be
+    candidates: their state assumes one call per round. Raises ValueError naming the problem.
+    """
+    if isinstance(names, str) or not names:
+        raise ValueError(f"candidates must name at least one strategy, got {names!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"candidates are repeated: {list(names)}")
+    _load_all()
+    usable = sorted(n for n, cls in _REGISTRY.items() if not cls.stateful)
+    unknown = [n for n in names if n not in usable]
+    if unknown:
+        raise ValueError(
+            f"unknown or unusable candidate(s) {', '.join(map(repr, unknown))} (strategies that "
+            f"learn across rounds cannot be candidates); valid names: {', '.join(usable)}"
+        )
+    return tuple(names)
+
+
+def get_strategy(name: str, random_state: int | None = None, **params: Any) -> QueryStrategy:
+    """Build the strategy registered as ``name`` with ``random_state`` and its own ``params``."""
+    return strategy_class(name)(random_state=random_state, **params)

@@ -19,6 +19,10 @@ Durability and concurrency model
   header), that it holds the ``autoal_meta`` table of an autoal campaign, and that its
   ``schema_version`` is not newer than this code's :data:`SCHEMA_VERSION`. A foreign or
   corrupt file is reported and left untouched; nothing ever creates a database over it.
+* Schema version 2 added the ``file_hashes`` table, a cache of the data files' hashes keyed
+  by their stat signature (see :mod:`autoal.campaign.fingerprint`); opening a version 1
+  database adds it in one transaction. The cache is only a memo: losing or skipping an
+  update of it costs re-reading files, never a wrong answer.
 * :meth:`Store.create` builds a new database under a temporary name (rollback-journal mode),
   then hard-links it to the final name, which fails if that name exists: init is atomic too,
   and two concurrent inits cannot overwrite each other.

@@ -542,3 +542,21 @@ def test_data_changed_error_class(tmp_path: Path, digits_csv) -> None:
             fh.write("d999," + ",".join(["0"] * 64) + "\n")
         with pytest.raises(DataChangedError):
             c.teach({"d1": "1"})
+
+
+def test_public_names_stay_importable() -> None:
+    """The workflow was split into modules; every name importable before still is, and is the
+    same object from ``autoal.campaign`` and ``autoal.campaign.workflow``."""
+    import autoal.campaign as package
+    import autoal.campaign.workflow as workflow
+
+    before = ["SKIP", "Campaign", "CampaignConfig", "CampaignStatus", "DataChangedError",
+              "DataError", "ExportResult", "QueryItem", "QueryResult", "TeachResult",
+              "TeachValidationError", "UndoResult"]
+    for name in [*before, "Batch", "BatchItem", "RoundWeights"]:
+        assert name in workflow.__all__ and name in package.__all__, name
+        assert getattr(package, name) is getattr(workflow, name), name
+    for name in ("SCHEMA_VERSION", "CampaignBusyError", "CampaignError", "CampaignExistsError",
+                 "CampaignNotFoundError", "CorruptCampaignError", "SchemaVersionError"):
+        assert name in package.__all__ and hasattr(package, name), name
+    assert issubclass(package.DataChangedError, package.CampaignError)

@@ -409,7 +409,7 @@ def test_query_error_is_reported(tmp_path: Path) -> None:
 
 def test_no_write_lock_while_training(camp, monkeypatch) -> None:
     """Labels land while a query trains; the query then recomputes from the new labels."""
-    import autoal.campaign.workflow as workflow
+    import autoal.campaign.query as query_module
 
     directory, _, truth = camp
     reached, release = threading.Event(), threading.Event()
@@ -422,7 +422,7 @@ def test_no_write_lock_while_training(camp, monkeypatch) -> None:
                 reached.set()
                 assert release.wait(30)
 
-    monkeypatch.setattr(workflow, "pause_point", pause)
+    monkeypatch.setattr(query_module, "pause_point", pause)
     app = create_app(directory, busy_timeout=0.5)
     client = app.test_client()
     items = client.get("/api/batch").get_json()["items"]

@@ -7,8 +7,10 @@
 >>> c.status().per_class                                    # doctest: +SKIP
 
 :mod:`~autoal.campaign.store` holds the database (schema, transactions, versioning),
-:mod:`~autoal.campaign.items` reads the data, :mod:`~autoal.campaign.workflow` the workflow
-and :mod:`~autoal.campaign.cli` the ``autoal campaign`` commands.
+:mod:`~autoal.campaign.items` reads the data and :mod:`~autoal.campaign.fingerprint` hashes
+it, :mod:`~autoal.campaign.workflow` has :class:`Campaign` (one module per command behind it,
+listed there), :mod:`~autoal.campaign.cli` the ``autoal campaign`` commands and
+:mod:`~autoal.campaign.web` the labeling page.
 """
 
 from autoal.campaign.store import (

@@ -1,0 +1,289 @@
+"""What the workflow returns: plain dataclasses with ``to_dict`` (JSON-ready), and helpers.
+
+One per :class:`~autoal.campaign.Campaign` method: :class:`QueryResult` (``query``),
+:class:`TeachResult` (``teach``), :class:`UndoResult` (``undo``), :class:`CampaignStatus`
+(``status``), :class:`ExportResult` (``export``), :class:`Batch` (``batch``) and
+:class:`RoundWeights` (``weights_history``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Batch",
+    "BatchItem",
+    "CampaignStatus",
+    "ExportResult",
+    "QueryItem",
+    "QueryResult",
+    "RoundWeights",
+    "TeachResult",
+    "UndoResult",
+    "finite",
+    "jsonable",
+]
+
+
+@dataclass
+class QueryItem:
+    """One item to label: its id, where it is, and the model's current guess."""
+
+    id: str
+    source: str
+    guess: str | None
+    confidence: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class QueryResult:
+    """The batch to label next.
+
+    Attributes
+    ----------
+    round : int
+        The round's number (1, 2, ...).
+    items : list of QueryItem
+        The batch, most informative first.
+    method : str
+        How it was picked (the strategy, or the diverse start).
+    reused : bool
+        True when this is the pending batch of an earlier query (nothing new was learned).
+    n_labeled : int
+        Labels the model was trained on.
+    info : dict
+        What the strategy reported (``round_info()``), e.g. AutoAL's ``weights``.
+    notes : list of str
+        Messages for the user (fallbacks, smaller batch than asked).
+    """
+
+    round: int
+    items: list[QueryItem]
+    method: str
+    reused: bool
+    n_labeled: int
+    info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        out = asdict(self)
+        out["items"] = [i.to_dict() for i in self.items]
+        return out
+
+
+@dataclass
+class TeachResult:
+    """What a teach committed (``teach_id`` is None when nothing changed)."""
+
+    teach_id: int | None
+    added: int
+    relabeled: int
+    skipped: int
+    unchanged: int
+    ignored_blank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class UndoResult:
+    """The teach that undo reverted."""
+
+    teach_id: int
+    reverted: int
+    source: str | None
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class ExportResult:
+    """Files written by export."""
+
+    labels_path: str
+    n_labels: int
+    model_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class CampaignStatus:
+    """Where a campaign stands.
+
+    Attributes
+    ----------
+    items : int
+        Items in the data.
+    labeled, pending, skipped, unlabeled : int
+        Items with a class label; in the current batch and not labeled yet; excluded with
+        ``skip``; neither labeled nor skipped.
+    per_class : dict
+        Labels per class (every class, zeros included).
+    rounds, teaches : int
+        Queries made; teaches in effect (undone ones excluded).
+    accuracy : float or None
+        Cross-validated accuracy of the campaign's model on the labels so far.
+    accuracy_note : str
+        How the estimate was made, or why there is none.
+    strategy, model, data_path : str
+        The campaign's settings.
+    last_round : dict or None
+        ``round``, ``method``, ``created_at``, ``n_labeled`` and, for strategies that report
+        them (AutoAL), ``weights``.
+    """
+
+    items: int
+    labeled: int
+    pending: int
+    skipped: int
+    unlabeled: int
+    per_class: dict[str, int]
+    rounds: int
+    teaches: int
+    accuracy: float | None
+    accuracy_note: str
+    strategy: str
+    model: str
+    data_path: str
+    last_round: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class BatchItem:
+    """One item of the latest round, with its current label.
+
+    Attributes
+    ----------
+    id : str
+        The item id.
+    source : str
+        Where the item is, as in :class:`QueryItem`: ``"row 12"`` or the image file's path.
+    guess : str or None
+        The model's guess when the round was picked (None for a diverse start).
+    confidence : float or None
+        The guess's probability.
+    label : str or None
+        The item's label now: a class name, ``"skip"``, or None while it is pending.
+    """
+
+    id: str
+    source: str
+    guess: str | None
+    confidence: float | None
+    label: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class Batch:
+    """The latest round's batch as it stands now (see :meth:`~autoal.campaign.Campaign.batch`).
+
+    Attributes
+    ----------
+    round : int or None
+        The round's number; None (and no items) before the first query.
+    method : str or None
+        How the batch was picked.
+    created_at : str or None
+        When the round was stored (UTC, ISO 8601).
+    n_labeled : int or None
+        Labels the round's model was trained on.
+    n_requested : int or None
+        The batch size asked for.
+    items : list of BatchItem
+        The round's items still in the data, most informative first, labeled ones included.
+    notes : list of str
+        The query's messages for the user.
+    info : dict
+        What the strategy reported (``round_info()``), e.g. AutoAL's ``weights``.
+    """
+
+    round: int | None
+    method: str | None
+    created_at: str | None
+    n_labeled: int | None
+    n_requested: int | None
+    items: list[BatchItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[BatchItem]:
+        """The items not labeled or skipped yet."""
+        return [i for i in self.items if i.label is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        out = asdict(self)
+        out["items"] = [i.to_dict() for i in self.items]
+        return out
+
+
+@dataclass
+class RoundWeights:
+    """The candidate weights a strategy (AutoAL) reported for one round.
+
+    Attributes
+    ----------
+    round : int
+        The round's number.
+    n_labeled : int
+        Labels the round's model was trained on.
+    weights : dict
+        Candidate strategy name -> weight (None where the weight was not finite).
+    """
+
+    round: int
+    n_labeled: int
+    weights: dict[str, float | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a float, or None when it is not finite."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def jsonable(obj: Any) -> Any:
+    """Numpy scalars/arrays and tuples to plain JSON types; dict keys to strings."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)

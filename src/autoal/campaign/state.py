@@ -1,0 +1,151 @@
+"""Reading a campaign's state from its database: labels, rounds, the batch, item sources.
+
+Functions that take ``conn`` run inside the caller's transaction; the others open a read
+transaction (one consistent snapshot) of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from autoal.campaign.config import CampaignConfig
+from autoal.campaign.results import Batch, BatchItem, QueryItem, QueryResult, RoundWeights, finite
+from autoal.campaign.store import Store
+
+__all__ = [
+    "current_labels",
+    "display_source",
+    "item_source",
+    "latest_round",
+    "read_batch",
+    "round_result",
+    "weights_history",
+]
+
+
+def current_labels(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(item_id, label) of present items, in labeling order; ``skip`` included."""
+    return [
+        (r[0], r[1])
+        for r in conn.execute(
+            "SELECT l.item_id, l.label FROM labels l JOIN items i USING (item_id) "
+            "WHERE i.present = 1 ORDER BY l.seq"
+        )
+    ]
+
+
+def latest_round(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The ``rounds`` row of the latest query, or None before the first one."""
+    return conn.execute("SELECT * FROM rounds ORDER BY round_id DESC LIMIT 1").fetchone()
+
+
+def round_result(conn: sqlite3.Connection, config: CampaignConfig, row: sqlite3.Row, *,
+                 reused: bool) -> QueryResult:
+    """A stored round (a ``rounds`` row) as the :class:`QueryResult` a query returns."""
+    items = [
+        QueryItem(r["item_id"], display_source(config, r["source"]), r["guess"],
+                  r["confidence"])
+        for r in conn.execute(
+            "SELECT ri.item_id, i.source, ri.guess, ri.confidence FROM round_items ri "
+            "JOIN items i USING (item_id) WHERE ri.round_id = ? ORDER BY ri.rank",
+            (row["round_id"],),
+        )
+    ]
+    info = json.loads(row["info"])
+    notes = list(info.pop("notes", []))
+    return QueryResult(int(row["round_id"]), items, row["method"], reused,
+                       int(row["n_labeled"]), info, notes)
+
+
+def display_source(config: CampaignConfig, source: str) -> str:
+    """An item's recorded source as shown to users: image paths joined to the data folder."""
+    if config.data_kind == "images":
+        return str(Path(config.data_path) / source)
+    return source
+
+
+def read_batch(store: Store, config: CampaignConfig) -> Batch:
+    """The latest round's items with their current labels (what is left to label).
+
+    Reads the campaign's database only: the data is neither read nor hash-checked, so
+    this is cheap enough to call on every page load.
+
+    Returns
+    -------
+    Batch
+        Empty (``round`` None) before the first query. Items that left the data after an
+        accepted change are left out; labeled and skipped items stay, with their label.
+    """
+    with store.read() as conn:
+        latest = latest_round(conn)
+        if latest is None:
+            return Batch(None, None, None, None, None)
+        rows = conn.execute(
+            "SELECT ri.item_id, i.source, ri.guess, ri.confidence, l.label "
+            "FROM round_items ri JOIN items i USING (item_id) "
+            "LEFT JOIN labels l USING (item_id) "
+            "WHERE ri.round_id = ? AND i.present = 1 ORDER BY ri.rank",
+            (latest["round_id"],),
+        ).fetchall()
+    info = json.loads(latest["info"])
+    notes = [str(n) for n in info.pop("notes", [])]
+    items = [
+        BatchItem(r["item_id"], display_source(config, r["source"]), r["guess"],
+                  None if r["confidence"] is None else float(r["confidence"]), r["label"])
+        for r in rows
+    ]
+    return Batch(int(latest["round_id"]), latest["method"], latest["created_at"],
+                 int(latest["n_labeled"]), int(latest["n_requested"]), items, notes, info)
+
+
+def weights_history(store: Store) -> list[RoundWeights]:
+    """The candidate weights of every round whose strategy reported them (AutoAL).
+
+    Returns
+    -------
+    list of RoundWeights
+        In round order; rounds without weights (other strategies, the diverse start) are
+        left out, so the list is empty for strategies that report none.
+    """
+    with store.read() as conn:
+        rows = conn.execute(
+            "SELECT round_id, n_labeled, info FROM rounds ORDER BY round_id"
+        ).fetchall()
+    history = []
+    for r in rows:
+        weights = json.loads(r["info"]).get("weights")
+        if isinstance(weights, dict) and weights:
+            history.append(RoundWeights(
+                int(r["round_id"]), int(r["n_labeled"]),
+                {str(k): finite(v) for k, v in weights.items()
+                 if isinstance(v, (int, float)) and not isinstance(v, bool)},
+            ))
+    return history
+
+
+def item_source(store: Store, config: CampaignConfig, item_id: str) -> str | None:
+    """Where an item is: ``"row 12"`` or its image file's path (see :func:`display_source`).
+
+    Parameters
+    ----------
+    store : Store
+        The campaign's database.
+    config : CampaignConfig
+        The campaign's settings.
+    item_id : str
+        An item id.
+
+    Returns
+    -------
+    str or None
+        None when no item of the data (as last accepted) has that id. The path is the
+        one recorded for the item joined to the data folder; it is not checked against
+        the file system (resolve it before opening it).
+    """
+    with store.read() as conn:
+        row = conn.execute(
+            "SELECT source FROM items WHERE item_id = ? AND present = 1", (item_id,)
+        ).fetchone()
+    return None if row is None else display_source(config, row["source"])

@@ -32,15 +32,6 @@ from autoal.cli import main
 CLASSES = ",".join(str(d) for d in range(10))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets train fastest on one thread, and the test machine is shared."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

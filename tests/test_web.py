@@ -27,17 +27,6 @@ pytest.importorskip("flask")
 from autoal.campaign.web import create_app, is_loopback, make_server, serve  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small nets train fastest on one thread, and the test machine is shared."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _campaign_with_batch(root: Path) -> tuple[Path, Path, dict[str, str]]:
     camp, folder, truth = image_campaign(root)
     with Campaign.open(camp) as c:

@@ -130,3 +130,20 @@ def test_strategies_command_lists_all():
     result = invoke("strategies")
     assert result.exit_code == 0
     assert {"margin", "autoal", "badge"} <= set(result.output.split())
+
+
+def test_strategies_share_the_pool_initial_set_and_round0_model():
+    from autoal.data import load_dataset
+    from autoal.experiment.loop import LoopConfig, run_active_learning
+
+    data = load_dataset("digits")
+    config = LoopConfig(init=20, budget=10, rounds=1, seed=4, pool_size=600, epochs=3)
+    a = run_active_learning(data, "margin", config, progress=False)
+    b = run_active_learning(data, "kmeans", config, progress=False)
+    assert a["rounds"][0]["queried"] == b["rounds"][0]["queried"]
+    assert a["rounds"][0]["accuracy"] == b["rounds"][0]["accuracy"]
+    assert a["rounds"][1]["queried"] != b["rounds"][1]["queried"]
+    other_seed = run_active_learning(
+        data, "margin", LoopConfig(**{**config.__dict__, "seed": 5}), progress=False
+    )
+    assert other_seed["rounds"][0]["queried"] != a["rounds"][0]["queried"]

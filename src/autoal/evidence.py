@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -133,13 +133,3 @@ class Evidence:
         delta = probs.astype(np.float64)
         delta[np.arange(len(delta)), probs.argmax(axis=1)] -= 1.0
         return delta, np.asarray(emb, dtype=np.float64)
-
-    def subset(self, index: np.ndarray) -> Evidence:
-        """Evidence restricted to the pool samples ``index`` (labeled fields unchanged)."""
-        kwargs = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None and f.name in _POOL_AXIS:
-                value = np.take(value, index, axis=_POOL_AXIS[f.name])
-            kwargs[f.name] = value
-        return Evidence(**kwargs)

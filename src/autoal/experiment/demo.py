@@ -30,7 +30,9 @@ def format_table(records: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def run_demo(out: Path, progress: bool = True, strategies: tuple[str, ...] = DEMO_STRATEGIES):
+def run_demo(
+    out: Path, progress: bool = True, strategies: tuple[str, ...] = DEMO_STRATEGIES
+) -> dict[str, dict[str, Any]]:
     """Run the demo protocol, print a table, write run JSONs and PNGs under ``out``."""
     from autoal.strategies import available_strategies
 

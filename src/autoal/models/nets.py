@@ -130,7 +130,9 @@ class ResNet18(EmbeddingNet):
         super().__init__(nn.Sequential(*layers), c_in, n_classes, dropout)
 
 
-def build_net(name: str, input_shape: tuple[int, ...], n_classes: int, dropout: float = 0.5):
+def build_net(
+    name: str, input_shape: tuple[int, ...], n_classes: int, dropout: float = 0.5
+) -> EmbeddingNet:
     """Build the network ``name`` (one of :data:`NET_NAMES`) for the given input shape."""
     if name == "mlp":
         return MLP(input_shape, n_classes, dropout=dropout)

@@ -91,7 +91,10 @@ class AutoAL(QueryStrategy):
         Soft-selection temperature, annealed from ``tau_start * std(s)`` to
         ``tau_end * std(s)``.
     budget_weight:
-        Weight of the budget penalty ``((alpha - t n) / (t n))^2``.
+        Weight of the budget penalty ``((alpha - t n) / (t n))^2`` (``gmm`` threshold only;
+        the ``quantile`` threshold holds the soft count exactly).
+    gmm_every:
+        Search steps between refits of the ``gmm`` threshold's Gaussian mixture.
     ridge:
         Ridge strength of the lookahead head, relative to its training size.
     warm_start, momentum:
@@ -126,6 +129,7 @@ class AutoAL(QueryStrategy):
         tau_start: float = 1.0,
         tau_end: float = 0.05,
         budget_weight: float = 1.0,
+        gmm_every: int = 10,
         ridge: float = 0.1,
         warm_start: bool = True,
         momentum: float = 0.0,
@@ -151,6 +155,7 @@ class AutoAL(QueryStrategy):
         self.tau_start = tau_start
         self.tau_end = tau_end
         self.budget_weight = budget_weight
+        self.gmm_every = gmm_every
         self.ridge = ridge
         self.warm_start = warm_start
         self.momentum = momentum
@@ -175,6 +180,8 @@ class AutoAL(QueryStrategy):
             if value not in valid:
                 raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
         check_candidates(cfg["candidates"])
+        if self.gmm_every < 1:
+            raise ValueError(f"gmm_every must be at least 1, got {self.gmm_every}")
         if self.n_folds < 2:
             raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
         if not 0.0 < self.select_fraction < 1.0:
@@ -295,6 +302,7 @@ class AutoAL(QueryStrategy):
             tau_start=self.tau_start,
             tau_end=self.tau_end,
             budget_weight=self.budget_weight,
+            gmm_every=self.gmm_every,
             coverage=float(cfg["coverage"]),
             random_state=0 if self.random_state is None else int(self.random_state),
         )

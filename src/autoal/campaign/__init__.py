@@ -13,6 +13,19 @@ listed there), :mod:`~autoal.campaign.cli` the ``autoal campaign`` commands and
 :mod:`~autoal.campaign.web` the labeling page.
 """
 
+from autoal.campaign.config import SKIP, CampaignConfig
+from autoal.campaign.errors import DataChangedError, DataError, TeachValidationError
+from autoal.campaign.results import (
+    Batch,
+    BatchItem,
+    CampaignStatus,
+    ExportResult,
+    QueryItem,
+    QueryResult,
+    RoundWeights,
+    TeachResult,
+    UndoResult,
+)
 from autoal.campaign.store import (
     SCHEMA_VERSION,
     CampaignBusyError,
@@ -22,23 +35,7 @@ from autoal.campaign.store import (
     CorruptCampaignError,
     SchemaVersionError,
 )
-from autoal.campaign.workflow import (
-    SKIP,
-    Batch,
-    BatchItem,
-    Campaign,
-    CampaignConfig,
-    CampaignStatus,
-    DataChangedError,
-    DataError,
-    ExportResult,
-    QueryItem,
-    QueryResult,
-    RoundWeights,
-    TeachResult,
-    TeachValidationError,
-    UndoResult,
-)
+from autoal.campaign.workflow import Campaign
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -18,9 +18,10 @@ from typing import Any
 
 import click
 
+from autoal.campaign.results import QueryResult
 from autoal.campaign.store import CampaignError
 from autoal.campaign.web import serve
-from autoal.campaign.workflow import Campaign, QueryResult
+from autoal.campaign.workflow import Campaign
 
 __all__ = ["campaign"]
 

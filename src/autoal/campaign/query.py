@@ -26,31 +26,10 @@ def run_query(store: Store, config: CampaignConfig, data: DataCheck, n: int, *,
               refresh: bool = False, accept_changed: bool = False) -> QueryResult:
     """Pick ``n`` items to label next and store them as the pending batch.
 
-    See :meth:`autoal.campaign.Campaign.query`.
-
-    Parameters
-    ----------
-    store : Store
-        The campaign's database.
-    config : CampaignConfig
-        The campaign's settings.
-    data : DataCheck
-        The campaign's data.
-    n : int
-        Batch size.
-    refresh : bool
-        Pick a new batch even though the labels did not change.
-    accept_changed : bool
-        Adopt changed data instead of raising.
-
-    Returns
-    -------
-    QueryResult
-
-    Raises
-    ------
-    CampaignError
-        ``n < 1``, nothing left to label, data changed or unreadable, busy.
+    See :meth:`autoal.campaign.Campaign.query` for ``n``, ``refresh``, the result and the
+    errors; ``accept_changed`` adopts changed data instead of raising. When labels land
+    while the model trains, it trains again, up to :data:`QUERY_ATTEMPTS` times (then
+    :class:`CampaignError`).
     """
     if isinstance(n, bool) or int(n) != n or int(n) < 1:
         raise CampaignError(f"the batch size must be a positive integer, got {n!r}")

@@ -67,16 +67,9 @@ def display_source(config: CampaignConfig, source: str) -> str:
 
 
 def read_batch(store: Store, config: CampaignConfig) -> Batch:
-    """The latest round's items with their current labels (what is left to label).
+    """The latest round's items with their current labels, in one read transaction.
 
-    Reads the campaign's database only: the data is neither read nor hash-checked, so
-    this is cheap enough to call on every page load.
-
-    Returns
-    -------
-    Batch
-        Empty (``round`` None) before the first query. Items that left the data after an
-        accepted change are left out; labeled and skipped items stay, with their label.
+    See :meth:`autoal.campaign.Campaign.batch`.
     """
     with store.read() as conn:
         latest = latest_round(conn)
@@ -101,13 +94,9 @@ def read_batch(store: Store, config: CampaignConfig) -> Batch:
 
 
 def weights_history(store: Store) -> list[RoundWeights]:
-    """The candidate weights of every round whose strategy reported them (AutoAL).
+    """The candidate weights of every round whose strategy reported them, in round order.
 
-    Returns
-    -------
-    list of RoundWeights
-        In round order; rounds without weights (other strategies, the diverse start) are
-        left out, so the list is empty for strategies that report none.
+    See :meth:`autoal.campaign.Campaign.weights_history`.
     """
     with store.read() as conn:
         rows = conn.execute(
@@ -126,23 +115,9 @@ def weights_history(store: Store) -> list[RoundWeights]:
 
 
 def item_source(store: Store, config: CampaignConfig, item_id: str) -> str | None:
-    """Where an item is: ``"row 12"`` or its image file's path (see :func:`display_source`).
+    """Where the present item ``item_id`` is (see :func:`display_source`), or None.
 
-    Parameters
-    ----------
-    store : Store
-        The campaign's database.
-    config : CampaignConfig
-        The campaign's settings.
-    item_id : str
-        An item id.
-
-    Returns
-    -------
-    str or None
-        None when no item of the data (as last accepted) has that id. The path is the
-        one recorded for the item joined to the data folder; it is not checked against
-        the file system (resolve it before opening it).
+    See :meth:`autoal.campaign.Campaign.item_source`.
     """
     with store.read() as conn:
         row = conn.execute(

@@ -18,25 +18,10 @@ def campaign_status(store: Store, config: CampaignConfig, data: DataCheck, *,
                     estimate: bool = True, accept_changed: bool = False) -> CampaignStatus:
     """Counts, the last round and an estimate of the model's accuracy.
 
-    See :meth:`autoal.campaign.Campaign.status`. The estimate is cached in the database per
-    labels version and data hash (written only when no other command is writing).
-
-    Parameters
-    ----------
-    store : Store
-        The campaign's database.
-    config : CampaignConfig
-        The campaign's settings.
-    data : DataCheck
-        The campaign's data (hash-checked; read only for the estimate).
-    estimate : bool
-        Cross-validate the campaign's model on the labels.
-    accept_changed : bool
-        Adopt changed data instead of raising.
-
-    Returns
-    -------
-    CampaignStatus
+    See :meth:`autoal.campaign.Campaign.status` for ``estimate`` and the result;
+    ``accept_changed`` adopts changed data instead of raising. The data is hash-checked, and
+    read only for the estimate, which is cached in the database per labels version and data
+    hash (written only when no other command is writing).
     """
     data.verify(accept_changed)
     cfg = config

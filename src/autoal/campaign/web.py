@@ -46,6 +46,8 @@ from urllib.parse import quote
 
 import click
 
+from autoal.campaign.config import SKIP, CampaignConfig
+from autoal.campaign.errors import DataChangedError, DataError, TeachValidationError
 from autoal.campaign.store import (
     DEFAULT_BUSY_TIMEOUT,
     CampaignBusyError,
@@ -54,14 +56,7 @@ from autoal.campaign.store import (
     CorruptCampaignError,
     SchemaVersionError,
 )
-from autoal.campaign.workflow import (
-    SKIP,
-    Campaign,
-    CampaignConfig,
-    DataChangedError,
-    DataError,
-    TeachValidationError,
-)
+from autoal.campaign.workflow import Campaign
 
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Flask

@@ -37,40 +37,29 @@ from autoal.campaign import query as _query
 from autoal.campaign import state as _state
 from autoal.campaign import status as _status
 from autoal.campaign import teach as _teach
-from autoal.campaign.config import SKIP, CampaignConfig, parse_classes, resolve_strategy
+from autoal.campaign.config import SKIP as SKIP
+from autoal.campaign.config import CampaignConfig, parse_classes, resolve_strategy
 from autoal.campaign.datacheck import DataCheck, initial_labels, item_rows
-from autoal.campaign.errors import DataChangedError, DataError, TeachValidationError
+from autoal.campaign.errors import DataChangedError as DataChangedError
+from autoal.campaign.errors import DataError
+from autoal.campaign.errors import TeachValidationError as TeachValidationError
 from autoal.campaign.items import detect_kind, load_items
 from autoal.campaign.results import (
     Batch,
-    BatchItem,
     CampaignStatus,
     ExportResult,
-    QueryItem,
     QueryResult,
     RoundWeights,
     TeachResult,
     UndoResult,
 )
+from autoal.campaign.results import BatchItem as BatchItem
+from autoal.campaign.results import QueryItem as QueryItem
 from autoal.campaign.store import DB_NAME, DEFAULT_BUSY_TIMEOUT, CampaignError, Store
 
-__all__ = [
-    "SKIP",
-    "Batch",
-    "BatchItem",
-    "Campaign",
-    "CampaignConfig",
-    "CampaignStatus",
-    "DataChangedError",
-    "DataError",
-    "ExportResult",
-    "QueryItem",
-    "QueryResult",
-    "RoundWeights",
-    "TeachResult",
-    "TeachValidationError",
-    "UndoResult",
-]
+# The public names are listed once, in :mod:`autoal.campaign`. The ``X as X`` imports above
+# are names that lived in this module before it was split: they stay importable from it.
+__all__ = ["Campaign"]
 
 
 class Campaign:

@@ -139,3 +139,24 @@ def test_ten_rounds_without_collapse(digits, objective):
 def test_bad_options_name_the_problem(params, message):
     with pytest.raises(ValueError, match=message):
         get_strategy("autoal", **params)
+
+
+def test_alternating_fitnet_step_trains_on_the_selected_candidates(digits):
+    from autoal.search.crossfit import CrossFitter
+
+    X, y = digits.X_train[:120], digits.y_train[:120]
+    fitter = CrossFitter([get_strategy("margin"), get_strategy("entropy")], epochs=15)
+    first = fitter.problems(X, y, 10)
+    again = fitter.refit([np.ones(len(p.losses)) for p in first])
+    for before, after in zip(first, again, strict=True):
+        # FitNet now saw every candidate with full weight: their loss collapses.
+        assert float(after.losses.mean()) < 0.5 * float(before.losses.mean())
+    with pytest.raises(ValueError, match="one mask per rotation"):
+        fitter.refit([np.ones(3)])
+
+
+def test_paper_preset_with_alternations_searches_twice(digits):
+    record = run(digits, rounds=1, preset="paper", fitnet_alternations=1)
+    search = record["rounds"][1]["search"]
+    assert search["steps"] == 2 * FAST["search_steps"]
+    assert search["alternations"] == 1

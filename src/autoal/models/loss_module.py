@@ -198,11 +198,13 @@ class LossPredictionModule(nn.Module):
         detach: bool,
         weight: float = LOSS_WEIGHT,
         margin: float = RANKING_MARGIN,
+        sample_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``mean CE + weight * ranking_loss`` on a batch, for one joint training step.
 
         ``net`` is the task network (backbone, dropout, head); with ``detach`` the module
-        reads detached features, so its loss no longer reaches the backbone.
+        reads detached features, so its loss no longer reaches the backbone. With
+        ``sample_weight`` the cross-entropy is a weighted mean.
         """
         emb, feats = tapped_forward(net.backbone, x, self.taps)
         logits = net.head(net.dropout(emb))
@@ -210,7 +212,11 @@ class LossPredictionModule(nn.Module):
         if detach:
             feats = [f.detach() for f in feats]
         predicted = self(feats)
-        return per_sample.mean() + weight * ranking_loss(predicted, per_sample.detach(), margin)
+        if sample_weight is None:
+            ce = per_sample.mean()
+        else:
+            ce = (sample_weight * per_sample).sum() / sample_weight.sum().clamp_min(1e-12)
+        return ce + weight * ranking_loss(predicted, per_sample.detach(), margin)
 
     @torch.no_grad()
     def embed_and_predict(

@@ -66,12 +66,27 @@ class TorchClassifier:
         self.loss_module = loss_module
 
     # -- training ---------------------------------------------------------------------------
-    def fit(self, X: np.ndarray, y: np.ndarray, n_classes: int | None = None) -> TorchClassifier:
-        """Train a fresh network on ``(X, y)``; ``n_classes`` defaults to ``max(y) + 1``."""
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        n_classes: int | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> TorchClassifier:
+        """Train a fresh network on ``(X, y)``; ``n_classes`` defaults to ``max(y) + 1``.
+
+        ``sample_weight`` (non-negative, one per sample) weights each sample's cross-entropy
+        within its batch; the loss module's ranking loss stays unweighted.
+        """
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=np.int64)
         if len(X) != len(y) or len(X) == 0:
             raise ValueError(f"fit needs matching non-empty X and y, got {len(X)} and {len(y)}")
+        weights = None
+        if sample_weight is not None:
+            weights = torch.as_tensor(np.asarray(sample_weight, dtype=np.float32))
+            if weights.shape != (len(y),) or bool((weights < 0).any()):
+                raise ValueError("sample_weight must be one non-negative weight per sample")
         self.n_classes_ = int(n_classes if n_classes is not None else y.max() + 1)
         self.input_shape_ = tuple(X.shape[1:])
         self.device_ = resolve_device(self.device)
@@ -93,6 +108,7 @@ class TorchClassifier:
             params += list(self.loss_net_.parameters())
         optimiser = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         loss_fn = nn.CrossEntropyLoss()
+        loss_fn_each = nn.CrossEntropyLoss(reduction="none")
         Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
         self.net_.train()
         for epoch in range(self.epochs):
@@ -102,10 +118,16 @@ class TorchClassifier:
                 if len(idx) < 2 and len(order) > 1:
                     continue  # BatchNorm cannot train on a batch of one
                 xb, yb = Xt[idx].to(self.device_), yt[idx].to(self.device_)
+                wb = None if weights is None else weights[idx].to(self.device_)
                 optimiser.zero_grad(set_to_none=True)
                 if self.loss_net_ is not None:
                     detach = epoch >= round(DETACH_AFTER * self.epochs)
-                    self.loss_net_.joint_loss(self.net_, xb, yb, detach=detach).backward()
+                    self.loss_net_.joint_loss(
+                        self.net_, xb, yb, detach=detach, sample_weight=wb
+                    ).backward()
+                elif wb is not None:
+                    per_sample = loss_fn_each(self.net_(xb), yb)
+                    ((wb * per_sample).sum() / wb.sum().clamp_min(1e-12)).backward()
                 else:
                     loss_fn(self.net_(xb), yb).backward()
                 optimiser.step()

@@ -80,6 +80,8 @@ class CrossFitter:
         self.random_state = random_state
         self._last: TorchClassifier | None = None
         self._pca: PCA | None = None
+        self._data: tuple[np.ndarray, np.ndarray, int] | None = None
+        self._rotations: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._pc_stats: tuple[np.ndarray, np.ndarray] | None = None
 
     def _fitnet(self, seed: int) -> TorchClassifier:
@@ -123,42 +125,62 @@ class CrossFitter:
             n_components=min(self.n_components, *flat.shape), random_state=self.random_state
         ).fit(flat)
         self._pc_stats = standardisation(self._pca.transform(flat))
-        problems = []
+        self._data = (X, y, n_classes)
+        self._rotations = []
         for f, held in enumerate(folds(y, self.n_folds, self.random_state)):
             train = np.setdiff1d(np.arange(len(y)), held)
-            fitnet = self._fitnet(self.random_state + f).fit(X[train], y[train], n_classes)
             if self.with_probe:
                 cand_rel, val_rel = _halves(y[held], self.random_state + f)
                 cand, val = held[cand_rel], held[val_rel]
             else:
                 cand, val = held, held[:0]
-            ev = fitnet.evidence(X[cand], X[train], y[train], mc_samples=self.mc_samples)
-            budget = max(1, int(round(self.fraction * len(cand))))
-            scores = rank_normalise(
-                np.column_stack([c.score(ev, budget=budget) for c in self.candidates])
+            self._rotations.append((train, cand, val))
+        return [self._problem(f, None) for f in range(len(self._rotations))]
+
+    def refit(self, masks: Sequence[np.ndarray]) -> list[SearchProblem]:
+        """The paper's alternating step: rebuild every rotation's problem with a FitNet also
+        trained on its candidates, each weighted by the search's soft selection ``masks[f]``.
+
+        The candidates' labels then reach FitNet in proportion to how much the search wants
+        them, as in the published design (where FitNet is trained on the soft-selected
+        held-out loss); the validation half of the lookahead probe stays unseen.
+        """
+        if len(masks) != len(self._rotations):
+            raise ValueError(f"need one mask per rotation ({len(self._rotations)})")
+        return [self._problem(f, np.asarray(m)) for f, m in enumerate(masks)]
+
+    def _problem(self, f: int, cand_weight: np.ndarray | None) -> SearchProblem:
+        assert self._data is not None, "call problems() first"
+        X, y, n_classes = self._data
+        train, cand, val = self._rotations[f]
+        fitnet = self._fitnet(self.random_state + f)
+        if cand_weight is None:
+            fitnet.fit(X[train], y[train], n_classes)
+        else:
+            both = np.concatenate([train, cand])
+            weight = np.concatenate([np.ones(len(train)), cand_weight])
+            fitnet.fit(X[both], y[both], n_classes, sample_weight=weight)
+        ev = fitnet.evidence(X[cand], X[train], y[train], mc_samples=self.mc_samples)
+        budget = max(1, int(round(self.fraction * len(cand))))
+        scores = rank_normalise(
+            np.column_stack([c.score(ev, budget=budget) for c in self.candidates])
+        )
+        probs = np.clip(ev.probs, 1e-12, 1.0)
+        losses = -np.log(probs[np.arange(len(cand)), y[cand]])
+        self._last = fitnet
+        probe = None
+        if self.with_probe:
+            probe = RidgeProbe.build(
+                ev.labeled_embeddings, y[train], ev.embeddings, y[cand],
+                fitnet.embed(X[val]), y[val], n_classes, self.ridge,
             )
-            probs = np.clip(ev.probs, 1e-12, 1.0)
-            losses = -np.log(probs[np.arange(len(cand)), y[cand]])
-            emb = ev.embeddings
-            self._last = fitnet
-            probe = None
-            if self.with_probe:
-                probe = RidgeProbe.build(
-                    ev.labeled_embeddings, y[train], emb, y[cand],
-                    fitnet.embed(X[val]), y[val], n_classes, self.ridge,
-                )
-            problems.append(
-                SearchProblem(
-                    scores=torch.as_tensor(scores, dtype=torch.float32),
-                    losses=torch.as_tensor(losses, dtype=torch.float32),
-                    probs=torch.as_tensor(ev.probs, dtype=torch.float32),
-                    features=torch.as_tensor(
-                        self._features(scores, X[cand], ev.predicted_loss)
-                    ),
-                    probe=probe,
-                )
-            )
-        return problems
+        return SearchProblem(
+            scores=torch.as_tensor(scores, dtype=torch.float32),
+            losses=torch.as_tensor(losses, dtype=torch.float32),
+            probs=torch.as_tensor(ev.probs, dtype=torch.float32),
+            features=torch.as_tensor(self._features(scores, X[cand], ev.predicted_loss)),
+            probe=probe,
+        )
 
     def pool_featurizer(self, X_pool: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """SearchNet inputs for the pool; the loss module's predictions (if any) come from the

@@ -23,6 +23,7 @@ __all__ = [
     "SearchOptions",
     "SearchTrace",
     "evaluate_objective",
+    "final_mask",
     "run_search",
 ]
 
@@ -106,19 +107,26 @@ def _soft_selection(
     return mask, budget_penalty(mask, options.fraction), theta
 
 
+@torch.no_grad()
+def final_mask(model: nn.Module, problem: SearchProblem, options: SearchOptions) -> torch.Tensor:
+    """The soft selection of ``problem`` under ``model`` at the final (coldest) temperature."""
+    inputs = problem.features if problem.features is not None else problem.scores
+    s, _ = combine(problem.scores, model(inputs))
+    tau = options.tau_end * float(s.std().clamp_min(1e-6))
+    mask, _, _ = _soft_selection(s, options, tau, None)
+    return mask
+
+
 def evaluate_objective(
     model: nn.Module, problems: Sequence[SearchProblem], options: SearchOptions
 ) -> float:
     """Mean objective over ``problems`` at the final temperature, without gradient."""
-    value = 0.0
     with torch.no_grad():
-        for problem in problems:
-            inputs = problem.features if problem.features is not None else problem.scores
-            s, _ = combine(problem.scores, model(inputs))
-            tau = options.tau_end * float(s.std().clamp_min(1e-6))
-            mask, _, _ = _soft_selection(s, options, tau, None)
-            value += float(_objective(problem, mask, options.objective))
-    return value / len(problems)
+        values = [
+            float(_objective(p, final_mask(model, p, options), options.objective))
+            for p in problems
+        ]
+    return sum(values) / len(values)
 
 
 def run_search(

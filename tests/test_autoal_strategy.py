@@ -110,7 +110,10 @@ def test_no_loss_module_ablation_drops_the_loss_feature(digits):
 def test_ten_rounds_without_collapse(digits, objective):
     """Over 10 rounds the logits stay finite and bounded (no drift into saturation), every
     round's search still has gradient, and the weights keep responding to the data."""
-    record = run(digits, rounds=10, objective=objective, candidates="margin,entropy,kmeans,bald")
+    record = run(
+        digits, rounds=10, objective=objective, weights="global",
+        candidates="margin,entropy,kmeans,bald",
+    )
     for rnd in record["rounds"][1:]:
         logits = np.array(rnd["search"]["logits"])
         assert np.all(np.isfinite(logits)) and np.ptp(logits) < 30, logits

@@ -182,6 +182,7 @@ def test_smoke_end_to_end(smoke):
     if "autoal" in variants:
         auto = next(r for r in rows if r["variant"] == "autoal")
         assert auto["minus_margin"] and auto["minus_random"] and auto["best_single"]
+        assert auto["minus_albl"]  # smoke.toml runs albl beside autoal
         assert "− best single" in md
     pngs = [out / "curves-digits-low.png", out / "weights-digits-low-albl.png"]
     if "autoal" in variants:

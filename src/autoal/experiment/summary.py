@@ -2,10 +2,10 @@
 
 Per (data set, regime): every variant's AUBC and final accuracy (mean +- std over seeds),
 rank by mean AUBC, time per round; for every AutoAL variant (strategy ``autoal``), AutoAL
-minus the best single candidate chosen in hindsight, minus margin and minus random, each a
-mean paired difference of AUBC over seeds with a paired bootstrap 95% interval, and its
-round time over entropy's. Then the mean rank of each variant over all (data set, regime)
-groups, and the MC strategies' top-b overlap where cells recorded it.
+minus the best single candidate chosen in hindsight, minus margin, minus ALBL and minus
+random, each a mean paired difference of AUBC over seeds with a paired bootstrap 95%
+interval, and its round time over entropy's. Then the mean rank of each variant over all
+(data set, regime) groups, and the MC strategies' top-b overlap where cells recorded it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from autoal.experiment.stats import (
     paired_bootstrap,
     rank_descending,
 )
+from autoal.experiment.weight_stats import WeightStats, weight_stats
 from autoal.io import write_text_atomic
 from autoal.strategies.registry import PAPER_CANDIDATES
 
@@ -47,7 +48,7 @@ __all__ = [
 #: The single candidates ("best single chosen in hindsight" is the best of these).
 CANDIDATES: tuple[str, ...] = PAPER_CANDIDATES
 AUTOAL = "autoal"
-BASELINES = ("margin", "random")
+BASELINES = ("margin", "albl", "random")
 
 
 # ----------------------------------------------------------------------------- loading
@@ -129,6 +130,7 @@ class GroupSummary:
     best_single: str | None
     runs: dict[str, list[dict[str, Any]]]
     mc_overlap: dict[str, dict[str, float]] = field(default_factory=dict)
+    weights: dict[str, WeightStats] = field(default_factory=dict)
 
 
 def _reference(rows: dict[str, VariantRow], strategy: str) -> VariantRow | None:
@@ -218,10 +220,12 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                     row.time_over_entropy = float(np.mean(row.seconds_per_round)) / e
         ordered = sorted(rows.values(), key=lambda r: (r.rank, r.variant))
         first = next(iter(kept.values()))[0]
+        stats = {v: weight_stats(vruns) for v, vruns in kept.items()}
         groups.append(
             GroupSummary(dataset, regime, _setting(first), ordered,
                          None if best is None else best.variant, kept,
-                         _mc_overlap(kept))
+                         _mc_overlap(kept),
+                         {v: st for v, st in stats.items() if st is not None})
         )
     return groups
 
@@ -254,6 +258,26 @@ def _pm(values: Sequence[float], digits: int = 4) -> str:
     return f"{m:.{digits}f} ± {s:.{digits}f}"
 
 
+def _weights_table(stats: dict[str, WeightStats]) -> list[str]:
+    lines = [
+        "Candidate weights (mean over the pool per round; then over rounds and seeds). "
+        "Change: total-variation distance (0 = same mix, 1 = disjoint) between consecutive "
+        "rounds of a seed, and between two seeds at the same round; a search that reads the "
+        "data changes little and agrees across seeds.",
+        "",
+        "| variant | largest mean weights | most often largest | change round to round | "
+        "disagreement between seeds |",
+        "|---|---|---|---:|---:|",
+    ]
+    for v, st in sorted(stats.items()):
+        leaders = ", ".join(f"{c} {w:.2f}" for c, w in st.leaders())
+        top, share = max(st.top_share.items(), key=lambda kv: (kv[1], kv[0]))
+        r2r = "—" if st.round_to_round is None else f"{st.round_to_round:.2f}"
+        seeds = "—" if st.between_seeds is None else f"{st.between_seeds:.2f}"
+        lines.append(f"| {v} | {leaders} | {top} ({share:.0%}) | {r2r} | {seeds} |")
+    return lines
+
+
 def overall_ranks(groups: Sequence[GroupSummary]) -> list[tuple[str, float, int]]:
     """``(variant, mean rank, number of groups)`` over all groups, best first."""
     ranks: dict[str, list[float]] = defaultdict(list)
@@ -280,10 +304,10 @@ def to_markdown(
         "",
         "AutoAL rows (strategy `autoal`) are compared with the best single candidate "
         f"(the best of {', '.join(CANDIDATES)} by mean AUBC, chosen in hindsight, which "
-        "favours the baseline), with margin and with random: mean paired AUBC difference "
-        f"over seeds and its paired bootstrap 95% interval ({DEFAULT_RESAMPLES} resamples, "
-        "percentile). *loses* / *wins*: the interval lies below / above 0; *tie*: it "
-        "contains 0; n/a: one seed.",
+        "favours the baseline), with margin, with ALBL and with random: mean paired AUBC "
+        "difference over seeds and its paired bootstrap 95% interval "
+        f"({DEFAULT_RESAMPLES} resamples, percentile). *loses* / *wins*: the interval lies "
+        "below / above 0; *tie*: it contains 0; n/a: one seed.",
     ]
     for g in groups:
         lines += ["", f"## {g.dataset} / {g.regime}", "", g.setting + ".", ""]
@@ -301,9 +325,9 @@ def to_markdown(
             best = f" ({g.best_single})" if g.best_single else ""
             lines += [
                 "",
-                f"| AutoAL variant | − best single{best} | − margin | − random | "
+                f"| AutoAL variant | − best single{best} | − margin | − albl | − random | "
                 "round time / entropy |",
-                "|---|---|---|---|---:|",
+                "|---|---|---|---|---|---:|",
             ]
             losses: list[str] = []
             for r in autoal_rows:
@@ -328,6 +352,8 @@ def to_markdown(
             else:
                 lines.append("No AutoAL variant loses to these baselines with a 95% interval "
                              "below 0 here.")
+        if g.weights:
+            lines += ["", *_weights_table(g.weights)]
         if g.mc_overlap:
             meta = g.mc_overlap.get("_meta", {})
             lines += [
@@ -370,6 +396,7 @@ CSV_COLUMNS = [
     "final_acc_mean", "final_acc_std", "rank", "seconds_per_round",
     "best_single", "minus_best_single", "minus_best_single_low", "minus_best_single_high",
     "minus_margin", "minus_margin_low", "minus_margin_high",
+    "minus_albl", "minus_albl_low", "minus_albl_high",
     "minus_random", "minus_random_low", "minus_random_high", "round_time_over_entropy",
 ]
 

@@ -1,0 +1,194 @@
+"""Does AutoAL's search objective rank the candidates the way real accuracy gains do?
+
+    python benchmarks/objective_validity.py --dataset digits --labeled 20 60 120 \\
+        --budget 20 --epochs 50 --seeds 0 1 2 --json results/objective-validity-digits.json
+
+The search can only find a good mix if its objective, computed on labeled data alone,
+prefers the candidates that help the task model most. For each seed and labeled-set size
+this script trains the task model on a random labeled set (as the protocol's round 0 does),
+then for every candidate of the pool
+
+- *true gain*: queries the candidate's top-b from the unlabeled pool, retrains the task
+  model from scratch on the labeled set plus that batch (``--retrain-seeds`` model
+  initialisations, averaged) and measures test accuracy;
+- *objective*: evaluates each search objective (``max_loss``, ``lookahead``) with the
+  mixture fixed to that candidate alone (one-hot weights), on the same cross-fitted
+  problems the search would see; lower is better, as the search minimises it.
+
+It reports, per objective, the Spearman correlation between the objective's preference
+(minus its value) and the true accuracy, and the accuracy of the candidate the objective
+likes best next to the best candidate in hindsight and margin. A correlation near or
+below zero means no search over this objective can find the good candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from autoal.data import load_dataset
+from autoal.experiment.loop import pool_indices
+from autoal.io import write_text_atomic
+from autoal.models import TorchClassifier, configure_threads
+from autoal.search.crossfit import CrossFitter
+from autoal.search.mixture import GlobalWeights
+from autoal.search.trainer import OBJECTIVES, SearchOptions, evaluate_objective
+from autoal.strategies import get_strategy
+from autoal.strategies.base import top_k
+from autoal.strategies.registry import PAPER_CANDIDATES
+
+ONE_HOT_LOGIT = 30.0  # softmax weight of the chosen candidate: 1 - 6e-13 * (K - 1)
+
+
+def _learner(args: argparse.Namespace, seed: int) -> TorchClassifier:
+    return TorchClassifier(model="auto", epochs=args.epochs, mc_samples=args.mc_samples,
+                           device="cpu", random_state=seed)
+
+
+def objective_values(
+    objective: str, X_lab: np.ndarray, y_lab: np.ndarray, n_classes: int, seed: int,
+    fitnet_epochs: int,
+) -> dict[str, float]:
+    """Each candidate's objective value with the mixture fixed to it (lower = preferred)."""
+    candidates = [get_strategy(c, random_state=seed + 7 * (k + 1))
+                  for k, c in enumerate(PAPER_CANDIDATES)]
+    fitter = CrossFitter(candidates, epochs=fitnet_epochs, with_probe=objective == "lookahead",
+                         device="cpu", random_state=seed)
+    problems = fitter.problems(X_lab, y_lab, n_classes)
+    options = SearchOptions(objective=objective)
+    values = {}
+    for k, name in enumerate(PAPER_CANDIDATES):
+        logits = np.zeros(len(PAPER_CANDIDATES), dtype=np.float32)
+        logits[k] = ONE_HOT_LOGIT
+        values[name] = evaluate_objective(GlobalWeights(len(logits), logits), problems, options)
+    return values
+
+
+def retrain_values(
+    X_lab: np.ndarray, y_lab: np.ndarray, n_classes: int, seed: int, fitnet_epochs: int,
+    fraction: float = 0.25, n_folds: int = 2,
+) -> dict[str, float]:
+    """Each candidate's simulated active-learning step on the labeled data (lower = preferred).
+
+    Per rotation: a FitNet trained on the other folds scores half of the held-out fold, the
+    candidate picks its top ``fraction`` of that half, a fresh FitNet is retrained with them,
+    and its log loss on the other half is the value; mean over rotations. This is what the
+    lookahead objective approximates with a ridge head on fixed features.
+    """
+    rng = np.random.default_rng([seed, 11])
+    order = rng.permutation(len(y_lab))
+    parts = np.array_split(order, n_folds)
+    values: dict[str, list[float]] = {c: [] for c in PAPER_CANDIDATES}
+    for f, held in enumerate(parts):
+        train = np.setdiff1d(order, held)
+        cand, val = held[: len(held) // 2], held[len(held) // 2 :]
+        fitnet = TorchClassifier(epochs=fitnet_epochs, mc_samples=20, device="cpu",
+                                 random_state=seed + f).fit(X_lab[train], y_lab[train], n_classes)
+        ev = fitnet.evidence(X_lab[cand], X_lab[train], y_lab[train])
+        budget = max(1, int(round(fraction * len(cand))))
+        for k, name in enumerate(PAPER_CANDIDATES):
+            strategy = get_strategy(name, random_state=seed + 7 * (k + 1))
+            picked = cand[top_k(strategy.score(ev, budget=budget), budget, rng)]
+            grown = np.concatenate([train, picked])
+            model = TorchClassifier(epochs=fitnet_epochs, mc_samples=0, device="cpu",
+                                    random_state=seed + 100 + f)
+            probs = model.fit(X_lab[grown], y_lab[grown], n_classes).predict_proba(X_lab[val])
+            nll = -np.log(np.clip(probs[np.arange(len(val)), y_lab[val]], 1e-12, 1.0))
+            values[name].append(float(nll.mean()))
+    return {c: float(np.mean(v)) for c, v in values.items()}
+
+
+def true_accuracies(
+    args: argparse.Namespace, X_pool: np.ndarray, y_pool: np.ndarray, lab: np.ndarray,
+    X_test: np.ndarray, y_test: np.ndarray, n_classes: int, seed: int,
+) -> tuple[float, dict[str, float]]:
+    """Test accuracy now, and after adding each candidate's top-b batch."""
+    learner = _learner(args, seed * 1000).fit(X_pool[lab], y_pool[lab], n_classes)
+    before = float((learner.predict(X_test) == y_test).mean())
+    unlabeled = np.setdiff1d(np.arange(len(X_pool)), lab)
+    evidence = learner.evidence(X_pool[unlabeled], X_pool[lab], y_pool[lab])
+    rng = np.random.default_rng([seed, 5])
+    accs = {}
+    for k, name in enumerate(PAPER_CANDIDATES):
+        strategy = get_strategy(name, random_state=seed + 7 * (k + 1))
+        batch = unlabeled[top_k(strategy.score(evidence, budget=args.budget), args.budget, rng)]
+        grown = np.concatenate([lab, batch])
+        scores = []
+        for r in range(args.retrain_seeds):
+            model = _learner(args, seed * 1000 + 1 + r).fit(X_pool[grown], y_pool[grown],
+                                                             n_classes)
+            scores.append(float((model.predict(X_test) == y_test).mean()))
+        accs[name] = float(np.mean(scores))
+    return before, accs
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, measure, print a table (and JSON with ``--json``)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", default="digits")
+    ap.add_argument("--pool-size", type=int, default=None)
+    ap.add_argument("--labeled", type=int, nargs="+", default=[20, 60, 120])
+    ap.add_argument("--budget", type=int, default=20)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--fitnet-epochs", type=int, default=10)
+    ap.add_argument("--mc-samples", type=int, default=100)
+    ap.add_argument("--retrain-seeds", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", default=None, help="Also write the results to this file.")
+    args = ap.parse_args(argv)
+    configure_threads(args.threads)
+    data = load_dataset(args.dataset)
+    rows: list[dict[str, Any]] = []
+    for seed in args.seeds:
+        pool = pool_indices(len(data.X_train), args.pool_size, seed)
+        X_pool, y_pool = data.X_train[pool], data.y_train[pool]
+        for n in args.labeled:
+            lab = np.sort(np.random.default_rng([seed, 2, n]).choice(len(pool), n, replace=False))
+            before, accs = true_accuracies(args, X_pool, y_pool, lab, data.X_test, data.y_test,
+                                           data.n_classes, seed)
+            row: dict[str, Any] = {"seed": seed, "labeled": n, "accuracy_before": before,
+                                   "accuracy_after": accs, "objectives": {}}
+            truth = [accs[c] for c in PAPER_CANDIDATES]
+            for objective in (*OBJECTIVES, "retrain"):
+                if objective == "retrain":
+                    vals = retrain_values(X_pool[lab], y_pool[lab], data.n_classes, seed,
+                                          args.fitnet_epochs)
+                else:
+                    vals = objective_values(objective, X_pool[lab], y_pool[lab],
+                                            data.n_classes, seed, args.fitnet_epochs)
+                rho = spearmanr([-vals[c] for c in PAPER_CANDIDATES], truth).statistic
+                pick = min(vals, key=vals.get)
+                row["objectives"][objective] = {
+                    "values": vals, "spearman": float(rho), "pick": pick,
+                    "pick_accuracy": accs[pick],
+                }
+            rows.append(row)
+            best = max(accs, key=accs.get)
+            picks = ", ".join(
+                f"{o}: {d['pick']} {d['pick_accuracy']:.4f} (rho {d['spearman']:+.2f})"
+                for o, d in row["objectives"].items()
+            )
+            print(f"seed {seed} n={n}: before {before:.4f}; best {best} {accs[best]:.4f}; "
+                  f"margin {accs['margin']:.4f}; {picks}", flush=True)
+    print("\nmean over states:")
+    best_mean = np.mean([max(r["accuracy_after"].values()) for r in rows])
+    margin_mean = np.mean([r["accuracy_after"]["margin"] for r in rows])
+    print(f"  best in hindsight {best_mean:.4f}, margin {margin_mean:.4f}")
+    for objective in (*OBJECTIVES, "retrain"):
+        rho = [r["objectives"][objective]["spearman"] for r in rows]
+        acc = [r["objectives"][objective]["pick_accuracy"] for r in rows]
+        print(f"  {objective}: Spearman {np.nanmean(rho):+.3f} (min {np.nanmin(rho):+.2f}, max "
+              f"{np.nanmax(rho):+.2f}); its pick {np.mean(acc):.4f}")
+    if args.json:
+        write_text_atomic(args.json, json.dumps({"args": vars(args), "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

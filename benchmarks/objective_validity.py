@@ -17,7 +17,9 @@ then for every candidate of the pool
 
 It reports, per objective, the Spearman correlation between the objective's preference
 (minus its value) and the true accuracy, and the accuracy of the candidate the objective
-likes best next to the best candidate in hindsight and margin. A correlation near or
+likes best next to the best candidate in hindsight and margin; and the truth's own
+reliability, the Spearman correlation between two retrainings' accuracies (the ceiling for
+any objective's correlation with one noisy measurement). A correlation near or
 below zero means no search over this objective can find the good candidates.
 """
 
@@ -106,8 +108,9 @@ def retrain_values(
 def true_accuracies(
     args: argparse.Namespace, X_pool: np.ndarray, y_pool: np.ndarray, lab: np.ndarray,
     X_test: np.ndarray, y_test: np.ndarray, n_classes: int, seed: int,
-) -> tuple[float, dict[str, float]]:
-    """Test accuracy now, and after adding each candidate's top-b batch."""
+) -> tuple[float, dict[str, list[float]]]:
+    """Test accuracy now, and after adding each candidate's top-b batch (one value per
+    retraining seed)."""
     learner = _learner(args, seed * 1000).fit(X_pool[lab], y_pool[lab], n_classes)
     before = float((learner.predict(X_test) == y_test).mean())
     unlabeled = np.setdiff1d(np.arange(len(X_pool)), lab)
@@ -123,7 +126,7 @@ def true_accuracies(
             model = _learner(args, seed * 1000 + 1 + r).fit(X_pool[grown], y_pool[grown],
                                                              n_classes)
             scores.append(float((model.predict(X_test) == y_test).mean()))
-        accs[name] = float(np.mean(scores))
+        accs[name] = scores
     return before, accs
 
 
@@ -150,10 +153,18 @@ def main(argv: list[str] | None = None) -> int:
         X_pool, y_pool = data.X_train[pool], data.y_train[pool]
         for n in args.labeled:
             lab = np.sort(np.random.default_rng([seed, 2, n]).choice(len(pool), n, replace=False))
-            before, accs = true_accuracies(args, X_pool, y_pool, lab, data.X_test, data.y_test,
+            before, each = true_accuracies(args, X_pool, y_pool, lab, data.X_test, data.y_test,
                                            data.n_classes, seed)
+            accs = {c: float(np.mean(v)) for c, v in each.items()}
             row: dict[str, Any] = {"seed": seed, "labeled": n, "accuracy_before": before,
-                                   "accuracy_after": accs, "objectives": {}}
+                                   "accuracy_after": accs, "accuracy_after_each": each,
+                                   "objectives": {}}
+            if args.retrain_seeds >= 2:
+                # How well one retraining ranks the candidates like another: the ceiling of
+                # any objective's correlation with the (noisy) true accuracies.
+                row["truth_reliability"] = float(spearmanr(
+                    [each[c][0] for c in PAPER_CANDIDATES], [each[c][1] for c in PAPER_CANDIDATES]
+                ).statistic)
             truth = [accs[c] for c in PAPER_CANDIDATES]
             for objective in (*OBJECTIVES, "retrain"):
                 if objective == "retrain":
@@ -180,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     best_mean = np.mean([max(r["accuracy_after"].values()) for r in rows])
     margin_mean = np.mean([r["accuracy_after"]["margin"] for r in rows])
     print(f"  best in hindsight {best_mean:.4f}, margin {margin_mean:.4f}")
+    if args.retrain_seeds >= 2:
+        rel = [r["truth_reliability"] for r in rows]
+        print(f"  truth reliability (Spearman between two retrainings) {np.nanmean(rel):+.3f}")
     for objective in (*OBJECTIVES, "retrain"):
         rho = [r["objectives"][objective]["spearman"] for r in rows]
         acc = [r["objectives"][objective]["pick_accuracy"] for r in rows]

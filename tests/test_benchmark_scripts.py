@@ -18,13 +18,17 @@ def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsy
     out = tmp_path / "ov.json"
     argv = ["objective_validity.py", "--dataset", "digits", "--labeled", "40", "--budget", "10",
             "--epochs", "3", "--fitnet-epochs", "2", "--mc-samples", "5",
-            "--retrain-seeds", "1", "--json", str(out)]
+            "--retrain-seeds", "2", "--json", str(out)]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as done:
         runpy.run_path(str(BENCHMARKS / "objective_validity.py"), run_name="__main__")
     assert done.value.code == 0
     (row,) = json.loads(out.read_text())["rows"]
     assert set(row["accuracy_after"]) == set(PAPER_CANDIDATES)
+    for c, each in row["accuracy_after_each"].items():
+        assert len(each) == 2 and row["accuracy_after"][c] == pytest.approx(sum(each) / 2)
+    rel = row["truth_reliability"]
+    assert -1.0 <= rel <= 1.0 or rel != rel  # NaN when a retraining ties every candidate
     assert set(row["objectives"]) == {"max_loss", "lookahead", "retrain"}
     for result in row["objectives"].values():
         values = result["values"]

@@ -18,8 +18,9 @@ then for every candidate of the pool
 It reports, per objective, the Spearman correlation between the objective's preference
 (minus its value) and the true accuracy, and the accuracy of the candidate the objective
 likes best next to the best candidate in hindsight and margin; and the truth's own
-reliability, the Spearman correlation between two retrainings' accuracies (the ceiling for
-any objective's correlation with one noisy measurement). A correlation near or
+reliability, the Spearman correlation between two retrainings' accuracies: noise in the
+truth attenuates any objective's correlation with it (roughly by the square root of this
+reliability, less for the two-retraining mean used as the truth). A correlation near or
 below zero means no search over this objective can find the good candidates.
 """
 
@@ -44,7 +45,7 @@ from autoal.strategies import get_strategy
 from autoal.strategies.base import top_k
 from autoal.strategies.registry import PAPER_CANDIDATES
 
-ONE_HOT_LOGIT = 30.0  # softmax weight of the chosen candidate: 1 - 6e-13 * (K - 1)
+ONE_HOT_LOGIT = 30.0  # softmax weight of the chosen candidate: about 1 - 9.4e-14 * (K - 1)
 
 
 def _learner(args: argparse.Namespace, seed: int) -> TorchClassifier:
@@ -130,6 +131,25 @@ def true_accuracies(
     return before, accs
 
 
+def agreement(values: dict[str, float], truth: dict[str, float]) -> tuple[float, str]:
+    """Spearman correlation between an objective's preference (minus its value: the search
+    minimises) and the true accuracies, and the candidate it prefers most."""
+    names = sorted(values)
+    rho = spearmanr([-values[c] for c in names], [truth[c] for c in names]).statistic
+    return float(rho), min(names, key=lambda c: values[c])
+
+
+def _nan_to_none(obj: Any) -> Any:
+    """JSON has no NaN (a constant ranking has no Spearman correlation): write null."""
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    return obj
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, measure, print a table (and JSON with ``--json``)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -160,12 +180,11 @@ def main(argv: list[str] | None = None) -> int:
                                    "accuracy_after": accs, "accuracy_after_each": each,
                                    "objectives": {}}
             if args.retrain_seeds >= 2:
-                # How well one retraining ranks the candidates like another: the ceiling of
-                # any objective's correlation with the (noisy) true accuracies.
+                # How well one retraining ranks the candidates like another: how much noise
+                # in the truth itself limits any objective's correlation with it.
                 row["truth_reliability"] = float(spearmanr(
                     [each[c][0] for c in PAPER_CANDIDATES], [each[c][1] for c in PAPER_CANDIDATES]
                 ).statistic)
-            truth = [accs[c] for c in PAPER_CANDIDATES]
             for objective in (*OBJECTIVES, "retrain"):
                 if objective == "retrain":
                     vals = retrain_values(X_pool[lab], y_pool[lab], data.n_classes, seed,
@@ -173,10 +192,9 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     vals = objective_values(objective, X_pool[lab], y_pool[lab],
                                             data.n_classes, seed, args.fitnet_epochs)
-                rho = spearmanr([-vals[c] for c in PAPER_CANDIDATES], truth).statistic
-                pick = min(vals, key=vals.get)
+                rho, pick = agreement(vals, accs)
                 row["objectives"][objective] = {
-                    "values": vals, "spearman": float(rho), "pick": pick,
+                    "values": vals, "spearman": rho, "pick": pick,
                     "pick_accuracy": accs[pick],
                 }
             rows.append(row)
@@ -200,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {objective}: Spearman {np.nanmean(rho):+.3f} (min {np.nanmin(rho):+.2f}, max "
               f"{np.nanmax(rho):+.2f}); its pick {np.mean(acc):.4f}")
     if args.json:
-        write_text_atomic(args.json, json.dumps({"args": vars(args), "rows": rows}, indent=1))
+        record = _nan_to_none({"args": vars(args), "rows": rows})
+        write_text_atomic(args.json, json.dumps(record, indent=1, allow_nan=False))
     return 0
 
 

@@ -14,6 +14,19 @@ from autoal.strategies.registry import PAPER_CANDIDATES
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+def _script(name: str) -> dict:
+    return runpy.run_path(str(BENCHMARKS / name), run_name="not_main")
+
+
+def test_agreement_sign_and_favourite_on_made_up_values():
+    agreement = _script("objective_validity.py")["agreement"]
+    values = {"a": 1.0, "b": 2.0, "c": 3.0}  # the search prefers low values: a first
+    assert agreement(values, {"a": 0.9, "b": 0.8, "c": 0.7}) == (pytest.approx(1.0), "a")
+    assert agreement(values, {"a": 0.7, "b": 0.8, "c": 0.9}) == (pytest.approx(-1.0), "a")
+    rho, pick = agreement({"a": 2.0, "b": 1.0, "c": 3.0}, {"a": 0.9, "b": 0.8, "c": 0.7})
+    assert pick == "b" and rho == pytest.approx(0.5)
+
+
 def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsys):
     out = tmp_path / "ov.json"
     argv = ["objective_validity.py", "--dataset", "digits", "--labeled", "40", "--budget", "10",
@@ -27,12 +40,12 @@ def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsy
     assert set(row["accuracy_after"]) == set(PAPER_CANDIDATES)
     for c, each in row["accuracy_after_each"].items():
         assert len(each) == 2 and row["accuracy_after"][c] == pytest.approx(sum(each) / 2)
-    rel = row["truth_reliability"]
-    assert -1.0 <= rel <= 1.0 or rel != rel  # NaN when a retraining ties every candidate
+    rel = row["truth_reliability"]  # null when a retraining ties every candidate
+    assert rel is None or -1.0 <= rel <= 1.0
     assert set(row["objectives"]) == {"max_loss", "lookahead", "retrain"}
     for result in row["objectives"].values():
         values = result["values"]
         assert result["pick"] == min(values, key=values.get)  # the search minimises
         assert result["pick_accuracy"] == row["accuracy_after"][result["pick"]]
-        assert -1.0 <= result["spearman"] <= 1.0 or result["spearman"] != result["spearman"]
+        assert result["spearman"] is None or -1.0 <= result["spearman"] <= 1.0
     assert "Spearman" in capsys.readouterr().out

@@ -54,6 +54,41 @@ def test_one_seed_has_no_between_seed_distance_and_no_weights_give_none():
     assert weight_stats([_run(0, None, variant="margin", strategy="margin")]) is None
 
 
+def test_ties_share_the_top_credit_and_non_finite_rounds_are_left_out():
+    uniform = [[0.5, 0.5], [0.5, 0.5], [float("nan"), float("nan")]]
+    st = weight_stats([_run(0, uniform)])
+    assert st is not None
+    assert st.top_share == pytest.approx({"a": 0.5, "b": 0.5})
+    assert st.mean == pytest.approx({"a": 0.5, "b": 0.5})
+    assert st.round_to_round == 0.0 and st.n_rounds == 2
+    assert st.most_often_largest() == ("a", 0.5)  # a tie goes to the first name
+
+
+def test_seeds_are_compared_round_by_round_not_by_position():
+    late_switch = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
+    full = _run(0, late_switch)
+    gap = _run(1, late_switch)
+    del gap["rounds"][2]["weights"]  # seed 1 records no weights in round 2
+    st = weight_stats([full, gap])
+    assert st is not None
+    assert st.n_rounds == 2  # rounds 1 and 3, which both seeds have
+    # by round number they agree; by list position round 2 would meet round 3 (distance 1)
+    assert st.between_seeds == 0.0
+    # seed 0: round 1 -> 2: 0, 2 -> 3: 1; seed 1: round 1 -> 3: 1
+    assert st.round_to_round == pytest.approx(2 / 3)
+
+
+def test_different_candidate_sets_are_refused_and_the_report_goes_on():
+    odd = _run(1, STEADY)
+    for r in odd["rounds"][1:]:
+        r["weights"] = {"a": 1.0, "c": 0.0}
+    with pytest.raises(ValueError, match="records weights for"):
+        weight_stats([_run(0, STEADY), odd])
+    with pytest.warns(UserWarning, match="no weights table for autoal"):
+        (group,) = summarise([_run(0, STEADY), odd])
+    assert group.weights == {}
+
+
 def test_summary_reports_the_weights_of_variants_that_record_them():
     runs = [_run(0, SWITCHING), _run(1, STEADY)]
     runs += [_run(s, None, variant="margin", strategy="margin", aubc=0.6) for s in (0, 1)]

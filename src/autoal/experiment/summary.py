@@ -220,7 +220,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                     row.time_over_entropy = float(np.mean(row.seconds_per_round)) / e
         ordered = sorted(rows.values(), key=lambda r: (r.rank, r.variant))
         first = next(iter(kept.values()))[0]
-        stats = {v: weight_stats(vruns) for v, vruns in kept.items()}
+        stats = {v: _weight_stats(v, vruns) for v, vruns in kept.items()}
         groups.append(
             GroupSummary(dataset, regime, _setting(first), ordered,
                          None if best is None else best.variant, kept,
@@ -228,6 +228,14 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                          {v: st for v, st in stats.items() if st is not None})
         )
     return groups
+
+
+def _weight_stats(variant: str, runs: list[dict[str, Any]]) -> WeightStats | None:
+    try:
+        return weight_stats(runs)
+    except ValueError as err:
+        warnings.warn(f"no weights table for {variant}: {err}", stacklevel=3)
+        return None
 
 
 def _mc_overlap(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
@@ -260,10 +268,12 @@ def _pm(values: Sequence[float], digits: int = 4) -> str:
 
 def _weights_table(stats: dict[str, WeightStats]) -> list[str]:
     lines = [
-        "Candidate weights (mean over the pool per round; then over rounds and seeds). "
+        "Candidate weights: AutoAL's searched mix (mean over the pool per round); ALBL's "
+        "bandit probabilities over its candidates. Mean over rounds and seeds; most often "
+        "largest: share of (seed, round) pairs where the candidate had the largest weight. "
         "Change: total-variation distance (0 = same mix, 1 = disjoint) between consecutive "
-        "rounds of a seed, and between two seeds at the same round; a search that reads the "
-        "data changes little and agrees across seeds.",
+        "rounds of a seed, and between two seeds at the same round. A search that reads the "
+        "data changes little and agrees across seeds; a bandit moves by design.",
         "",
         "| variant | largest mean weights | most often largest | change round to round | "
         "disagreement between seeds |",
@@ -271,7 +281,7 @@ def _weights_table(stats: dict[str, WeightStats]) -> list[str]:
     ]
     for v, st in sorted(stats.items()):
         leaders = ", ".join(f"{c} {w:.2f}" for c, w in st.leaders())
-        top, share = max(st.top_share.items(), key=lambda kv: (kv[1], kv[0]))
+        top, share = st.most_often_largest()
         r2r = "—" if st.round_to_round is None else f"{st.round_to_round:.2f}"
         seeds = "—" if st.between_seeds is None else f"{st.between_seeds:.2f}"
         lines.append(f"| {v} | {leaders} | {top} ({share:.0%}) | {r2r} | {seeds} |")

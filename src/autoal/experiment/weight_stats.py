@@ -33,11 +33,15 @@ class WeightStats:
     round_to_round: float | None
     between_seeds: float | None
     n_seeds: int
-    n_rounds: int
+    n_rounds: int  # rounds with weights that every seed has
 
     def leaders(self, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` candidates with the largest mean weight, largest first."""
+        """The ``k`` candidates with the largest mean weight, largest first (ties: by name)."""
         return sorted(self.mean.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+
+    def most_often_largest(self) -> tuple[str, float]:
+        """The candidate with the largest ``top_share`` and that share (ties: by name)."""
+        return min(self.top_share.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def total_variation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -45,37 +49,73 @@ def total_variation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)).sum(axis=-1)
 
 
-def weight_matrix(run: Mapping[str, Any], candidates: Sequence[str]) -> np.ndarray:
-    """The run's recorded weights, shape ``(rounds with weights, candidates)``."""
-    rows = [[float(r["weights"][c]) for c in candidates] for r in run["rounds"] if "weights" in r]
-    return np.asarray(rows, dtype=float).reshape(len(rows), len(candidates))
+def weight_matrix(run: Mapping[str, Any], candidates: Sequence[str]) -> dict[int, np.ndarray]:
+    """The run's recorded weights by round number: ``{round: (candidates,) vector}``.
+
+    Raises
+    ------
+    ValueError
+        When a round records another set of candidates than ``candidates``.
+    """
+    out: dict[int, np.ndarray] = {}
+    for i, r in enumerate(run["rounds"]):
+        if "weights" not in r:
+            continue
+        if set(r["weights"]) != set(candidates):
+            raise ValueError(
+                f"round {r.get('round', i)} records weights for {sorted(r['weights'])}, "
+                f"other rounds for {sorted(candidates)}"
+            )
+        out[int(r.get("round", i))] = np.array([float(r["weights"][c]) for c in candidates])
+    return out
+
+
+def _top_credit(rows: np.ndarray) -> np.ndarray:
+    """Per row, 1 for the largest weight, shared equally among (near-)ties; summed."""
+    top = np.isclose(rows, rows.max(axis=1, keepdims=True), rtol=0.0, atol=1e-9)
+    return (top / top.sum(axis=1, keepdims=True)).sum(axis=0)
 
 
 def weight_stats(runs: Sequence[Mapping[str, Any]]) -> WeightStats | None:
     """Summarise the weights of one variant's runs (one per seed); None when none recorded.
 
-    Runs must record the same candidates; between-seed distances use the rounds that all
-    runs have.
+    Rounds are matched by their round number; rounds with a non-finite weight are left
+    out. Ties for the largest weight share the "most often largest" credit equally.
+
+    Raises
+    ------
+    ValueError
+        When the runs record weights over different candidate sets.
     """
     recorded = [run for run in runs if any("weights" in r for r in run["rounds"])]
     if not recorded:
         return None
     first = next(r["weights"] for r in recorded[0]["rounds"] if "weights" in r)
     candidates = tuple(first)
-    mats = [weight_matrix(run, candidates) for run in recorded]
-    stacked = np.vstack(mats)
-    winners = np.argmax(stacked, axis=1)
-    steps = [total_variation(m[1:], m[:-1]) for m in mats if len(m) > 1]
-    n_rounds = min(len(m) for m in mats)
-    pairs = [total_variation(a[:n_rounds], b[:n_rounds]) for a, b in combinations(mats, 2)]
+    per_seed = []
+    for run in recorded:
+        by_round = weight_matrix(run, candidates)
+        per_seed.append({k: v for k, v in by_round.items() if np.all(np.isfinite(v))})
+    per_seed = [d for d in per_seed if d]
+    if not per_seed:
+        return None
+    stacked = np.vstack([v for d in per_seed for v in d.values()])
+    top = _top_credit(stacked) / len(stacked)
+    steps = [
+        total_variation(d[a], d[b])
+        for d in per_seed
+        for a, b in zip(sorted(d)[:-1], sorted(d)[1:], strict=True)
+    ]
+    common = sorted(set.intersection(*(set(d) for d in per_seed)))
+    pairs = [
+        total_variation(a[k], b[k]) for a, b in combinations(per_seed, 2) for k in common
+    ]
     return WeightStats(
         candidates=candidates,
         mean={c: float(v) for c, v in zip(candidates, stacked.mean(axis=0), strict=True)},
-        top_share={
-            c: float(np.mean(winners == i)) for i, c in enumerate(candidates)
-        },
-        round_to_round=float(np.mean(np.concatenate(steps))) if steps else None,
-        between_seeds=float(np.mean(np.concatenate(pairs))) if pairs and n_rounds else None,
-        n_seeds=len(mats),
-        n_rounds=n_rounds,
+        top_share={c: float(v) for c, v in zip(candidates, top, strict=True)},
+        round_to_round=float(np.mean(steps)) if steps else None,
+        between_seeds=float(np.mean(pairs)) if pairs else None,
+        n_seeds=len(per_seed),
+        n_rounds=len(common),
     )

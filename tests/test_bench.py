@@ -17,7 +17,13 @@ from click.testing import CliRunner
 from PIL import Image
 
 from autoal.cli import main
-from autoal.experiment.bench import run_bench
+from autoal.experiment.bench import (
+    StaleResultsError,
+    cell_path,
+    pending_cells,
+    run_bench,
+    strategy_parameters,
+)
 from autoal.experiment.config import ConfigError, load_config, parse_config
 from autoal.strategies import QueryStrategy
 from autoal.strategies.registry import _REGISTRY
@@ -224,6 +230,33 @@ def test_changed_config_does_not_mix_with_old_runs(smoke, tmp_path):
     res = CliRunner().invoke(main, ["bench", str(changed), "--out", str(out), "--quiet"])
     assert res.exit_code == 2
     assert "different settings" in res.output
+
+
+def test_a_changed_preset_makes_finished_cells_stale(tmp_path, monkeypatch):
+    from autoal.search import strategy as autoal_strategy
+    from autoal.strategies import get_strategy
+
+    variants = 'margin = { strategy = "margin" }\nauto = { strategy = "autoal" }'
+    cfg = load_config(write(tmp_path, TINY.format(variants=variants)))
+    out = tmp_path / "out"
+    for cell in cfg.cells():
+        strategy = get_strategy(cell.variant.strategy, random_state=cell.seed,
+                                **cell.variant.options)
+        record = {"bench": {**cell.metadata(), "parameters": strategy_parameters(strategy)}}
+        cell_path(out, cell).parent.mkdir(parents=True, exist_ok=True)
+        cell_path(out, cell).write_text(json.dumps(record))
+    todo, done = pending_cells(cfg, out)
+    assert todo == [] and len(done) == 2
+    changed = {**autoal_strategy.PRESETS["autoal"], "coverage": 0.3}
+    monkeypatch.setitem(autoal_strategy.PRESETS, "autoal", changed)
+    with pytest.raises(StaleResultsError, match="strategy parameters changed"):
+        pending_cells(cfg, out)
+    # run files from before parameters were recorded are trusted by their fingerprint
+    for path in (out / "runs").glob("*.json"):
+        record = json.loads(path.read_text())
+        del record["bench"]["parameters"]
+        path.write_text(json.dumps(record))
+    assert len(pending_cells(cfg, out)[1]) == 2
 
 
 def test_bench_is_registered_on_the_main_command():

@@ -36,6 +36,7 @@ __all__ = [
     "pending_cells",
     "run_bench",
     "run_cell",
+    "strategy_parameters",
 ]
 
 
@@ -86,10 +87,30 @@ def _error_path(out: Path, cell: Cell) -> Path:
     return Path(out) / "errors" / f"{cell.name}.txt"
 
 
+def strategy_parameters(strategy: Any) -> dict[str, Any]:
+    """The strategy's effective parameters, as JSON values: its public attributes (the
+    constructor's parameters) and, where it has one, its ``resolved()`` options (AutoAL's
+    preset values). A run file stores them, so that a resumed benchmark notices when the
+    code now resolves the same config to other settings (e.g. a changed preset)."""
+    params = {k: v for k, v in vars(strategy).items() if not k.startswith("_")}
+    resolved = getattr(strategy, "resolved", None)
+    if callable(resolved):
+        params["resolved"] = resolved()
+    return json.loads(json.dumps(params, sort_keys=True, default=str))
+
+
+def _current_parameters(cell: Cell) -> dict[str, Any]:
+    from autoal.strategies import get_strategy
+
+    strategy = get_strategy(cell.variant.strategy, random_state=cell.seed, **cell.variant.options)
+    return strategy_parameters(strategy)
+
+
 def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell]]:
     """Split the config's cells into (to run, already finished).
 
-    A cell is finished when its run file parses and carries the cell's fingerprint.
+    A cell is finished when its run file parses and carries the cell's fingerprint and, where
+    the file records them, the strategy parameters the config resolves to now.
 
     Raises
     ------
@@ -111,8 +132,11 @@ def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell
         except (OSError, ValueError, KeyError, TypeError):
             todo.append(cell)  # unreadable (cannot happen with atomic writes): redo it
             continue
+        stored = record["bench"].get("parameters")
         if fingerprint != cell.fingerprint():
             stale.append(cell.name)
+        elif stored is not None and stored != _current_parameters(cell):
+            stale.append(f"{cell.name} (strategy parameters changed, e.g. a preset)")
         else:
             done.append(cell)
     if stale:
@@ -191,12 +215,14 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
                 }
 
         kwargs = {"learner_factory": factory, "on_round": on_round}
+    parameters = strategy_parameters(strategy)  # before the run: state is private
     t0 = time.perf_counter()
     record = run_active_learning(data, strategy, config, progress=False, **kwargs)
     import torch
 
     record["bench"] = {
         **cell.metadata(),
+        "parameters": parameters,
         "wall_seconds": round(time.perf_counter() - t0, 3),
         "torch_threads": torch.get_num_threads(),
     }

@@ -42,7 +42,7 @@ def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsy
         assert len(each) == 2 and row["accuracy_after"][c] == pytest.approx(sum(each) / 2)
     rel = row["truth_reliability"]  # null when a retraining ties every candidate
     assert rel is None or -1.0 <= rel <= 1.0
-    assert set(row["objectives"]) == {"max_loss", "lookahead", "retrain"}
+    assert set(row["objectives"]) == {"max_loss", "lookahead", "probe_ce", "retrain"}
     for result in row["objectives"].values():
         values = result["values"]
         assert result["pick"] == min(values, key=values.get)  # the search minimises

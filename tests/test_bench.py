@@ -223,6 +223,21 @@ def test_report_rebuilds_from_the_runs_alone(smoke, tmp_path):
     assert res.exit_code == 2
 
 
+def test_dry_run_marks_the_finished_cells(smoke, tmp_path):
+    out, first, _ = smoke
+    assert first.exit_code == 0
+    n = len(load_config(SMOKE).cells())
+    res = CliRunner().invoke(main, ["bench", str(SMOKE), "--out", str(out), "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert f"{n} cells: {n} finished, 0 to run" in res.output
+    assert res.output.count("(finished)") == n
+    fresh = CliRunner().invoke(main, ["bench", str(SMOKE), "--out", str(tmp_path / "new"),
+                                      "--dry-run"])
+    assert fresh.exit_code == 0 and f"{n} cells: 0 finished, {n} to run" in fresh.output
+    assert "(finished)" not in fresh.output
+    assert not (tmp_path / "new").exists()  # a dry run writes nothing
+
+
 def test_changed_config_does_not_mix_with_old_runs(smoke, tmp_path):
     out, first, _ = smoke
     assert first.exit_code == 0

@@ -25,7 +25,8 @@ def _input_error(message: str) -> click.ClickException:
               help="Worker processes (default: the cores available).")
 @click.option("--threads", type=int, default=None,
               help="Torch threads per worker (default: cores // workers).")
-@click.option("--dry-run", is_flag=True, help="Check the config, list the cells and stop.")
+@click.option("--dry-run", is_flag=True,
+              help="Check the config, list the cells (finished ones in OUT marked) and stop.")
 @click.option("--no-data-check", is_flag=True,
               help="Skip loading each data set up front to check the sizes.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -61,9 +62,15 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                    "(optional = true)", err=True)
     cells = cfg.cells()
     if dry_run:
+        try:
+            _, finished = pending_cells(cfg, out)
+        except StaleResultsError as err:
+            raise _input_error(str(err)) from None
+        done = {c.name for c in finished}
         for cell in cells:
-            click.echo(cell.name)
-        click.echo(f"{len(cells)} cells", err=True)
+            click.echo(f"{cell.name}{'  (finished)' if cell.name in done else ''}")
+        click.echo(f"{len(cells)} cells: {len(done)} finished, {len(cells) - len(done)} to run",
+                   err=True)
         return
     if not no_data_check:
         problems = check_data(cfg)

@@ -247,6 +247,20 @@ def test_changed_config_does_not_mix_with_old_runs(smoke, tmp_path):
     assert "different settings" in res.output
 
 
+def test_strategy_parameters_are_stable_json_for_every_strategy():
+    from autoal.strategies import available_strategies, get_strategy
+
+    for name in available_strategies():
+        first = strategy_parameters(get_strategy(name, random_state=5))
+        again = strategy_parameters(get_strategy(name, random_state=5))
+        assert first == again, name
+        assert first["random_state"] == 5
+        assert "0x" not in json.dumps(first), name  # no object reprs with addresses
+    auto = strategy_parameters(get_strategy("autoal", random_state=0, preset="paper"))
+    assert auto["preset"] == "paper" and auto["resolved"]["objective"] == "max_loss"
+    assert "search_steps" in auto  # constructor defaults are recorded too
+
+
 def test_a_changed_preset_makes_finished_cells_stale(tmp_path, monkeypatch):
     from autoal.search import strategy as autoal_strategy
     from autoal.strategies import get_strategy

@@ -3,13 +3,15 @@
 Each cell runs :func:`~autoal.experiment.loop.run_active_learning` and writes
 ``DIR/runs/<dataset>__<regime>__<variant>__<seed>.json`` atomically (the schema of
 ``autoal run`` plus a ``"bench"`` entry naming the cell). A cell whose file exists with the
-same fingerprint is skipped, so re-running the command resumes; a killed run loses only the
-cells in flight. A cell that raises leaves ``DIR/errors/<cell>.txt`` and the others go on.
+same fingerprint (and, where the file records them, the same strategy parameters) is
+skipped, so re-running the command resumes; a killed run loses only the cells in flight.
+A cell that raises leaves ``DIR/errors/<cell>.txt`` and the others go on.
 """
 
 from __future__ import annotations
 
 import fcntl
+import inspect
 import json
 import multiprocessing as mp
 import os
@@ -88,35 +90,47 @@ def _error_path(out: Path, cell: Cell) -> Path:
 
 
 def strategy_parameters(strategy: Any) -> dict[str, Any]:
-    """The strategy's effective parameters, as JSON values: its public attributes (the
-    constructor's parameters) and, where it has one, its ``resolved()`` options (AutoAL's
-    preset values). A run file stores them, so that a resumed benchmark notices when the
-    code now resolves the same config to other settings (e.g. a changed preset)."""
-    params = {k: v for k, v in vars(strategy).items() if not k.startswith("_")}
+    """The strategy's constructor parameters with their values (defaults included), and,
+    where it has one, its ``resolved()`` options (AutoAL's preset values), as JSON values.
+
+    A run file stores them, so that a resumed benchmark notices when the code now builds
+    the same config cell with other values (e.g. a changed preset or constructor default).
+    """
+    names = [n for n in inspect.signature(type(strategy).__init__).parameters if n != "self"]
+    params = {n: getattr(strategy, n) for n in names if hasattr(strategy, n)}
     resolved = getattr(strategy, "resolved", None)
     if callable(resolved):
         params["resolved"] = resolved()
-    return json.loads(json.dumps(params, sort_keys=True, default=str))
+    return json.loads(json.dumps(params, sort_keys=True))
 
 
-def _current_parameters(cell: Cell) -> dict[str, Any]:
+def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
+    """Why the stored parameters no longer match what the config builds now, or None."""
     from autoal.strategies import get_strategy
 
-    strategy = get_strategy(cell.variant.strategy, random_state=cell.seed, **cell.variant.options)
-    return strategy_parameters(strategy)
+    try:
+        strategy = get_strategy(cell.variant.strategy, random_state=cell.seed,
+                                **cell.variant.options)
+    except (TypeError, ValueError) as err:
+        return f"its strategy cannot be built any more: {err}"
+    if strategy_parameters(strategy) != stored:
+        return "strategy parameters changed, e.g. a preset or default"
+    return None
 
 
 def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell]]:
     """Split the config's cells into (to run, already finished).
 
     A cell is finished when its run file parses and carries the cell's fingerprint and, where
-    the file records them, the strategy parameters the config resolves to now.
+    the file records them (files written since they are), the strategy parameters the config
+    builds now. Older files are checked by fingerprint only.
 
     Raises
     ------
     StaleResultsError
         When a run file exists for a cell but was made with other settings (a changed
-        config): resuming would mix two protocols in one summary.
+        config, or code that now builds the strategy with other parameters): resuming would
+        mix two protocols in one summary.
     """
     todo: list[Cell] = []
     done: list[Cell] = []
@@ -135,8 +149,8 @@ def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell
         stored = record["bench"].get("parameters")
         if fingerprint != cell.fingerprint():
             stale.append(cell.name)
-        elif stored is not None and stored != _current_parameters(cell):
-            stale.append(f"{cell.name} (strategy parameters changed, e.g. a preset)")
+        elif stored is not None and (why := _parameters_changed(cell, stored)):
+            stale.append(f"{cell.name} ({why})")
         else:
             done.append(cell)
     if stale:

@@ -49,3 +49,41 @@ def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsy
         assert result["pick_accuracy"] == row["accuracy_after"][result["pick"]]
         assert result["spearman"] is None or -1.0 <= result["spearman"] <= 1.0
     assert "Spearman" in capsys.readouterr().out
+
+
+def _cell(folder: Path, cell: str, epochs: int, queried, accuracy, aubc: float) -> None:
+    runs = folder / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    rounds = [{"queried": q, "accuracy": a} for q, a in zip(queried, accuracy, strict=True)]
+    bench = {"cell": cell, "strategy": "margin", "source": "digits", "fingerprint": folder.name}
+    run = {"bench": bench, "config": {"epochs": epochs, "seed": 0}, "rounds": rounds, "aubc": aubc}
+    (runs / f"{cell}.json").write_text(json.dumps(run))
+
+
+def test_rerun_drift_pairs_same_computations_and_finds_the_first_difference(tmp_path, capsys):
+    main = _script("rerun_drift.py")["main"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    _cell(a, "same", 5, [[1, 2], [3, 4]], [0.5, 0.6], 0.55)
+    _cell(b, "same", 5, [[2, 1], [4, 3]], [0.5, 0.6], 0.55)  # order within a round ignored
+    _cell(a, "drift", 5, [[1, 2], [3, 4], [5, 6]], [0.5, 0.6, 0.7], 0.60)
+    _cell(b, "drift", 5, [[1, 2], [3, 4], [5, 7]], [0.5, 0.65, 0.7], 0.625)
+    _cell(a, "other-protocol", 5, [[1]], [0.5], 0.5)
+    _cell(b, "other-protocol", 9, [[1]], [0.9], 0.9)
+    _cell(a, "only-in-a", 5, [[1]], [0.5], 0.5)
+    out = tmp_path / "drift.json"
+    assert main([str(a), str(b), "--json", str(out)]) == 0
+    rows = {r["cell"]: r for r in json.loads(out.read_text())["rows"]}
+    assert set(rows) == {"same", "drift"}
+    assert rows["same"]["first_round_queried_differs"] is None
+    assert rows["same"]["first_round_accuracy_differs"] is None
+    assert rows["drift"]["first_round_queried_differs"] == 2
+    assert rows["drift"]["first_round_accuracy_differs"] == 1
+    assert rows["drift"]["aubc_difference"] == pytest.approx(0.025)
+    text = capsys.readouterr().out
+    assert "2 cell(s) in both; 1 identical" in text and "max 0.0250" in text
+
+
+def test_rerun_drift_refuses_a_folder_without_runs(tmp_path, capsys):
+    main = _script("rerun_drift.py")["main"]
+    assert main([str(tmp_path), str(tmp_path)]) == 2
+    assert "has no runs/ folder" in capsys.readouterr().err

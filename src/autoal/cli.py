@@ -170,11 +170,24 @@ def strategies() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="demo-output",
               show_default=True)
 @click.option("--quiet", is_flag=True)
-def demo(out: Path, quiet: bool) -> None:
+@click.option("--strategies", "names", default=None, metavar="A,B,...",
+              help="Comma-separated strategies to compare (default: random, entropy, margin, "
+                   "autoal).")
+def demo(out: Path, quiet: bool, names: str | None) -> None:
     """A small comparison of strategies on Fashion-MNIST (digits when it is absent)."""
-    from autoal.experiment.demo import run_demo
+    from autoal.experiment.demo import DEMO_STRATEGIES, run_demo
+    from autoal.strategies import available_strategies
 
-    run_demo(out, progress=not quiet)
+    chosen = DEMO_STRATEGIES
+    if names is not None:
+        chosen = tuple(n.strip() for n in names.split(",") if n.strip())
+        unknown = [n for n in chosen if n not in available_strategies()]
+        if unknown or not chosen:
+            raise InputError(
+                f"unknown strategy {', '.join(map(repr, unknown)) or '(none given)'}; valid "
+                f"strategies: {', '.join(available_strategies())}"
+            )
+    run_demo(out, progress=not quiet, strategies=chosen)
 
 
 def _register_subcommands() -> None:

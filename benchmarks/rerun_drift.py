@@ -2,10 +2,11 @@
 
 Pairs the run files of two ``autoal bench`` output folders by cell name, keeps the pairs that
 describe the same computation (the same strategy, data source and ``config``: protocol, seed
-and strategy options; reporting extras such as ``mc_overlap`` may differ), and reports per
-pair the AUBC difference, the first round whose queried set differs and the first round whose
-accuracy differs. A cell run twice on one machine gives identical files; on another CPU the
-CNN's convolutions can round differently, and a small change early in a run can grow.
+and strategy options, and the strategy's resolved ``parameters`` where both files record them;
+reporting extras such as ``mc_overlap`` may differ), and reports per pair the AUBC difference,
+the first round whose queried set differs and the first round whose accuracy differs. A cell
+run twice on one machine gives identical results; on another machine the CNN's convolutions
+can round differently, and a small change early in a run can grow.
 The spread of these differences is a floor under the seed-to-seed noise of any comparison.
 
     python benchmarks/rerun_drift.py results/select results/paper-cpu
@@ -24,11 +25,18 @@ import numpy as np
 from autoal.io import write_json_atomic
 
 
+class NotABenchRun(ValueError):
+    """A file under runs/ that is not an ``autoal bench`` run file."""
+
+
 def _load(folder: Path) -> dict[str, dict[str, Any]]:
     runs = {}
     for path in sorted((folder / "runs").glob("*.json")):
-        run = json.loads(path.read_text())
-        runs[run["bench"]["cell"]] = run
+        try:
+            run = json.loads(path.read_text())
+            runs[run["bench"]["cell"]] = run
+        except (ValueError, KeyError, TypeError) as err:
+            raise NotABenchRun(f"{path} is not a bench run file ({err!r})") from None
     return runs
 
 
@@ -56,20 +64,31 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _computation(run: dict[str, Any]) -> tuple[Any, ...]:
-    bench = run["bench"]
-    config = json.dumps(run.get("config"), sort_keys=True)
-    return bench.get("strategy"), bench.get("source"), config
+def same_computation(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two run files describe the same computation (timings and extras aside)."""
+    def key(run: dict[str, Any]) -> tuple[Any, ...]:
+        bench = run["bench"]
+        config = json.dumps(run.get("config"), sort_keys=True)
+        return bench.get("strategy"), bench.get("source"), config
+
+    if key(a) != key(b):
+        return False
+    # Older files lack the resolved strategy parameters (e.g. what a preset meant then).
+    pa, pb = a["bench"].get("parameters"), b["bench"].get("parameters")
+    return pa is None or pb is None or pa == pb
 
 
-def drift(folder_a: Path, folder_b: Path) -> list[dict[str, Any]]:
-    """Every cell present in both folders as the same computation, compared."""
+def drift(folder_a: Path, folder_b: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every cell present in both folders as the same computation, compared; and the cells
+    present in both under the same name that are other computations."""
     runs_a, runs_b = _load(folder_a), _load(folder_b)
-    return [
-        compare(runs_a[cell], runs_b[cell])
-        for cell in sorted(set(runs_a) & set(runs_b))
-        if _computation(runs_a[cell]) == _computation(runs_b[cell])
-    ]
+    rows, other = [], []
+    for cell in sorted(set(runs_a) & set(runs_b)):
+        if same_computation(runs_a[cell], runs_b[cell]):
+            rows.append(compare(runs_a[cell], runs_b[cell]))
+        else:
+            other.append(cell)
+    return rows, other
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         if not (folder / "runs").is_dir():
             print(f"error: {folder} has no runs/ folder", file=sys.stderr)
             return 2
-    rows = drift(args.folder_a, args.folder_b)
+    try:
+        rows, other = drift(args.folder_a, args.folder_b)
+    except NotABenchRun as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        write_json_atomic(args.json, {"rows": rows, "other_computations": other})
+    if other:
+        print(f"{len(other)} cell(s) with the same name are other computations, left out: "
+              f"{', '.join(other)}")
     if not rows:
         print("no cell is the same computation in both folders")
         return 0
@@ -99,8 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     identical = sum(r["first_round_accuracy_differs"] is None for r in rows)
     print(f"\n{len(rows)} cell(s) in both; {identical} identical; |AUBC difference| mean "
           f"{diffs.mean():.4f}, max {diffs.max():.4f}")
-    if args.json:
-        write_json_atomic(args.json, {"rows": rows})
     return 0
 
 

@@ -163,3 +163,17 @@ def test_paper_preset_with_alternations_searches_twice(digits):
     search = record["rounds"][1]["search"]
     assert search["steps"] == 2 * FAST["search_steps"]
     assert search["alternations"] == 1
+
+
+def test_the_autoal_preset_is_the_selection_runs_winner():
+    """benchmarks/select.toml's rule picked sel-persample-lookahead (docs/RESULTS.md, 3)."""
+    from pathlib import Path
+
+    from autoal.experiment.config import load_config
+
+    select = Path(__file__).resolve().parents[1] / "benchmarks" / "select.toml"
+    variants = load_config(select).variants
+    winner = AutoAL(**variants["sel-persample-lookahead"].options)
+    assert winner.resolved() == AutoAL().resolved()
+    runner_up = AutoAL(**variants["sel-persample-lookahead-cov"].options)
+    assert runner_up.resolved() != AutoAL().resolved()

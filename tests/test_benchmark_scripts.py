@@ -51,11 +51,14 @@ def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsy
     assert "Spearman" in capsys.readouterr().out
 
 
-def _cell(folder: Path, cell: str, epochs: int, queried, accuracy, aubc: float) -> None:
+def _cell(folder: Path, cell: str, epochs: int, queried, accuracy, aubc: float,
+          parameters: dict | None = None) -> None:
     runs = folder / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     rounds = [{"queried": q, "accuracy": a} for q, a in zip(queried, accuracy, strict=True)]
     bench = {"cell": cell, "strategy": "margin", "source": "digits", "fingerprint": folder.name}
+    if parameters is not None:
+        bench["parameters"] = parameters
     run = {"bench": bench, "config": {"epochs": epochs, "seed": 0}, "rounds": rounds, "aubc": aubc}
     (runs / f"{cell}.json").write_text(json.dumps(run))
 
@@ -69,21 +72,42 @@ def test_rerun_drift_pairs_same_computations_and_finds_the_first_difference(tmp_
     _cell(b, "drift", 5, [[1, 2], [3, 4], [5, 7]], [0.5, 0.65, 0.7], 0.625)
     _cell(a, "other-protocol", 5, [[1]], [0.5], 0.5)
     _cell(b, "other-protocol", 9, [[1]], [0.9], 0.9)
+    _cell(a, "other-preset", 5, [[1]], [0.5], 0.5, parameters={"coverage": 0.1})
+    _cell(b, "other-preset", 5, [[1]], [0.6], 0.6, parameters={"coverage": 0.0})
+    _cell(a, "older-file", 5, [[1]], [0.5], 0.5)  # no parameters recorded: config decides
+    _cell(b, "older-file", 5, [[1]], [0.5], 0.5, parameters={"coverage": 0.0})
     _cell(a, "only-in-a", 5, [[1]], [0.5], 0.5)
     out = tmp_path / "drift.json"
     assert main([str(a), str(b), "--json", str(out)]) == 0
-    rows = {r["cell"]: r for r in json.loads(out.read_text())["rows"]}
-    assert set(rows) == {"same", "drift"}
+    written = json.loads(out.read_text())
+    rows = {r["cell"]: r for r in written["rows"]}
+    assert set(rows) == {"same", "drift", "older-file"}
+    assert written["other_computations"] == ["other-preset", "other-protocol"]
     assert rows["same"]["first_round_queried_differs"] is None
     assert rows["same"]["first_round_accuracy_differs"] is None
     assert rows["drift"]["first_round_queried_differs"] == 2
     assert rows["drift"]["first_round_accuracy_differs"] == 1
     assert rows["drift"]["aubc_difference"] == pytest.approx(0.025)
     text = capsys.readouterr().out
-    assert "2 cell(s) in both; 1 identical" in text and "max 0.0250" in text
+    assert "3 cell(s) in both; 2 identical" in text and "max 0.0250" in text
+    assert "2 cell(s) with the same name are other computations" in text
 
 
-def test_rerun_drift_refuses_a_folder_without_runs(tmp_path, capsys):
+def test_rerun_drift_refuses_bad_folders_with_exit_2(tmp_path, capsys):
     main = _script("rerun_drift.py")["main"]
     assert main([str(tmp_path), str(tmp_path)]) == 2
     assert "has no runs/ folder" in capsys.readouterr().err
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "x.json").write_text('{"rounds": []}')
+    assert main([str(tmp_path), str(tmp_path)]) == 2
+    assert "x.json is not a bench run file" in capsys.readouterr().err
+
+
+def test_rerun_drift_writes_an_empty_result_too(tmp_path):
+    main = _script("rerun_drift.py")["main"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    _cell(a, "one", 5, [[1]], [0.5], 0.5)
+    _cell(b, "two", 5, [[1]], [0.5], 0.5)
+    out = tmp_path / "drift.json"
+    assert main([str(a), str(b), "--json", str(out)]) == 0
+    assert json.loads(out.read_text()) == {"rows": [], "other_computations": []}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -24,6 +25,7 @@ def _without_fashion_mnist(monkeypatch):
     monkeypatch.setattr(demo, "load_dataset", load)
 
 
+@pytest.mark.slow
 def test_demo_falls_back_to_digits_and_writes_table_runs_and_plots(tmp_path, monkeypatch):
     _without_fashion_mnist(monkeypatch)
     # The demo sets torch threads to the core count; keep the suite's one thread (on a busy

@@ -15,21 +15,34 @@ def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_new_file_gets_the_mode_a_plain_open_gives(tmp_path):
+@pytest.fixture
+def umask():
+    """Set a umask for the test and restore the old one."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("mask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_new_file_gets_the_mode_a_plain_open_gives(tmp_path, umask, mask, expected):
+    umask(mask)
     plain = tmp_path / "plain.txt"
     plain.write_text("x")
     atomic = write_text_atomic(tmp_path / "sub" / "atomic.txt", "héllo")
     assert atomic.read_text(encoding="utf-8") == "héllo"
-    assert _mode(atomic) == _mode(plain)
+    assert _mode(plain) == expected
+    assert _mode(atomic) == expected
 
 
-def test_replacing_keeps_the_old_files_mode_and_leaves_no_temp(tmp_path):
+def test_replacing_keeps_the_old_files_mode_and_leaves_no_temp(tmp_path, umask):
+    umask(0o022)
     target = tmp_path / "state.json"
     target.write_text("{}")
-    os.chmod(target, 0o600)
+    os.chmod(target, 0o640)
     write_json_atomic(target, {"a": [1, 2]})
     assert json.loads(target.read_text()) == {"a": [1, 2]}
-    assert _mode(target) == 0o600
+    assert _mode(target) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
 
 

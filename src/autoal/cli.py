@@ -180,7 +180,7 @@ def demo(out: Path, quiet: bool, names: str | None) -> None:
 
     chosen = DEMO_STRATEGIES
     if names is not None:
-        chosen = tuple(n.strip() for n in names.split(",") if n.strip())
+        chosen = tuple(dict.fromkeys(n.strip() for n in names.split(",") if n.strip()))
         unknown = [n for n in chosen if n not in available_strategies()]
         if unknown or not chosen:
             raise InputError(

@@ -4,44 +4,51 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
 __all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic"]
 
-
-def _read_umask() -> int:
-    # os.umask can only be read by setting it; do that once, at import, before any threads.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(
+    os, "O_BINARY", 0
+)
 
 
-_UMASK = _read_umask()
+def _create_temp(path: Path) -> tuple[int, Path]:
+    # Created like a plain open() would create the file (0666 less the umask, default ACLs
+    # applied by the kernel), unlike tempfile.mkstemp's 0600.
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, _FLAGS, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``."""
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``.
+
+    A new file gets the permissions a plain ``open()`` would give it; a replaced file keeps
+    its own.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates the file 0600; give the result the mode a plain open() would (or the
-    # replaced file's), so results and plots stay readable by the user's group and others.
+    fd, tmp = _create_temp(path)
     try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o666 & ~_UMASK
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):  # POSIX
-            os.fchmod(fd, mode)
+        try:
+            old_mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            old_mode = None
+        if old_mode is not None and hasattr(os, "fchmod"):  # POSIX
+            os.fchmod(fd, old_mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

@@ -4,8 +4,11 @@ Per (data set, regime): every variant's AUBC and final accuracy (mean +- std ove
 rank by mean AUBC, time per round; for every AutoAL variant (strategy ``autoal``), AutoAL
 minus the best single candidate chosen in hindsight, minus margin, minus ALBL and minus
 random, each a mean paired difference of AUBC over seeds with a paired bootstrap 95%
-interval, and its round time over entropy's. Then the mean rank of each variant over all
-(data set, regime) groups, and the MC strategies' top-b overlap where cells recorded it.
+interval, and its round time over entropy's; for every AutoAL ablation (a variant that
+changes options of a preset another variant runs plainly), the paired difference to that
+plain preset. Then an overview over all (data set, regime) groups (AUBC and rank per group,
+mean rank, AutoAL's verdicts per group) and the MC strategies' top-b overlap where cells
+recorded it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from autoal.io import write_text_atomic
 from autoal.strategies.registry import PAPER_CANDIDATES
 
 __all__ = [
+    "Ablation",
     "CANDIDATES",
     "GroupSummary",
     "VariantRow",
@@ -94,6 +98,25 @@ def round_seconds(run: dict[str, Any]) -> float:
 
 
 # ----------------------------------------------------------------------------- summary
+@dataclass(frozen=True)
+class Ablation:
+    """An AutoAL variant against the plain preset whose options it changes.
+
+    Attributes
+    ----------
+    base:
+        The variant that runs the preset with no other option.
+    changes:
+        The options this variant sets beyond the preset.
+    result:
+        Paired AUBC difference ``variant - base`` over the seeds both ran.
+    """
+
+    base: str
+    changes: dict[str, Any]
+    result: BootstrapResult
+
+
 @dataclass
 class VariantRow:
     """One line of a group's table."""
@@ -107,6 +130,8 @@ class VariantRow:
     rank: float = 0.0
     comparisons: dict[str, tuple[str, BootstrapResult] | None] = field(default_factory=dict)
     time_over_entropy: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    ablation: Ablation | None = None
 
     @property
     def n(self) -> int:
@@ -147,6 +172,22 @@ def _paired(a: VariantRow, b: VariantRow) -> BootstrapResult | None:
     va = [a.aubc[a.seeds.index(s)] for s in common]
     vb = [b.aubc[b.seeds.index(s)] for s in common]
     return paired_bootstrap(va, vb, n_resamples=DEFAULT_RESAMPLES, random_state=0)
+
+
+def _ablations(rows: dict[str, VariantRow]) -> None:
+    """Pair every AutoAL variant that changes a preset with the plain preset's variant."""
+    plain = {
+        r.options.get("preset"): r for r in rows.values()
+        if r.strategy == AUTOAL and set(r.options) <= {"preset"}
+    }
+    for row in rows.values():
+        changes = {k: v for k, v in row.options.items() if k != "preset"}
+        base = plain.get(row.options.get("preset"))
+        if row.strategy != AUTOAL or not changes or base is None:
+            continue
+        res = _paired(row, base)
+        if res is not None:
+            row.ablation = Ablation(base.variant, changes, res)
 
 
 def _consistent(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -196,6 +237,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                 aubc=[float(r["aubc"]) for r in vruns],
                 final_accuracy=[float(r["rounds"][-1]["accuracy"]) for r in vruns],
                 seconds_per_round=[round_seconds(r) for r in vruns],
+                options=dict(vruns[0]["bench"].get("options") or {}),
             )
         ranks = rank_descending({v: r.aubc_mean for v, r in rows.items()})
         for v, r in rows.items():
@@ -218,6 +260,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                 e = float(np.mean(entropy.seconds_per_round))
                 if e > 0:
                     row.time_over_entropy = float(np.mean(row.seconds_per_round)) / e
+        _ablations(rows)
         ordered = sorted(rows.values(), key=lambda r: (r.rank, r.variant))
         first = next(iter(kept.values()))[0]
         stats = {v: _weight_stats(v, vruns) for v, vruns in kept.items()}
@@ -298,6 +341,80 @@ def overall_ranks(groups: Sequence[GroupSummary]) -> list[tuple[str, float, int]
     return sorted(table, key=lambda t: (-t[2], t[1], t[0]))
 
 
+def _changes(changes: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {json.dumps(v)}" for k, v in sorted(changes.items()))
+
+
+def _short(res: BootstrapResult) -> str:
+    return f"{res.diff:+.4f} {res.verdict}"
+
+
+def _overview(groups: Sequence[GroupSummary]) -> list[str]:
+    """Cross-group tables: AUBC and rank per group, AutoAL's verdicts, ablations."""
+    names = [f"{g.dataset} / {g.regime}" for g in groups]
+    by_group = [{r.variant: r for r in g.rows} for g in groups]
+    lines = [
+        "## Overview",
+        "",
+        "AUBC (mean over seeds) with its rank in the group in brackets; mean rank over the "
+        "groups a variant ran in (variants that ran in fewer groups, e.g. ablations, are "
+        "ranked among more rivals there).",
+        "",
+        f"| variant | {' | '.join(names)} | mean rank | groups |",
+        "|---|" + "---:|" * (len(groups) + 2),
+    ]
+    for v, mr, n in overall_ranks(groups):
+        cells = [
+            f"{rows[v].aubc_mean:.4f} ({rows[v].rank:g})" if v in rows else "—"
+            for rows in by_group
+        ]
+        lines.append(f"| {v} | {' | '.join(cells)} | {mr:.2f} | {n} |")
+    presets = sorted({
+        r.variant for g in groups for r in g.rows if r.strategy == AUTOAL and r.ablation is None
+    })
+    if presets:
+        lines += [
+            "",
+            "AutoAL against the baselines per group: mean paired AUBC difference over seeds "
+            "and the verdict of its bootstrap 95% interval (the intervals are in the group "
+            "sections); the best single candidate is named per group.",
+            "",
+            f"| comparison | {' | '.join(names)} |",
+            "|---|" + "---|" * len(groups),
+        ]
+        for v in presets:
+            for label in ("best single", *BASELINES):
+                cells = []
+                for rows in by_group:
+                    comp = rows[v].comparisons.get(label) if v in rows else None
+                    if comp is None:
+                        cells.append("—")
+                        continue
+                    ref, res = comp
+                    cells.append(_short(res) + (f" ({ref})" if label == "best single" else ""))
+                lines.append(f"| {v} − {label} | {' | '.join(cells)} |")
+    ablations = sorted({
+        (r.variant, r.ablation.base, _changes(r.ablation.changes))
+        for g in groups for r in g.rows if r.ablation is not None
+    })
+    if ablations:
+        lines += [
+            "",
+            "Ablations per group: mean paired AUBC difference to the plain preset and its "
+            "verdict.",
+            "",
+            f"| ablation | changes | {' | '.join(names)} |",
+            "|---|---|" + "---|" * len(groups),
+        ]
+        for v, base, changes in ablations:
+            cells = []
+            for rows in by_group:
+                a = rows[v].ablation if v in rows else None
+                cells.append("—" if a is None else _short(a.result))
+            lines.append(f"| {v} − {base} | {changes} | {' | '.join(cells)} |")
+    return lines
+
+
 def to_markdown(
     groups: Sequence[GroupSummary], title: str = "Benchmark summary", description: str = ""
 ) -> str:
@@ -362,6 +479,23 @@ def to_markdown(
             else:
                 lines.append("No AutoAL variant loses to these baselines with a 95% interval "
                              "below 0 here.")
+        ablations = [r for r in g.rows if r.ablation is not None]
+        if ablations:
+            lines += [
+                "",
+                "Ablations: each changes options of a preset; − preset is the paired AUBC "
+                "difference to the variant that runs that preset with no other option.",
+                "",
+                "| ablation | changes | preset variant | − preset | verdict |",
+                "|---|---|---|---|---|",
+            ]
+            for r in ablations:
+                a = r.ablation
+                assert a is not None
+                lines.append(
+                    f"| {r.variant} | {_changes(a.changes)} | {a.base} | "
+                    f"{a.result.format()} | {a.result.verdict} |"
+                )
         if g.weights:
             lines += ["", *_weights_table(g.weights)]
         if g.mc_overlap:
@@ -380,18 +514,7 @@ def to_markdown(
                     continue
                 lines.append(f"| {k} | {d['first']:.3f} | {d['last']:.3f} | {d['all']:.3f} |")
     if len(groups) > 1:
-        lines += [
-            "",
-            "## Mean rank over groups",
-            "",
-            "Mean AUBC rank over the (data set, regime) groups a variant ran in (variants "
-            "that ran in fewer groups, e.g. ablations, are ranked among more rivals there).",
-            "",
-            "| variant | mean rank | groups |",
-            "|---|---:|---:|",
-        ]
-        for v, mr, n in overall_ranks(groups):
-            lines.append(f"| {v} | {mr:.2f} | {n} |")
+        lines += ["", *_overview(groups)]
     lines += [
         "",
         "Plots: `curves-<dataset>-<regime>.png` (mean accuracy ± std over seeds), "
@@ -408,6 +531,7 @@ CSV_COLUMNS = [
     "minus_margin", "minus_margin_low", "minus_margin_high",
     "minus_albl", "minus_albl_low", "minus_albl_high",
     "minus_random", "minus_random_low", "minus_random_high", "round_time_over_entropy",
+    "ablation_of", "minus_ablation_base", "minus_ablation_base_low", "minus_ablation_base_high",
 ]
 
 
@@ -437,6 +561,11 @@ def to_csv(groups: Sequence[GroupSummary]) -> str:
                     res = comp[1]
                     row += [num(res.diff), num(res.low), num(res.high)]
             row.append(num(r.time_over_entropy))
+            a = r.ablation
+            if a is None:
+                row += ["", "", "", ""]
+            else:
+                row += [a.base, num(a.result.diff), num(a.result.low), num(a.result.high)]
             writer.writerow(row)
     return buf.getvalue()
 

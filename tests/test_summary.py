@@ -1,0 +1,100 @@
+"""The benchmark summary's ablation pairing and cross-group overview on hand-made runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from autoal.experiment.summary import summarise, to_csv, to_markdown
+
+
+def _run(variant: str, seed: int, aubc: float, strategy: str = "autoal",
+         options: dict | None = None, dataset: str = "d", regime: str = "low") -> dict:
+    rounds = [
+        {"round": i, "labeled": 10 + 5 * i, "accuracy": aubc, "seconds": {"train": 1.0}}
+        for i in range(3)
+    ]
+    return {
+        "aubc": aubc, "config": {}, "rounds": rounds,
+        "bench": {"dataset": dataset, "regime": regime, "variant": variant, "seed": seed,
+                  "strategy": strategy, "options": options or {}},
+    }
+
+
+BASE = [0.70, 0.60, 0.65]   # the plain preset's AUBC per seed
+
+
+def _group(dataset: str = "d", regime: str = "low") -> list[dict]:
+    runs = []
+    for s, a in enumerate(BASE):
+        kw = {"dataset": dataset, "regime": regime}
+        runs.append(_run("auto", s, a, options={"preset": "p"}, **kw))
+        # +0.01 on every seed: the pairing removes the seeds' spread, the interval is a point
+        runs.append(_run("auto-cov", s, a + 0.01, options={"preset": "p", "coverage": 0.1}, **kw))
+        # seeds 0 and 1 only: paired over the two common seeds
+        if s < 2:
+            runs.append(_run("auto-glob", s, a - 0.02 * (s + 1),
+                             options={"preset": "p", "weights": "global"}, **kw))
+        # a preset that nobody runs plainly: no ablation row
+        runs.append(_run("other", s, a, options={"preset": "q", "coverage": 0.2}, **kw))
+        runs.append(_run("margin", s, a + 0.05, strategy="margin", **kw))
+        runs.append(_run("random", s, a - 0.05, strategy="random", **kw))
+    return runs
+
+
+def test_an_ablation_is_paired_with_the_plain_run_of_its_preset():
+    [g] = summarise(_group())
+    rows = {r.variant: r for r in g.rows}
+    cov = rows["auto-cov"].ablation
+    assert cov is not None and cov.base == "auto" and cov.changes == {"coverage": 0.1}
+    assert cov.result.diff == pytest.approx(0.01)
+    assert cov.result.low == pytest.approx(0.01) and cov.result.high == pytest.approx(0.01)
+    assert cov.result.verdict == "wins" and cov.result.n == 3
+    glob = rows["auto-glob"].ablation
+    assert glob is not None and glob.result.n == 2
+    assert glob.result.diff == pytest.approx(-0.03)   # mean of -0.02 and -0.04
+    assert glob.result.verdict == "loses"
+    # the plain preset, a preset with no plain run, and other strategies: none
+    assert rows["auto"].ablation is None
+    assert rows["other"].ablation is None
+    assert rows["margin"].ablation is None and rows["random"].ablation is None
+
+
+def test_the_overview_spans_the_groups_and_marks_missing_variants():
+    runs = _group("d", "low") + [r for r in _group("e", "mid")
+                                 if r["bench"]["variant"] != "auto-cov"]
+    groups = summarise(runs)
+    md = to_markdown(groups)
+    overview = md[md.index("## Overview"):]
+    lines = overview.splitlines()
+    header = next(x for x in lines if x.startswith("| variant |"))
+    assert "d / low" in header and "e / mid" in header
+    # margin is best in both groups: rank 1 in each, mean rank 1
+    margin = next(x for x in lines if x.startswith("| margin |"))
+    assert margin == "| margin | 0.7000 (1) | 0.7000 (1) | 1.00 | 2 |"
+    cov = next(x for x in lines if x.startswith("| auto-cov |"))
+    assert cov.split(" | ")[2] == "—" and cov.endswith("| 1 |")
+    # AutoAL's verdicts per group, the best single named
+    row = next(x for x in lines if x.startswith("| auto − best single |"))
+    assert row.count("-0.0500 loses (margin)") == 2
+    row = next(x for x in lines if x.startswith("| auto − random |"))
+    assert row.count("+0.0500 wins") == 2
+    # ablation rows are not compared with the baselines in the overview, but against the preset
+    assert not any(x.startswith("| auto-cov − margin") for x in lines)
+    abl = next(x for x in lines if x.startswith("| auto-cov − auto |"))
+    assert "coverage = 0.1" in abl and "+0.0100 wins" in abl and abl.endswith("| — |")
+
+
+def test_the_csv_carries_the_ablation_columns():
+    [g] = summarise(_group())
+    rows = {r["variant"]: r for r in csv.DictReader(io.StringIO(to_csv([g])))}
+    assert rows["auto-cov"]["ablation_of"] == "auto"
+    assert float(rows["auto-cov"]["minus_ablation_base"]) == pytest.approx(0.01)
+    assert float(rows["auto-glob"]["minus_ablation_base_high"]) < 0
+    assert rows["auto"]["ablation_of"] == "" and rows["margin"]["minus_ablation_base"] == ""
+
+
+def test_one_group_has_no_overview():
+    assert "## Overview" not in to_markdown(summarise(_group()))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
+import numpy as np
 import pytest
 
+from autoal.experiment.plots import paired_differences
 from autoal.experiment.summary import summarise, to_csv, to_markdown
 
 
@@ -98,3 +101,37 @@ def test_the_csv_carries_the_ablation_columns():
 
 def test_one_group_has_no_overview():
     assert "## Overview" not in to_markdown(summarise(_group()))
+
+
+def _curve_run(seed: int, accs: list[float], variant: str = "v") -> dict:
+    rounds = [{"round": i, "labeled": 10 * (i + 1), "accuracy": a} for i, a in enumerate(accs)]
+    return {"rounds": rounds, "bench": {"seed": seed, "variant": variant}}
+
+
+def test_paired_differences_match_seeds_not_positions():
+    ref = [_curve_run(0, [0.5, 0.6]), _curve_run(1, [0.4, 0.7])]
+    runs = [_curve_run(1, [0.5, 0.9]), _curve_run(0, [0.5, 0.5]), _curve_run(7, [1.0, 1.0])]
+    d = paired_differences(runs, ref)
+    # seed 1 against seed 1, seed 0 against seed 0; seed 7 has no partner
+    np.testing.assert_allclose(d, [[0.1, 0.2], [0.0, -0.1]])
+    assert paired_differences([_curve_run(0, [0.5])], ref).shape == (0, 0)
+
+
+def test_the_report_adds_a_key_plot_when_there_are_more_variants(tmp_path):
+    from PIL import Image
+
+    from autoal.experiment.summary import write_report
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for r in _group():
+        m = r["bench"]
+        name = f"{m['dataset']}__{m['regime']}__{m['variant']}__{m['seed']}.json"
+        (runs / name).write_text(json.dumps(r))
+    files = {p.name for p in write_report(tmp_path)["files"]}
+    assert {"curves-d-low.png", "curves-d-low-key.png"} <= files
+    for name in ("curves-d-low.png", "curves-d-low-key.png"):
+        with Image.open(tmp_path / name) as im:
+            im.verify()
+            # two panels: accuracy and the difference to random
+            assert im.size[0] > 1.5 * im.size[1]

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 
 from autoal.io import write_bytes_atomic  # noqa: E402
 
-__all__ = ["plot_learning_curves", "plot_weights"]
+__all__ = ["paired_differences", "plot_learning_curves", "plot_weights"]
 
 
 def _save(fig: plt.Figure, path: str | Path) -> Path:
@@ -25,23 +25,118 @@ def _save(fig: plt.Figure, path: str | Path) -> Path:
     return write_bytes_atomic(path, buf.getvalue())
 
 
+#: Many variants on one plot: colours repeat after 10, so the line style changes with them.
+_STYLES = ("-", "--", ":", "-.")
+#: Above this many variants, only highlighted ones get a std band (the rest would hide them).
+_MAX_BANDS = 8
+
+
+def _curve(runs: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    labeled = np.array([r["labeled"] for r in runs[0]["rounds"]])
+    acc = np.array([[r["accuracy"] for r in run["rounds"]] for run in runs])
+    return labeled, acc
+
+
+def _seed(run: Mapping[str, Any], index: int) -> Any:
+    bench = run.get("bench")
+    return bench.get("seed", index) if isinstance(bench, Mapping) else index
+
+
+def paired_differences(
+    runs: Sequence[Mapping[str, Any]], reference: Sequence[Mapping[str, Any]]
+) -> np.ndarray:
+    """Per-round accuracy of each run minus the reference run of the same seed.
+
+    Runs are matched by ``bench.seed`` (by position when a run has no bench block); runs
+    whose seed the reference lacks, or whose number of rounds differs, are left out.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(matched runs, rounds)``; ``(0, 0)`` when nothing matches.
+    """
+    by_seed = {_seed(run, i): run for i, run in enumerate(reference)}
+    rows = []
+    for i, run in enumerate(runs):
+        ref = by_seed.get(_seed(run, i))
+        if ref is None or len(ref["rounds"]) != len(run["rounds"]):
+            continue
+        rows.append([a["accuracy"] - b["accuracy"]
+                     for a, b in zip(run["rounds"], ref["rounds"], strict=True)])
+    return np.array(rows, dtype=float) if rows else np.zeros((0, 0))
+
+
 def plot_learning_curves(
-    runs_by_strategy: Mapping[str, Sequence[Mapping[str, Any]]], path: str | Path, title: str = ""
+    runs_by_strategy: Mapping[str, Sequence[Mapping[str, Any]]],
+    path: str | Path,
+    title: str = "",
+    highlight: Sequence[str] = (),
+    reference: str | None = None,
 ) -> Path:
-    """Mean test accuracy over labeled count per strategy, with a +-1 std band over seeds."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, runs in sorted(runs_by_strategy.items()):
-        labeled = np.array([r["labeled"] for r in runs[0]["rounds"]])
-        acc = np.array([[r["accuracy"] for r in run["rounds"]] for run in runs])
+    """Mean test accuracy over labeled count per variant, with a +-1 std band over seeds.
+
+    Parameters
+    ----------
+    runs_by_strategy:
+        Run dicts (``autoal run``'s schema) per variant name; a variant's runs share their
+        labeled counts.
+    path:
+        The PNG to write (atomically).
+    title:
+        Plot title.
+    highlight:
+        Variants drawn thicker; with more than 8 variants only these get a std band.
+    reference:
+        When it names a plotted variant, a second panel shows every other variant's accuracy
+        minus the reference's, paired by seed (mean +- std over the common seeds), where
+        gaps of a point or two that the first panel hides are visible.
+    """
+    names = sorted(runs_by_strategy)
+    with_ref = reference in runs_by_strategy
+    fig, axes = plt.subplots(1, 2 if with_ref else 1, figsize=(12 if with_ref else 7, 4.5),
+                             squeeze=False)
+    ax = axes[0][0]
+    bands = len(names) <= _MAX_BANDS
+    for i, name in enumerate(names):
+        runs = runs_by_strategy[name]
+        labeled, acc = _curve(runs)
         mean, std = acc.mean(axis=0), acc.std(axis=0)
-        (line,) = ax.plot(labeled, mean, marker="o", ms=3, label=f"{name} (n={len(runs)})")
-        if len(runs) > 1:
-            ax.fill_between(labeled, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+        strong = name in highlight
+        style = {
+            "color": f"C{i % 10}", "linestyle": _STYLES[(i // 10) % len(_STYLES)],
+            "marker": "o", "ms": 3, "lw": 2.4 if strong else 1.2, "zorder": 3 if strong else 2,
+        }
+        ax.plot(labeled, mean, label=f"{name} (n={len(runs)})", **style)
+        if len(runs) > 1 and (bands or strong):
+            ax.fill_between(labeled, mean - std, mean + std, color=style["color"], alpha=0.15)
+        if with_ref and name != reference:
+            assert reference is not None
+            d = paired_differences(runs, runs_by_strategy[reference])
+            if len(d):
+                axes[0][1].plot(labeled, d.mean(axis=0), **style)
+                if len(d) > 1 and (bands or strong):
+                    axes[0][1].fill_between(labeled, d.mean(axis=0) - d.std(axis=0),
+                                            d.mean(axis=0) + d.std(axis=0),
+                                            color=style["color"], alpha=0.12)
     ax.set_xlabel("labeled samples")
     ax.set_ylabel("test accuracy")
-    ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if with_ref:
+        fig.suptitle(title)
+    else:
+        ax.set_title(title)
+    if with_ref:
+        right = axes[0][1]
+        right.axhline(0.0, color="black", lw=1)
+        right.set_xlabel("labeled samples")
+        right.set_ylabel(f"accuracy minus {reference}'s (same seed)")
+        ax.set_title("accuracy", fontsize=10)
+        right.set_title(f"difference to {reference}", fontsize=10)
+        right.grid(alpha=0.3)
+        right.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="center left",
+                     bbox_to_anchor=(1.0, 0.5))
+    else:
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return _save(fig, path)
 
 

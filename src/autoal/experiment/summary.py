@@ -517,7 +517,10 @@ def to_markdown(
         lines += ["", *_overview(groups)]
     lines += [
         "",
-        "Plots: `curves-<dataset>-<regime>.png` (mean accuracy ± std over seeds), "
+        "Plots: `curves-<dataset>-<regime>.png` (mean accuracy ± std over seeds, and "
+        "each variant minus random paired by seed), `curves-<dataset>-<regime>-key.png` "
+        "(the same for AutoAL's presets, the group's best, the best single candidate, "
+        "margin, ALBL and random, when there are more variants), "
         "`weights-<dataset>-<regime>[-<variant>].png` (mean candidate weights per round).",
         "",
     ]
@@ -573,12 +576,28 @@ def to_csv(groups: Sequence[GroupSummary]) -> str:
 def _plots(out: Path, g: GroupSummary) -> list[Path]:
     from autoal.experiment.plots import plot_learning_curves, plot_weights
 
+    by_name = {r.variant: r for r in g.rows}
+    presets = [r.variant for r in g.rows if r.strategy == AUTOAL and r.ablation is None]
+    refs = [_reference(by_name, b) for b in BASELINES]
+    key = set(presets) | {r.variant for r in refs if r is not None} | {g.rows[0].variant}
+    if g.best_single:
+        key.add(g.best_single)
+    random_ref = _reference(by_name, "random")
+    reference = None if random_ref is None else random_ref.variant
+    title = f"{g.dataset} / {g.regime}"
     paths = [
-        plot_learning_curves(
-            g.runs, out / f"curves-{g.dataset}-{g.regime}.png",
-            title=f"{g.dataset} / {g.regime}",
-        )
+        plot_learning_curves(g.runs, out / f"curves-{g.dataset}-{g.regime}.png", title=title,
+                             highlight=sorted(key), reference=reference)
     ]
+    if len(key) < len(g.runs):
+        paths.append(
+            plot_learning_curves(
+                {v: g.runs[v] for v in sorted(key)},
+                out / f"curves-{g.dataset}-{g.regime}-key.png",
+                title=f"{title}: key variants",
+                reference=reference,
+            )
+        )
     with_weights = [
         v for v, runs in g.runs.items() if any("weights" in r for r in runs[0]["rounds"])
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,10 +60,39 @@ def test_an_ablation_is_paired_with_the_plain_run_of_its_preset():
     assert glob is not None and glob.result.n == 2
     assert glob.result.diff == pytest.approx(-0.03)   # mean of -0.02 and -0.04
     assert glob.result.verdict == "loses"
-    # the plain preset, a preset with no plain run, and other strategies: none
-    assert rows["auto"].ablation is None
-    assert rows["other"].ablation is None
+    # the plain preset and other strategies: none
+    assert rows["auto"].ablation is None and rows["auto"].is_preset
     assert rows["margin"].ablation is None and rows["random"].ablation is None
+    assert not rows["margin"].is_preset
+    # a preset nobody runs plainly: an ablation without a base, and not a preset either
+    other = rows["other"].ablation
+    assert other is not None and other.base is None and other.result is None
+    assert not rows["other"].is_preset
+    md = to_markdown([g])
+    assert "| other | coverage = 0.2 | — | — | no plain run of the preset |" in md
+
+
+def test_an_ablation_without_a_common_seed_has_no_result():
+    runs = [_run("auto", 0, 0.5, options={"preset": "p"}),
+            _run("auto-cov", 1, 0.6, options={"preset": "p", "coverage": 0.1})]
+    [g] = summarise(runs)
+    a = {r.variant: r for r in g.rows}["auto-cov"].ablation
+    assert a is not None and a.base == "auto" and a.result is None
+    assert "| auto | — | no common seed |" in to_markdown([g])
+
+
+def test_two_plain_runs_of_a_preset_warn_and_the_one_named_like_it_is_the_base():
+    runs = []
+    for s, a in enumerate(BASE):
+        runs += [_run("a-copy", s, a + 0.02, options={"preset": "p"}),
+                 _run("p", s, a, options={"preset": "p"}),
+                 _run("z-copy", s, a - 0.02, options={"preset": "p"}),
+                 _run("cov", s, a + 0.01, options={"preset": "p", "coverage": 0.1})]
+    with pytest.warns(UserWarning, match="a-copy, p, z-copy all run preset 'p'"):
+        [g] = summarise(runs)
+    a = {r.variant: r for r in g.rows}["cov"].ablation
+    assert a is not None and a.base == "p"
+    assert a.result is not None and a.result.diff == pytest.approx(0.01)
 
 
 def test_the_overview_spans_the_groups_and_marks_missing_variants():
@@ -84,8 +114,8 @@ def test_the_overview_spans_the_groups_and_marks_missing_variants():
     assert row.count("-0.0500 loses (margin)") == 2
     row = next(x for x in lines if x.startswith("| auto − random |"))
     assert row.count("+0.0500 wins") == 2
-    # ablation rows are not compared with the baselines in the overview, but against the preset
-    assert not any(x.startswith("| auto-cov − margin") for x in lines)
+    # ablations, paired or not, are not compared with the baselines in the overview
+    assert not any(x.startswith(("| auto-cov − margin", "| other − ")) for x in lines)
     abl = next(x for x in lines if x.startswith("| auto-cov − auto |"))
     assert "coverage = 0.1" in abl and "+0.0100 wins" in abl and abl.endswith("| — |")
 
@@ -115,12 +145,31 @@ def test_paired_differences_match_seeds_not_positions():
     # seed 1 against seed 1, seed 0 against seed 0; seed 7 has no partner
     np.testing.assert_allclose(d, [[0.1, 0.2], [0.0, -0.1]])
     assert paired_differences([_curve_run(0, [0.5])], ref).shape == (0, 0)
+    # same number of rounds but other labeled counts: not comparable point by point
+    shifted = _curve_run(0, [0.5, 0.6])
+    shifted["rounds"][1]["labeled"] = 25
+    assert paired_differences([shifted], ref).shape == (0, 0)
+    # without a bench block, runs pair by position
+    bare = [{"rounds": r["rounds"]} for r in ref]
+    np.testing.assert_allclose(paired_differences(bare[::-1], bare), [[-0.1, 0.1], [0.1, -0.1]])
 
 
-def test_the_report_adds_a_key_plot_when_there_are_more_variants(tmp_path):
+def test_the_report_adds_a_key_plot_when_there_are_more_variants(tmp_path, monkeypatch):
     from PIL import Image
 
+    from autoal.experiment import plots
     from autoal.experiment.summary import write_report
+
+    drawn: dict[str, list[str]] = {}
+    save = plots._save
+
+    def spy(fig, path):
+        # the variants drawn in the first panel, and the number of panels
+        drawn[Path(path).name] = [ln.get_label() for ln in fig.axes[0].get_lines()]
+        drawn[Path(path).name + ":axes"] = [str(len(fig.axes))]
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", spy)
 
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -133,5 +182,23 @@ def test_the_report_adds_a_key_plot_when_there_are_more_variants(tmp_path):
     for name in ("curves-d-low.png", "curves-d-low-key.png"):
         with Image.open(tmp_path / name) as im:
             im.verify()
-            # two panels: accuracy and the difference to random
-            assert im.size[0] > 1.5 * im.size[1]
+        # two panels: accuracy and the difference to random
+        assert drawn[name + ":axes"] == ["2"]
+    assert len(drawn["curves-d-low.png"]) == 6
+    # the key plot: the plain preset, the group's best (margin, also the best single) and
+    # random; not the ablations
+    assert sorted(x.split(" ")[0] for x in drawn["curves-d-low-key.png"]) == [
+        "auto", "margin", "random"]
+
+
+def test_without_random_the_curves_have_one_panel(tmp_path, monkeypatch):
+    from autoal.experiment import plots
+
+    axes: list[int] = []
+    save = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path: (axes.append(len(fig.axes)),
+                                                           save(fig, path))[1])
+    runs = [r for r in _group() if r["bench"]["variant"] in ("auto", "margin")]
+    plots.plot_learning_curves({"auto": runs[0::2], "margin": runs[1::2]},
+                               tmp_path / "c.png", reference="random")
+    assert axes == [1] and (tmp_path / "c.png").exists()

@@ -48,7 +48,7 @@ def paired_differences(
     """Per-round accuracy of each run minus the reference run of the same seed.
 
     Runs are matched by ``bench.seed`` (by position when a run has no bench block); runs
-    whose seed the reference lacks, or whose number of rounds differs, are left out.
+    whose seed the reference lacks, or whose labeled counts differ from its, are left out.
 
     Returns
     -------
@@ -59,7 +59,9 @@ def paired_differences(
     rows = []
     for i, run in enumerate(runs):
         ref = by_seed.get(_seed(run, i))
-        if ref is None or len(ref["rounds"]) != len(run["rounds"]):
+        if ref is None or [r["labeled"] for r in ref["rounds"]] != [
+            r["labeled"] for r in run["rounds"]
+        ]:
             continue
         rows.append([a["accuracy"] - b["accuracy"]
                      for a, b in zip(run["rounds"], ref["rounds"], strict=True)])
@@ -72,6 +74,7 @@ def plot_learning_curves(
     title: str = "",
     highlight: Sequence[str] = (),
     reference: str | None = None,
+    style_order: Sequence[str] = (),
 ) -> Path:
     """Mean test accuracy over labeled count per variant, with a +-1 std band over seeds.
 
@@ -90,14 +93,19 @@ def plot_learning_curves(
         When it names a plotted variant, a second panel shows every other variant's accuracy
         minus the reference's, paired by seed (mean +- std over the common seeds), where
         gaps of a point or two that the first panel hides are visible.
+    style_order:
+        Variant names whose positions pick colours and line styles, so that a variant looks
+        the same across plots of one report; names not in it follow, sorted.
     """
     names = sorted(runs_by_strategy)
+    palette = list(style_order) + [n for n in names if n not in style_order]
     with_ref = reference in runs_by_strategy
     fig, axes = plt.subplots(1, 2 if with_ref else 1, figsize=(12 if with_ref else 7, 4.5),
                              squeeze=False)
     ax = axes[0][0]
     bands = len(names) <= _MAX_BANDS
-    for i, name in enumerate(names):
+    for name in names:
+        i = palette.index(name)
         runs = runs_by_strategy[name]
         labeled, acc = _curve(runs)
         mean, std = acc.mean(axis=0), acc.std(axis=0)

@@ -18,7 +18,7 @@ import io
 import json
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,26 +100,34 @@ def round_seconds(run: dict[str, Any]) -> float:
 # ----------------------------------------------------------------------------- summary
 @dataclass(frozen=True)
 class Ablation:
-    """An AutoAL variant against the plain preset whose options it changes.
+    """An AutoAL variant that changes options of a preset, against that preset run plainly.
 
     Attributes
     ----------
     base:
-        The variant that runs the preset with no other option.
+        The variant of the same group that runs the preset with no other option (its
+        ``preset`` option equal, or both without one); ``None`` when the group has none.
     changes:
-        The options this variant sets beyond the preset.
+        The options this variant sets beyond ``preset``.
     result:
-        Paired AUBC difference ``variant - base`` over the seeds both ran.
+        Paired AUBC difference ``variant - base`` over the seeds both ran; ``None`` without
+        a base or without a common seed.
     """
 
-    base: str
-    changes: dict[str, Any]
-    result: BootstrapResult
+    base: str | None
+    changes: Mapping[str, Any]
+    result: BootstrapResult | None
 
 
 @dataclass
 class VariantRow:
-    """One line of a group's table."""
+    """One line of a group's table.
+
+    ``options`` are the variant's strategy options from the config (``bench.options``);
+    ``comparisons`` (AutoAL variants only) map "best single", "margin", "albl" and "random"
+    to the reference variant and the paired AUBC difference; ``ablation`` is set for an
+    AutoAL variant that sets options beyond ``preset``.
+    """
 
     variant: str
     strategy: str
@@ -142,6 +150,11 @@ class VariantRow:
     def aubc_mean(self) -> float:
         """Mean AUBC over seeds."""
         return mean_std(self.aubc)[0]
+
+    @property
+    def is_preset(self) -> bool:
+        """An AutoAL variant that sets no option but ``preset``: a preset run plainly."""
+        return self.strategy == AUTOAL and set(self.options) <= {"preset"}
 
 
 @dataclass
@@ -174,20 +187,34 @@ def _paired(a: VariantRow, b: VariantRow) -> BootstrapResult | None:
     return paired_bootstrap(va, vb, n_resamples=DEFAULT_RESAMPLES, random_state=0)
 
 
+def _plain_presets(rows: dict[str, VariantRow]) -> dict[Any, VariantRow]:
+    """The variant that runs each preset plainly: the one named like it, else the first."""
+    by_preset: dict[Any, list[VariantRow]] = defaultdict(list)
+    for r in sorted(rows.values(), key=lambda r: r.variant):
+        if r.is_preset:
+            by_preset[r.options.get("preset")].append(r)
+    plain = {}
+    for preset, rs in by_preset.items():
+        chosen = next((r for r in rs if r.variant == preset), rs[0])
+        if len(rs) > 1:
+            warnings.warn(
+                f"variants {', '.join(r.variant for r in rs)} all run preset {preset!r} "
+                f"plainly; ablations of it are compared with {chosen.variant}", stacklevel=4,
+            )
+        plain[preset] = chosen
+    return plain
+
+
 def _ablations(rows: dict[str, VariantRow]) -> None:
     """Pair every AutoAL variant that changes a preset with the plain preset's variant."""
-    plain = {
-        r.options.get("preset"): r for r in rows.values()
-        if r.strategy == AUTOAL and set(r.options) <= {"preset"}
-    }
+    plain = _plain_presets(rows)
     for row in rows.values():
+        if row.strategy != AUTOAL or row.is_preset:
+            continue
         changes = {k: v for k, v in row.options.items() if k != "preset"}
         base = plain.get(row.options.get("preset"))
-        if row.strategy != AUTOAL or not changes or base is None:
-            continue
-        res = _paired(row, base)
-        if res is not None:
-            row.ablation = Ablation(base.variant, changes, res)
+        res = None if base is None else _paired(row, base)
+        row.ablation = Ablation(None if base is None else base.variant, changes, res)
 
 
 def _consistent(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -341,7 +368,7 @@ def overall_ranks(groups: Sequence[GroupSummary]) -> list[tuple[str, float, int]
     return sorted(table, key=lambda t: (-t[2], t[1], t[0]))
 
 
-def _changes(changes: dict[str, Any]) -> str:
+def _changes(changes: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} = {json.dumps(v)}" for k, v in sorted(changes.items()))
 
 
@@ -369,9 +396,7 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
             for rows in by_group
         ]
         lines.append(f"| {v} | {' | '.join(cells)} | {mr:.2f} | {n} |")
-    presets = sorted({
-        r.variant for g in groups for r in g.rows if r.strategy == AUTOAL and r.ablation is None
-    })
+    presets = sorted({r.variant for g in groups for r in g.rows if r.is_preset})
     if presets:
         lines += [
             "",
@@ -395,7 +420,8 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
                 lines.append(f"| {v} − {label} | {' | '.join(cells)} |")
     ablations = sorted({
         (r.variant, r.ablation.base, _changes(r.ablation.changes))
-        for g in groups for r in g.rows if r.ablation is not None
+        for g in groups for r in g.rows
+        if r.ablation is not None and r.ablation.base is not None
     })
     if ablations:
         lines += [
@@ -410,7 +436,8 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
             cells = []
             for rows in by_group:
                 a = rows[v].ablation if v in rows else None
-                cells.append("—" if a is None else _short(a.result))
+                paired = a is not None and a.base == base and a.result is not None
+                cells.append(_short(a.result) if paired else "—")  # type: ignore[union-attr]
             lines.append(f"| {v} − {base} | {changes} | {' | '.join(cells)} |")
     return lines
 
@@ -492,9 +519,13 @@ def to_markdown(
             for r in ablations:
                 a = r.ablation
                 assert a is not None
+                diff, verdict = (
+                    ("—", "no plain run of the preset" if a.base is None else "no common seed")
+                    if a.result is None else (a.result.format(), a.result.verdict)
+                )
                 lines.append(
-                    f"| {r.variant} | {_changes(a.changes)} | {a.base} | "
-                    f"{a.result.format()} | {a.result.verdict} |"
+                    f"| {r.variant} | {_changes(a.changes)} | {a.base or '—'} | {diff} | "
+                    f"{verdict} |"
                 )
         if g.weights:
             lines += ["", *_weights_table(g.weights)]
@@ -517,10 +548,11 @@ def to_markdown(
         lines += ["", *_overview(groups)]
     lines += [
         "",
-        "Plots: `curves-<dataset>-<regime>.png` (mean accuracy ± std over seeds, and "
-        "each variant minus random paired by seed), `curves-<dataset>-<regime>-key.png` "
-        "(the same for AutoAL's presets, the group's best, the best single candidate, "
-        "margin, ALBL and random, when there are more variants), "
+        "Plots: `curves-<dataset>-<regime>.png` (mean accuracy ± std over seeds and, "
+        "where the group has random, each variant's accuracy minus random's, paired by "
+        "seed), `curves-<dataset>-<regime>-key.png` (the same for the plain AutoAL "
+        "presets, the group's best, the best single candidate, margin, ALBL and random; "
+        "only when the group has other variants too), "
         "`weights-<dataset>-<regime>[-<variant>].png` (mean candidate weights per round).",
         "",
     ]
@@ -565,10 +597,9 @@ def to_csv(groups: Sequence[GroupSummary]) -> str:
                     row += [num(res.diff), num(res.low), num(res.high)]
             row.append(num(r.time_over_entropy))
             a = r.ablation
-            if a is None:
-                row += ["", "", "", ""]
-            else:
-                row += [a.base, num(a.result.diff), num(a.result.low), num(a.result.high)]
+            res = None if a is None else a.result
+            row.append("" if a is None or a.base is None else a.base)
+            row += ["", "", ""] if res is None else [num(res.diff), num(res.low), num(res.high)]
             writer.writerow(row)
     return buf.getvalue()
 
@@ -577,17 +608,19 @@ def _plots(out: Path, g: GroupSummary) -> list[Path]:
     from autoal.experiment.plots import plot_learning_curves, plot_weights
 
     by_name = {r.variant: r for r in g.rows}
-    presets = [r.variant for r in g.rows if r.strategy == AUTOAL and r.ablation is None]
+    presets = [r.variant for r in g.rows if r.is_preset]
     refs = [_reference(by_name, b) for b in BASELINES]
     key = set(presets) | {r.variant for r in refs if r is not None} | {g.rows[0].variant}
     if g.best_single:
         key.add(g.best_single)
+    # the same colour for a variant in both plots; the key variants take the first colours
+    order = sorted(key) + sorted(set(g.runs) - key)
     random_ref = _reference(by_name, "random")
     reference = None if random_ref is None else random_ref.variant
     title = f"{g.dataset} / {g.regime}"
     paths = [
         plot_learning_curves(g.runs, out / f"curves-{g.dataset}-{g.regime}.png", title=title,
-                             highlight=sorted(key), reference=reference)
+                             highlight=sorted(key), reference=reference, style_order=order)
     ]
     if len(key) < len(g.runs):
         paths.append(
@@ -595,7 +628,7 @@ def _plots(out: Path, g: GroupSummary) -> list[Path]:
                 {v: g.runs[v] for v in sorted(key)},
                 out / f"curves-{g.dataset}-{g.regime}-key.png",
                 title=f"{title}: key variants",
-                reference=reference,
+                reference=reference, style_order=order,
             )
         )
     with_weights = [

@@ -95,4 +95,24 @@ def test_summary_reports_the_weights_of_variants_that_record_them():
     (group,) = summarise(runs)
     assert set(group.weights) == {"autoal"}
     md = to_markdown([group])
-    assert "| autoal | a 0.83, b 0.17 | a (83%) | 0.50 | 0.33 |" in md
+    assert "| autoal | a 0.83, b 0.17 | a (83%) | 0.50 | 0.33 | — |" in md
+
+
+def test_batch_weights_are_summarised_apart_from_the_pool_weights():
+    runs = [_run(0, STEADY), _run(1, STEADY)]
+    # the pool leans to a, the queried points to b
+    for run in runs:
+        for r in run["rounds"][1:]:
+            r["batch_weights"] = {"a": 0.25, "b": 0.75}
+    st = weight_stats(runs, "batch_weights")
+    assert st is not None and st.mean == pytest.approx({"a": 0.25, "b": 0.75})
+    pool = weight_stats(runs)
+    assert pool is not None and pool.mean == {"a": 1.0, "b": 0.0}
+    (group,) = summarise(runs)
+    assert group.batch_weights["autoal"].leaders(1) == [("b", pytest.approx(0.75))]
+    assert "| 0.00 | 0.00 | b 0.75, a 0.25 |" in to_markdown([group])
+    with pytest.raises(ValueError, match="records batch_weights for"):
+        odd = _run(2, STEADY)
+        odd["rounds"][1]["batch_weights"] = {"a": 1.0}
+        odd["rounds"][2]["batch_weights"] = {"a": 0.5, "c": 0.5}
+        weight_stats([odd], "batch_weights")

@@ -169,6 +169,7 @@ class GroupSummary:
     runs: dict[str, list[dict[str, Any]]]
     mc_overlap: dict[str, dict[str, float]] = field(default_factory=dict)
     weights: dict[str, WeightStats] = field(default_factory=dict)
+    batch_weights: dict[str, WeightStats] = field(default_factory=dict)
 
 
 def _reference(rows: dict[str, VariantRow], strategy: str) -> VariantRow | None:
@@ -291,18 +292,22 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
         ordered = sorted(rows.values(), key=lambda r: (r.rank, r.variant))
         first = next(iter(kept.values()))[0]
         stats = {v: _weight_stats(v, vruns) for v, vruns in kept.items()}
+        batch = {v: _weight_stats(v, vruns, "batch_weights") for v, vruns in kept.items()}
         groups.append(
             GroupSummary(dataset, regime, _setting(first), ordered,
                          None if best is None else best.variant, kept,
                          _mc_overlap(kept),
-                         {v: st for v, st in stats.items() if st is not None})
+                         {v: st for v, st in stats.items() if st is not None},
+                         {v: st for v, st in batch.items() if st is not None})
         )
     return groups
 
 
-def _weight_stats(variant: str, runs: list[dict[str, Any]]) -> WeightStats | None:
+def _weight_stats(
+    variant: str, runs: list[dict[str, Any]], key: str = "weights"
+) -> WeightStats | None:
     try:
-        return weight_stats(runs)
+        return weight_stats(runs, key)
     except ValueError as err:
         warnings.warn(f"no weights table for {variant}: {err}", stacklevel=3)
         return None
@@ -336,25 +341,35 @@ def _pm(values: Sequence[float], digits: int = 4) -> str:
     return f"{m:.{digits}f} ± {s:.{digits}f}"
 
 
-def _weights_table(stats: dict[str, WeightStats]) -> list[str]:
+def _weights_table(
+    stats: dict[str, WeightStats], batch: dict[str, WeightStats] | None = None
+) -> list[str]:
+    batch = batch or {}
     lines = [
         "Candidate weights: AutoAL's searched mix (mean over the pool per round); ALBL's "
         "bandit probabilities over its candidates. Mean over rounds and seeds; most often "
         "largest: share of (seed, round) pairs where the candidate had the largest weight. "
         "Change: total-variation distance (0 = same mix, 1 = disjoint) between consecutive "
         "rounds of a seed, and between two seeds at the same round. A search that reads the "
-        "data changes little and agrees across seeds; a bandit moves by design.",
+        "data changes little and agrees across seeds; a bandit moves by design. In the "
+        "batch: AutoAL's weights averaged over the queried points only (with per-sample "
+        "weights, the candidates that weighed most where it picked).",
         "",
         "| variant | largest mean weights | most often largest | change round to round | "
-        "disagreement between seeds |",
-        "|---|---|---|---:|---:|",
+        "disagreement between seeds | in the batch |",
+        "|---|---|---|---:|---:|---|",
     ]
     for v, st in sorted(stats.items()):
         leaders = ", ".join(f"{c} {w:.2f}" for c, w in st.leaders())
         top, share = st.most_often_largest()
         r2r = "—" if st.round_to_round is None else f"{st.round_to_round:.2f}"
         seeds = "—" if st.between_seeds is None else f"{st.between_seeds:.2f}"
-        lines.append(f"| {v} | {leaders} | {top} ({share:.0%}) | {r2r} | {seeds} |")
+        in_batch = (
+            ", ".join(f"{c} {w:.2f}" for c, w in batch[v].leaders()) if v in batch else "—"
+        )
+        lines.append(
+            f"| {v} | {leaders} | {top} ({share:.0%}) | {r2r} | {seeds} | {in_batch} |"
+        )
     return lines
 
 
@@ -528,7 +543,7 @@ def to_markdown(
                     f"{verdict} |"
                 )
         if g.weights:
-            lines += ["", *_weights_table(g.weights)]
+            lines += ["", *_weights_table(g.weights, g.batch_weights)]
         if g.mc_overlap:
             meta = g.mc_overlap.get("_meta", {})
             lines += [

@@ -1,9 +1,11 @@
 """What AutoAL's candidate weights did over a benchmark's runs, in a few numbers.
 
-A run records per round the mean candidate weights over the pool (``rounds[i]["weights"]``).
-Over the seeds of one variant this module reports the mean weight of every candidate, how
-often each candidate carried the largest weight, and two total-variation distances
-(half the L1 distance between two weight vectors: 0 = the same mix, 1 = disjoint):
+A run records per round the mean candidate weights over the pool (``rounds[i]["weights"]``)
+and, for AutoAL, over the queried batch (``rounds[i]["batch_weights"]``: with per-sample
+weights, which candidates weighed most on the points that were picked). Over the seeds of
+one variant this module reports the mean weight of every candidate, how often each
+candidate carried the largest weight, and two total-variation distances (half the L1
+distance between two weight vectors: 0 = the same mix, 1 = disjoint):
 
 - *round to round*: between consecutive rounds of one seed. Large values mean the search
   changes its mind every round.
@@ -49,8 +51,10 @@ def total_variation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)).sum(axis=-1)
 
 
-def weight_matrix(run: Mapping[str, Any], candidates: Sequence[str]) -> dict[int, np.ndarray]:
-    """The run's recorded weights by round number: ``{round: (candidates,) vector}``.
+def weight_matrix(
+    run: Mapping[str, Any], candidates: Sequence[str], key: str = "weights"
+) -> dict[int, np.ndarray]:
+    """The run's recorded weights (round field ``key``) by round: ``{round: vector}``.
 
     Raises
     ------
@@ -59,14 +63,14 @@ def weight_matrix(run: Mapping[str, Any], candidates: Sequence[str]) -> dict[int
     """
     out: dict[int, np.ndarray] = {}
     for i, r in enumerate(run["rounds"]):
-        if "weights" not in r:
+        if key not in r:
             continue
-        if set(r["weights"]) != set(candidates):
+        if set(r[key]) != set(candidates):
             raise ValueError(
-                f"round {r.get('round', i)} records weights for {sorted(r['weights'])}, "
+                f"round {r.get('round', i)} records {key} for {sorted(r[key])}, "
                 f"other rounds for {sorted(candidates)}"
             )
-        out[int(r.get("round", i))] = np.array([float(r["weights"][c]) for c in candidates])
+        out[int(r.get("round", i))] = np.array([float(r[key][c]) for c in candidates])
     return out
 
 
@@ -76,8 +80,13 @@ def _top_credit(rows: np.ndarray) -> np.ndarray:
     return (top / top.sum(axis=1, keepdims=True)).sum(axis=0)
 
 
-def weight_stats(runs: Sequence[Mapping[str, Any]]) -> WeightStats | None:
+def weight_stats(
+    runs: Sequence[Mapping[str, Any]], key: str = "weights"
+) -> WeightStats | None:
     """Summarise the weights of one variant's runs (one per seed); None when none recorded.
+
+    ``key`` names the round field: ``"weights"`` (mean over the pool) or ``"batch_weights"``
+    (mean over the queried batch).
 
     Rounds are matched by their round number; rounds with a non-finite weight are left
     out. Ties for the largest weight share the "most often largest" credit equally.
@@ -87,14 +96,14 @@ def weight_stats(runs: Sequence[Mapping[str, Any]]) -> WeightStats | None:
     ValueError
         When the runs record weights over different candidate sets.
     """
-    recorded = [run for run in runs if any("weights" in r for r in run["rounds"])]
+    recorded = [run for run in runs if any(key in r for r in run["rounds"])]
     if not recorded:
         return None
-    first = next(r["weights"] for r in recorded[0]["rounds"] if "weights" in r)
+    first = next(r[key] for r in recorded[0]["rounds"] if key in r)
     candidates = tuple(first)
     per_seed = []
     for run in recorded:
-        by_round = weight_matrix(run, candidates)
+        by_round = weight_matrix(run, candidates, key)
         per_seed.append({k: v for k, v in by_round.items() if np.all(np.isfinite(v))})
     per_seed = [d for d in per_seed if d]
     if not per_seed:

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench-evidence clean
+.PHONY: install demo test lint bench-evidence bench-select bench-paper clean
 
 install: $(STAMP)
 
@@ -29,6 +29,13 @@ lint: install
 
 bench-evidence: install
 	$(PY) benchmarks/evidence_cost.py
+
+# The committed comparisons (hours on 2 cores); re-running resumes, skipping finished cells.
+bench-select: install
+	$(VENV)/bin/autoal bench benchmarks/select.toml --out results/select
+
+bench-paper: install
+	$(VENV)/bin/autoal bench benchmarks/paper-cpu.toml --out results/paper-cpu
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

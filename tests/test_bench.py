@@ -20,6 +20,7 @@ from autoal.cli import main
 from autoal.experiment.bench import (
     StaleResultsError,
     cell_path,
+    estimate_seconds,
     pending_cells,
     run_bench,
     strategy_parameters,
@@ -236,6 +237,38 @@ def test_dry_run_marks_the_finished_cells(smoke, tmp_path):
     assert fresh.exit_code == 0 and f"{n} cells: 0 finished, {n} to run" in fresh.output
     assert "(finished)" not in fresh.output
     assert not (tmp_path / "new").exists()  # a dry run writes nothing
+
+
+def test_remaining_time_is_estimated_from_finished_cells_of_the_same_kind(tmp_path):
+    cfg = load_config(SMOKE)
+    cells = cfg.cells()
+    by_name = {c.name: c for c in cells}
+    margin0, margin1 = by_name["digits__low__margin__0"], by_name["digits__low__margin__1"]
+    random0, random1 = by_name["digits__low__random__0"], by_name["digits__low__random__1"]
+    (tmp_path / "runs").mkdir()
+    for cell, seconds in ((margin0, 10.0), (random0, 30.0)):
+        cell_path(tmp_path, cell).write_text(json.dumps({"bench": {"wall_seconds": seconds}}))
+    # margin1 costs margin0's 10 s; entropy has no finished cell: the group's mean, 20 s
+    entropy0 = by_name["digits__low__entropy__0"]
+    assert estimate_seconds([margin1, entropy0], [margin0, random0], tmp_path) == (30.0, 0)
+    assert estimate_seconds([random1], [margin0, random0], tmp_path) == (30.0, 0)
+    # an unreadable finished file counts for nothing; nothing finished: nothing estimated
+    cell_path(tmp_path, random0).write_text("{")
+    assert estimate_seconds([random1], [margin0, random0], tmp_path) == (10.0, 0)
+    assert estimate_seconds([random1, margin1], [], tmp_path) == (0.0, 2)
+
+
+def test_dry_run_prints_the_estimate(smoke, tmp_path):
+    out, first, _ = smoke
+    assert first.exit_code == 0
+    part = tmp_path / "part"
+    shutil.copytree(out / "runs", part / "runs")
+    for path in sorted((part / "runs").glob("*__1.json")):
+        path.unlink()
+    res = CliRunner().invoke(main, ["bench", str(SMOKE), "--out", str(part), "--dry-run",
+                                    "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "h left with 1 worker(s)" in res.output
 
 
 def test_changed_config_does_not_mix_with_old_runs(smoke, tmp_path):

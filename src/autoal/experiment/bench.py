@@ -18,7 +18,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,7 @@ __all__ = [
     "StaleResultsError",
     "cell_path",
     "default_workers",
+    "estimate_seconds",
     "pending_cells",
     "run_bench",
     "run_cell",
@@ -164,6 +165,41 @@ def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell
 
 # ----------------------------------------------------------------------------- one cell
 _DATA_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def estimate_seconds(
+    pending: Sequence[Cell], finished: Sequence[Cell], out: Path
+) -> tuple[float, int]:
+    """Estimated compute seconds of the pending cells, from the finished cells' wall times.
+
+    A pending cell costs the mean ``bench.wall_seconds`` of the finished cells of the same
+    data set, regime and variant, else of the same data set and regime; a cell with neither
+    is not estimated. Divide by the number of workers for wall time.
+
+    Returns
+    -------
+    tuple
+        ``(seconds, cells without an estimate)``.
+    """
+    by_kind: dict[tuple[str, ...], list[float]] = {}
+    for cell in finished:
+        try:
+            run = json.loads(cell_path(out, cell).read_text())
+            seconds = float(run["bench"]["wall_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        by_kind.setdefault((cell.dataset.name, cell.regime, cell.variant.name), []).append(seconds)
+        by_kind.setdefault((cell.dataset.name, cell.regime), []).append(seconds)
+    total, unknown = 0.0, 0
+    for cell in pending:
+        known = by_kind.get((cell.dataset.name, cell.regime, cell.variant.name)) or by_kind.get(
+            (cell.dataset.name, cell.regime)
+        )
+        if known:
+            total += sum(known) / len(known)
+        else:
+            unknown += 1
+    return total, unknown
 
 
 def _dataset(cell: Cell) -> Any:

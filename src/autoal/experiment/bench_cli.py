@@ -41,6 +41,8 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
     from autoal.experiment.bench import (
         BenchLockedError,
         StaleResultsError,
+        default_workers,
+        estimate_seconds,
         pending_cells,
         run_bench,
     )
@@ -63,7 +65,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
     cells = cfg.cells()
     if dry_run:
         try:
-            _, finished = pending_cells(cfg, out)
+            todo, finished = pending_cells(cfg, out)
         except StaleResultsError as err:
             raise _input_error(str(err)) from None
         done = {c.name for c in finished}
@@ -71,6 +73,14 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
             click.echo(f"{cell.name}{'  (finished)' if cell.name in done else ''}")
         click.echo(f"{len(cells)} cells: {len(done)} finished, {len(cells) - len(done)} to run",
                    err=True)
+        if todo and finished:
+            n_workers = min(workers or default_workers(), len(todo))
+            seconds, unknown = estimate_seconds(todo, finished, out)
+            note = f"; {unknown} cell(s) of kinds not yet run are not counted" if unknown else ""
+            click.echo(
+                f"about {seconds / n_workers / 3600:.1f} h left with {n_workers} worker(s), "
+                f"from the wall times of finished cells of the same kind{note}", err=True,
+            )
         return
     if not no_data_check:
         problems = check_data(cfg)

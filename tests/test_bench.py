@@ -19,6 +19,7 @@ from PIL import Image
 from autoal.cli import main
 from autoal.experiment.bench import (
     StaleResultsError,
+    build_strategy,
     cell_path,
     estimate_seconds,
     pending_cells,
@@ -237,6 +238,20 @@ def test_dry_run_marks_the_finished_cells(smoke, tmp_path):
     assert fresh.exit_code == 0 and f"{n} cells: 0 finished, {n} to run" in fresh.output
     assert "(finished)" not in fresh.output
     assert not (tmp_path / "new").exists()  # a dry run writes nothing
+
+
+def test_albl_horizon_is_the_number_of_rounds_unless_set(tmp_path):
+    text = SMOKE.read_text()
+    cfg = load_config(write(tmp_path, text))
+    albl = next(c for c in cfg.cells() if c.variant.strategy == "albl")
+    assert build_strategy(albl).horizon == 3   # smoke.toml sets horizon = 3 explicitly
+    unset = text.replace(', horizon = 3 }', ' }').replace("rounds = 3", "rounds = 4")
+    cfg = load_config(write(tmp_path, unset, "unset.toml"))
+    albl = next(c for c in cfg.cells() if c.variant.strategy == "albl")
+    assert "horizon" not in albl.variant.options
+    assert build_strategy(albl).horizon == 4
+    margin = next(c for c in cfg.cells() if c.variant.name == "margin")
+    assert not hasattr(build_strategy(margin), "horizon")
 
 
 def test_remaining_time_is_estimated_from_finished_cells_of_the_same_kind(tmp_path):

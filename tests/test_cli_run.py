@@ -75,6 +75,15 @@ def bad(tmp_path, *args: str, message: str):
     assert not list(tmp_path.glob(".never.json*"))
 
 
+def test_albl_run_takes_the_number_of_rounds_as_its_horizon(tmp_path):
+    out = tmp_path / "albl.json"
+    result = invoke("run", "--dataset", "digits", "--strategy", "albl", "--out", str(out), *TINY)
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text())
+    assert record["config"]["strategy_params"] == {"horizon": 2}
+    assert [r["round"] for r in record["rounds"]] == [0, 1, 2]
+
+
 def test_unknown_strategy_lists_names(tmp_path):
     bad(tmp_path, "--dataset", "digits", "--strategy", "nope", *TINY, message="margin")
 

@@ -118,7 +118,10 @@ def run(
     if autoal_options and strategy != "autoal":
         given = ", ".join(f"--{k}" for k in autoal_options)
         raise InputError(f"{given} only apply with --strategy autoal, not {strategy!r}")
-    strat = _build_strategy(strategy, seed, autoal_options)
+    params = dict(autoal_options)
+    if strategy == "albl":
+        params["horizon"] = max(rounds, 1)  # EXP4.P's horizon: the number of query rounds
+    strat = _build_strategy(strategy, seed, params)
     if device == "cuda":
         try:
             resolve_device(device)
@@ -141,7 +144,7 @@ def run(
         epochs=epochs,
         mc_samples=DEFAULT_MC_SAMPLES if mc_samples is None else mc_samples,
         device=device,
-        strategy_params=autoal_options,
+        strategy_params=params,
     )
     try:
         validate_sizes(config, len(data.X_train))

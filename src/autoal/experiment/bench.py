@@ -31,6 +31,7 @@ from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 
 __all__ = [
     "BenchResult",
+    "build_strategy",
     "BenchLockedError",
     "StaleResultsError",
     "cell_path",
@@ -105,13 +106,24 @@ def strategy_parameters(strategy: Any) -> dict[str, Any]:
     return json.loads(json.dumps(params, sort_keys=True))
 
 
-def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
-    """Why the stored parameters no longer match what the config builds now, or None."""
+def build_strategy(cell: Cell) -> Any:
+    """The cell's strategy, seeded with the cell's seed.
+
+    ALBL's EXP4.P horizon is the number of query rounds: the cell's ``rounds`` unless the
+    variant sets ``horizon``.
+    """
     from autoal.strategies import get_strategy
 
+    options = dict(cell.variant.options)
+    if cell.variant.strategy == "albl":
+        options.setdefault("horizon", cell.settings["rounds"])
+    return get_strategy(cell.variant.strategy, random_state=cell.seed, **options)
+
+
+def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
+    """Why the stored parameters no longer match what the config builds now, or None."""
     try:
-        strategy = get_strategy(cell.variant.strategy, random_state=cell.seed,
-                                **cell.variant.options)
+        strategy = build_strategy(cell)
     except (TypeError, ValueError) as err:
         return f"its strategy cannot be built any more: {err}"
     if strategy_parameters(strategy) != stored:
@@ -216,7 +228,6 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
     import numpy as np
 
     from autoal.experiment.loop import LoopConfig, pool_indices, run_active_learning
-    from autoal.strategies import get_strategy
 
     data = _dataset(cell)
     s = cell.settings
@@ -234,7 +245,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
         device=s["device"],
         strategy_params=dict(cell.variant.options),
     )
-    strategy = get_strategy(cell.variant.strategy, random_state=cell.seed, **cell.variant.options)
+    strategy = build_strategy(cell)
     kwargs: dict[str, Any] = {}
     if cell.variant.mc_overlap:
         from autoal.experiment.mc_stability import mc_topb_overlap

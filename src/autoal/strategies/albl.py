@@ -73,7 +73,8 @@ class ALBL(QueryStrategy):
         ``min(sqrt(ln M / (M * horizon)), 1 / (2 M))``: EXP4.P's ``p_min``, capped so that
         at most half of the probability goes to exploration with few rounds.
     horizon:
-        Expected number of query rounds ``T`` (EXP4.P's horizon; default 10).
+        Expected number of query rounds ``T`` (EXP4.P's horizon; default 10). ``autoal run``
+        and ``autoal bench`` set it to the run's number of rounds unless it is given.
 
     Notes
     -----

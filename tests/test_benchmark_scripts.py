@@ -7,6 +7,7 @@ import runpy
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autoal.strategies.registry import PAPER_CANDIDATES
@@ -111,3 +112,34 @@ def test_rerun_drift_writes_an_empty_result_too(tmp_path):
     out = tmp_path / "drift.json"
     assert main([str(a), str(b), "--json", str(out)]) == 0
     assert json.loads(out.read_text()) == {"rows": [], "other_computations": []}
+
+
+def test_loss_prediction_batch_stats_on_made_up_scores():
+    batch_stats = _script("loss_prediction_quality.py")["batch_stats"]
+    y = np.array([0, 0, 1, 2, 0])
+    pred = np.array([0, 1, 1, 0, 0])
+    score = np.array([0.9, 0.8, 0.1, 0.7, 0.2])
+    # top 3 by score: points 0, 1, 3 -> classes 0, 0, 2 (share 2/3); wrong on 1 and 3
+    assert batch_stats(score, y, pred, 3, 3) == (pytest.approx(2 / 3), pytest.approx(2 / 3))
+    assert batch_stats(score, y, pred, 1, 3) == (1.0, 0.0)
+
+
+def test_loss_prediction_quality_runs_and_reports_every_size(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "lp.json"
+    argv = ["loss_prediction_quality.py", "--dataset", "digits", "--labeled", "20", "40",
+            "--budget", "10", "--epochs", "2", "--json", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as done:
+        runpy.run_path(str(BENCHMARKS / "loss_prediction_quality.py"), run_name="__main__")
+    assert done.value.code == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["labeled"] for r in rows] == [20, 40]
+    for r in rows:
+        assert -1.0 <= r["rho_predicted"] <= 1.0 and -1.0 <= r["rho_entropy"] <= 1.0
+        assert 0.1 <= r["top_class_share"] <= 1.0   # digits: 10 classes
+        assert 0.0 <= r["top_error"] <= 1.0
+    assert "rho loss" in capsys.readouterr().out
+    argv[argv.index("40")] = "2000"   # more than the pool
+    with pytest.raises(SystemExit) as done:
+        runpy.run_path(str(BENCHMARKS / "loss_prediction_quality.py"), run_name="__main__")
+    assert done.value.code == 2

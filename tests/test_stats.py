@@ -88,7 +88,24 @@ def test_bootstrap_rejects_bad_input():
 def test_ranks_and_mean_std():
     assert rank_descending({"a": 0.7, "b": 0.9, "c": 0.8}) == {"a": 3.0, "b": 1.0, "c": 2.0}
     assert rank_descending({"a": 0.5, "b": 0.5, "c": 0.1}) == {"a": 1.5, "b": 1.5, "c": 3.0}
-    assert mean_std([1.0, 3.0]) == (2.0, 1.0)
+    # the sample standard deviation: sqrt(((1-2)^2 + (3-2)^2) / (2 - 1))
+    assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2 ** 0.5))
+    assert mean_std([1.0, 2.0, 6.0]) == (3.0, pytest.approx(7 ** 0.5))
+    assert mean_std([0.4]) == (0.4, 0.0)
+
+
+def test_sign_counts_say_how_many_seeds_agree():
+    res = paired_bootstrap([0.5, 0.6, 0.7, 0.8], [0.6, 0.7, 0.7, 0.7])
+    assert (res.n_lower, res.n_higher, res.n) == (2, 1, 4)
+    assert res.signs() == "2 lower, 1 higher of 4"
+    assert paired_bootstrap([0.1, 0.2, 0.3], [0.2, 0.3, 0.4]).signs() == "3/3 seeds lower"
+    assert paired_bootstrap([0.3], [0.2]).signs() == "1/1 seeds higher"
+    assert paired_bootstrap([0.3, 0.2], [0.3, 0.2]).signs() == "0/2 seeds differ"
+
+
+def test_with_three_seeds_the_interval_is_the_range_of_the_differences():
+    res = paired_bootstrap([0.50, 0.60, 0.90], [0.45, 0.50, 0.60])
+    assert (res.low, res.high) == (pytest.approx(0.05), pytest.approx(0.30))
 
 
 def test_round_seconds_skips_round_zero():

@@ -107,17 +107,34 @@ def test_the_overview_spans_the_groups_and_marks_missing_variants():
     # margin is best in both groups: rank 1 in each, mean rank 1
     margin = next(x for x in lines if x.startswith("| margin |"))
     assert margin == "| margin | 0.7000 (1) | 0.7000 (1) | 1.00 | 2 |"
+    # a paired ablation: its AUBC without a rank, no mean rank, listed after the ranked rows
     cov = next(x for x in lines if x.startswith("| auto-cov |"))
-    assert cov.split(" | ")[2] == "—" and cov.endswith("| 1 |")
+    assert cov == "| auto-cov | 0.6600 | — | — | 1 |"
+    assert lines.index(cov) > lines.index(next(x for x in lines if x.startswith("| random |")))
     # AutoAL's verdicts per group, the best single named
     row = next(x for x in lines if x.startswith("| auto − best single |"))
-    assert row.count("-0.0500 loses (margin)") == 2
+    assert row.count("-0.0500 loses (3↓ 0↑) vs margin") == 2
     row = next(x for x in lines if x.startswith("| auto − random |"))
-    assert row.count("+0.0500 wins") == 2
+    assert row.count("+0.0500 wins (0↓ 3↑)") == 2
     # ablations, paired or not, are not compared with the baselines in the overview
     assert not any(x.startswith(("| auto-cov − margin", "| other − ")) for x in lines)
     abl = next(x for x in lines if x.startswith("| auto-cov − auto |"))
-    assert "coverage = 0.1" in abl and "+0.0100 wins" in abl and abl.endswith("| — |")
+    assert "coverage = 0.1" in abl and "+0.0100 wins (0↓ 3↑)" in abl and abl.endswith("| — |")
+
+
+def test_paired_ablations_are_not_ranked_among_the_strategies():
+    [g] = summarise(_group())
+    rows = {r.variant: r for r in g.rows}
+    # auto-cov (0.66 mean) beats auto (0.65) but takes no rank from anyone
+    assert rows["auto-cov"].rank is None and rows["auto-glob"].rank is None
+    assert {v: r.rank for v, r in rows.items() if r.rank is not None} == {
+        "margin": 1.0, "auto": 2.5, "other": 2.5, "random": 4.0}
+    # unranked rows come last in the table, by AUBC
+    assert [r.variant for r in g.rows][-2:] == ["auto-cov", "auto-glob"]
+    md = to_markdown([g])
+    assert "| — | auto-cov | autoal | 3 |" in md
+    ranks = {r["variant"]: r["rank"] for r in csv.DictReader(io.StringIO(to_csv([g])))}
+    assert ranks["auto-cov"] == "" and ranks["margin"] == "1"
 
 
 def test_the_csv_carries_the_ablation_columns():

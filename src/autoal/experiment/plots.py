@@ -108,7 +108,8 @@ def plot_learning_curves(
         i = palette.index(name)
         runs = runs_by_strategy[name]
         labeled, acc = _curve(runs)
-        mean, std = acc.mean(axis=0), acc.std(axis=0)
+        mean = acc.mean(axis=0)
+        std = acc.std(axis=0, ddof=1) if len(acc) > 1 else np.zeros_like(mean)
         strong = name in highlight
         style = {
             "color": f"C{i % 10}", "linestyle": _STYLES[(i // 10) % len(_STYLES)],
@@ -123,8 +124,8 @@ def plot_learning_curves(
             if len(d):
                 axes[0][1].plot(labeled, d.mean(axis=0), **style)
                 if len(d) > 1 and (bands or strong):
-                    axes[0][1].fill_between(labeled, d.mean(axis=0) - d.std(axis=0),
-                                            d.mean(axis=0) + d.std(axis=0),
+                    sd = d.std(axis=0, ddof=1)
+                    axes[0][1].fill_between(labeled, d.mean(axis=0) - sd, d.mean(axis=0) + sd,
                                             color=style["color"], alpha=0.12)
     ax.set_xlabel("labeled samples")
     ax.set_ylabel("test accuracy")

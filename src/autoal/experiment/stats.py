@@ -32,12 +32,28 @@ class BootstrapResult:
         interval over one seed means nothing: report "n/a").
     n:
         Number of pairs (seeds).
+    n_lower, n_higher:
+        Pairs with ``a < b`` and with ``a > b``. With few seeds the percentile interval is
+        narrow (with 3 it is exactly the range of the differences, so "loses" means every
+        seed was lower); the counts say how many seeds agree.
     """
 
     diff: float
     low: float | None
     high: float | None
     n: int
+    n_lower: int = 0
+    n_higher: int = 0
+
+    def signs(self) -> str:
+        """``"4/5 seeds lower"``, ``"5/5 seeds higher"`` or ``"2 lower, 2 higher of 5"``."""
+        if self.n_higher == 0 and self.n_lower > 0:
+            return f"{self.n_lower}/{self.n} seeds lower"
+        if self.n_lower == 0 and self.n_higher > 0:
+            return f"{self.n_higher}/{self.n} seeds higher"
+        if self.n_lower == self.n_higher == 0:
+            return f"0/{self.n} seeds differ"
+        return f"{self.n_lower} lower, {self.n_higher} higher of {self.n}"
 
     @property
     def verdict(self) -> str:
@@ -109,8 +125,9 @@ def paired_bootstrap(
     d = a - b
     n = len(d)
     diff = float(d.mean())
+    signs = {"n_lower": int(np.sum(d < 0)), "n_higher": int(np.sum(d > 0))}
     if n == 1:
-        return BootstrapResult(diff, None, None, 1)
+        return BootstrapResult(diff, None, None, 1, **signs)
     rng = np.random.default_rng(random_state)
     idx = rng.integers(0, n, size=(n_resamples, n))
     means = d[idx].mean(axis=1)
@@ -120,15 +137,15 @@ def paired_bootstrap(
     # constant difference gives exactly [d, d].
     lo_d, hi_d = float(d.min()), float(d.max())
     low, high = min(max(float(low), lo_d), hi_d), min(max(float(high), lo_d), hi_d)
-    return BootstrapResult(diff, low, high, n)
+    return BootstrapResult(diff, low, high, n, **signs)
 
 
 def mean_std(values: Sequence[float] | np.ndarray) -> tuple[float, float]:
-    """Mean and population standard deviation (``ddof=0``; 0 for a single value)."""
+    """Mean and sample standard deviation (``ddof=1``; 0 for a single value)."""
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:
         raise ValueError("mean_std needs at least one value")
-    return float(v.mean()), float(v.std())
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
 
 
 def rank_descending(scores: Mapping[str, float]) -> dict[str, float]:

@@ -135,7 +135,7 @@ class VariantRow:
     aubc: list[float]
     final_accuracy: list[float]
     seconds_per_round: list[float]
-    rank: float = 0.0
+    rank: float | None = None
     comparisons: dict[str, tuple[str, BootstrapResult] | None] = field(default_factory=dict)
     time_over_entropy: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -150,6 +150,11 @@ class VariantRow:
     def aubc_mean(self) -> float:
         """Mean AUBC over seeds."""
         return mean_std(self.aubc)[0]
+
+    @property
+    def is_paired_ablation(self) -> bool:
+        """An ablation with a plain preset to compare with: reported apart, not ranked."""
+        return self.ablation is not None and self.ablation.base is not None
 
     @property
     def is_preset(self) -> bool:
@@ -267,9 +272,13 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                 seconds_per_round=[round_seconds(r) for r in vruns],
                 options=dict(vruns[0]["bench"].get("options") or {}),
             )
-        ranks = rank_descending({v: r.aubc_mean for v, r in rows.items()})
-        for v, r in rows.items():
-            r.rank = ranks[v]
+        _ablations(rows)
+        # rank the strategies; an ablation is read against its preset, not ranked among them
+        ranks = rank_descending(
+            {v: r.aubc_mean for v, r in rows.items() if not r.is_paired_ablation}
+        )
+        for v, rank in ranks.items():
+            rows[v].rank = rank
         singles = [r for r in rows.values() if r.strategy in CANDIDATES]
         best = max(singles, key=lambda r: r.aubc_mean) if singles else None
         entropy = _reference(rows, "entropy")
@@ -288,8 +297,10 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                 e = float(np.mean(entropy.seconds_per_round))
                 if e > 0:
                     row.time_over_entropy = float(np.mean(row.seconds_per_round)) / e
-        _ablations(rows)
-        ordered = sorted(rows.values(), key=lambda r: (r.rank, r.variant))
+        ordered = sorted(
+            rows.values(),
+            key=lambda r: (r.rank is None, r.rank or 0.0, -r.aubc_mean, r.variant),
+        )
         first = next(iter(kept.values()))[0]
         stats = {v: _weight_stats(v, vruns) for v, vruns in kept.items()}
         batch = {v: _weight_stats(v, vruns, "batch_weights") for v, vruns in kept.items()}
@@ -374,11 +385,15 @@ def _weights_table(
 
 
 def overall_ranks(groups: Sequence[GroupSummary]) -> list[tuple[str, float, int]]:
-    """``(variant, mean rank, number of groups)`` over all groups, best first."""
+    """``(variant, mean rank, number of groups)`` over all groups, best first.
+
+    Only ranked rows count (paired ablations are not ranked).
+    """
     ranks: dict[str, list[float]] = defaultdict(list)
     for g in groups:
         for r in g.rows:
-            ranks[r.variant].append(r.rank)
+            if r.rank is not None:
+                ranks[r.variant].append(r.rank)
     table = [(v, float(np.mean(rs)), len(rs)) for v, rs in ranks.items()]
     return sorted(table, key=lambda t: (-t[2], t[1], t[0]))
 
@@ -388,7 +403,11 @@ def _changes(changes: Mapping[str, Any]) -> str:
 
 
 def _short(res: BootstrapResult) -> str:
-    return f"{res.diff:+.4f} {res.verdict}"
+    return f"{res.diff:+.4f} {res.verdict} ({res.n_lower}↓ {res.n_higher}↑)"
+
+
+def _rank(r: VariantRow) -> str:
+    return "—" if r.rank is None else f"{r.rank:g}"
 
 
 def _overview(groups: Sequence[GroupSummary]) -> list[str]:
@@ -399,25 +418,33 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
         "## Overview",
         "",
         "AUBC (mean over seeds) with its rank in the group in brackets; mean rank over the "
-        "groups a variant ran in (variants that ran in fewer groups, e.g. ablations, are "
-        "ranked among more rivals there).",
+        "groups a variant ran in."
+        + (" Ablations are not ranked (they follow, with their AUBC; read them against "
+           "their preset below)." if any(r.is_paired_ablation for g in groups for r in g.rows)
+           else ""),
         "",
         f"| variant | {' | '.join(names)} | mean rank | groups |",
         "|---|" + "---:|" * (len(groups) + 2),
     ]
-    for v, mr, n in overall_ranks(groups):
+    ranked = overall_ranks(groups)
+    unranked = sorted({r.variant for g in groups for r in g.rows} - {v for v, _, _ in ranked})
+    for v, mr, n in [*ranked, *((v, None, None) for v in unranked)]:
         cells = [
-            f"{rows[v].aubc_mean:.4f} ({rows[v].rank:g})" if v in rows else "—"
+            "—" if v not in rows else f"{rows[v].aubc_mean:.4f}"
+            + ("" if rows[v].rank is None else f" ({rows[v].rank:g})")
             for rows in by_group
         ]
-        lines.append(f"| {v} | {' | '.join(cells)} | {mr:.2f} | {n} |")
+        n_groups = sum(v in rows for rows in by_group)
+        mean_rank = "—" if mr is None else f"{mr:.2f}"
+        lines.append(f"| {v} | {' | '.join(cells)} | {mean_rank} | {n if n else n_groups} |")
     presets = sorted({r.variant for g in groups for r in g.rows if r.is_preset})
     if presets:
         lines += [
             "",
-            "AutoAL against the baselines per group: mean paired AUBC difference over seeds "
-            "and the verdict of its bootstrap 95% interval (the intervals are in the group "
-            "sections); the best single candidate is named per group.",
+            "AutoAL against the baselines per group: mean paired AUBC difference over seeds, "
+            "the verdict of its bootstrap 95% interval (the intervals are in the group "
+            "sections) and in brackets the seeds on which AutoAL was lower ↓ / higher ↑; "
+            "the best single candidate is named per group.",
             "",
             f"| comparison | {' | '.join(names)} |",
             "|---|" + "---|" * len(groups),
@@ -431,7 +458,7 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
                         cells.append("—")
                         continue
                     ref, res = comp
-                    cells.append(_short(res) + (f" ({ref})" if label == "best single" else ""))
+                    cells.append(_short(res) + (f" vs {ref}" if label == "best single" else ""))
                 lines.append(f"| {v} − {label} | {' | '.join(cells)} |")
     ablations = sorted({
         (r.variant, r.ablation.base, _changes(r.ablation.changes))
@@ -441,8 +468,8 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
     if ablations:
         lines += [
             "",
-            "Ablations per group: mean paired AUBC difference to the plain preset and its "
-            "verdict.",
+            "Ablations per group: mean paired AUBC difference to the plain preset, its "
+            "verdict, and the seeds on which the ablation was lower ↓ / higher ↑.",
             "",
             f"| ablation | changes | {' | '.join(names)} |",
             "|---|---|" + "---|" * len(groups),
@@ -467,8 +494,9 @@ def to_markdown(
         lines += [description.strip(), ""]
     lines += [
         f"{n_runs} runs in {len(groups)} (data set, regime) group(s). AUBC: area under the "
-        "accuracy-vs-labels curve over the labeled range (0..1). Mean ± std over seeds; rank "
-        "by mean AUBC (1 = best). Time per round: mean over rounds >= 1 of the round's "
+        "accuracy-vs-labels curve over the labeled range (0..1). Mean ± sample std (n − 1) "
+        "over seeds; rank by mean AUBC (1 = best) among the strategies and presets, "
+        "ablations apart. Time per round: mean over rounds >= 1 of the round's "
         "train + test + evidence + select (+ search) seconds, on the machine that ran it.",
         "",
         "AutoAL rows (strategy `autoal`) are compared with the best single candidate "
@@ -476,7 +504,11 @@ def to_markdown(
         "favours the baseline), with margin, with ALBL and with random: mean paired AUBC "
         "difference over seeds and its paired bootstrap 95% interval "
         f"({DEFAULT_RESAMPLES} resamples, percentile). *loses* / *wins*: the interval lies "
-        "below / above 0; *tie*: it contains 0; n/a: one seed.",
+        "below / above 0; *tie*: it contains 0; n/a: one seed. With few seeds this "
+        "interval is narrow (with 3 seeds it is exactly the range of the paired "
+        "differences, so *loses* means every seed was lower), and a verdict can come from "
+        "seed noise: the count of seeds on which AutoAL was lower (↓) and higher (↑) is "
+        "given beside it.",
     ]
     for g in groups:
         lines += ["", f"## {g.dataset} / {g.regime}", "", g.setting + ".", ""]
@@ -486,7 +518,7 @@ def to_markdown(
         ]
         for r in g.rows:
             lines.append(
-                f"| {r.rank:g} | {r.variant} | {r.strategy} | {r.n} | {_pm(r.aubc)} | "
+                f"| {_rank(r)} | {r.variant} | {r.strategy} | {r.n} | {_pm(r.aubc)} | "
                 f"{_pm(r.final_accuracy)} | {np.mean(r.seconds_per_round):.2f} |"
             )
         autoal_rows = [r for r in g.rows if r.strategy == AUTOAL]
@@ -507,7 +539,8 @@ def to_markdown(
                         cells.append("—")
                         continue
                     ref, res = comp
-                    cells.append(f"{res.format()} {res.verdict}")
+                    cells.append(f"{res.format()} {res.verdict} "
+                                 f"({res.n_lower}↓ {res.n_higher}↑)")
                     loss = f"{r.variant} loses to {ref} by {-res.diff:.4f} AUBC"
                     if res.verdict == "loses" and loss not in losses:
                         losses.append(loss)
@@ -536,7 +569,10 @@ def to_markdown(
                 assert a is not None
                 diff, verdict = (
                     ("—", "no plain run of the preset" if a.base is None else "no common seed")
-                    if a.result is None else (a.result.format(), a.result.verdict)
+                    if a.result is None else (
+                        a.result.format(),
+                        f"{a.result.verdict} ({a.result.n_lower}↓ {a.result.n_higher}↑)",
+                    )
                 )
                 lines.append(
                     f"| {r.variant} | {_changes(a.changes)} | {a.base or '—'} | {diff} | "
@@ -600,7 +636,8 @@ def to_csv(groups: Sequence[GroupSummary]) -> str:
             fm, fsd = mean_std(r.final_accuracy)
             row = [g.dataset, g.regime, r.variant, r.strategy, r.n,
                    " ".join(map(str, r.seeds)), num(am), num(asd), num(fm), num(fsd),
-                   f"{r.rank:g}", num(float(np.mean(r.seconds_per_round)))]
+                   "" if r.rank is None else f"{r.rank:g}",
+                   num(float(np.mean(r.seconds_per_round)))]
             is_autoal = r.strategy == AUTOAL
             row.append(g.best_single if is_autoal and g.best_single else "")
             for label in ("best single", *BASELINES):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autoal.experiment.summary import summarise, to_markdown
-from autoal.experiment.weight_stats import total_variation, weight_stats
+from autoal.experiment.weight_stats import batch_pool_distance, total_variation, weight_stats
 
 
 def _run(seed: int, weights: list[list[float]] | None, variant: str = "autoal",
@@ -95,7 +95,7 @@ def test_summary_reports_the_weights_of_variants_that_record_them():
     (group,) = summarise(runs)
     assert set(group.weights) == {"autoal"}
     md = to_markdown([group])
-    assert "| autoal | a 0.83, b 0.17 | a (83%) | 0.50 | 0.33 | — |" in md
+    assert "| autoal | a 0.83, b 0.17 | a (83%) | 0.50 | 0.33 | 0.500 | — | — |" in md
 
 
 def test_batch_weights_are_summarised_apart_from_the_pool_weights():
@@ -110,9 +110,20 @@ def test_batch_weights_are_summarised_apart_from_the_pool_weights():
     assert pool is not None and pool.mean == {"a": 1.0, "b": 0.0}
     (group,) = summarise(runs)
     assert group.batch_weights["autoal"].leaders(1) == [("b", pytest.approx(0.75))]
-    assert "| 0.00 | 0.00 | b 0.75, a 0.25 |" in to_markdown([group])
+    # pool weights one-hot on a (0.5 from uniform); batch 0.75 from the pool's mix
+    assert "| 0.00 | 0.00 | 0.500 | b 0.75, a 0.25 | 0.750 |" in to_markdown([group])
+    assert batch_pool_distance(runs) == pytest.approx(0.75)
+    assert batch_pool_distance([_run(0, STEADY)]) is None
     with pytest.raises(ValueError, match="records batch_weights for"):
         odd = _run(2, STEADY)
         odd["rounds"][1]["batch_weights"] = {"a": 1.0}
         odd["rounds"][2]["batch_weights"] = {"a": 0.5, "c": 0.5}
         weight_stats([odd], "batch_weights")
+
+
+def test_a_uniform_mix_is_at_distance_zero_from_uniform():
+    uniform = [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
+    st = weight_stats([_run(0, uniform)])
+    assert st is not None and st.from_uniform == 0.0
+    st = weight_stats([_run(0, [[0.75, 0.25], [0.5, 0.5], [0.5, 0.5]])])
+    assert st is not None and st.from_uniform == pytest.approx(0.25 / 3)

@@ -32,7 +32,7 @@ from autoal.experiment.stats import (
     paired_bootstrap,
     rank_descending,
 )
-from autoal.experiment.weight_stats import WeightStats, weight_stats
+from autoal.experiment.weight_stats import WeightStats, batch_pool_distance, weight_stats
 from autoal.io import write_text_atomic
 from autoal.strategies.registry import PAPER_CANDIDATES
 
@@ -353,22 +353,27 @@ def _pm(values: Sequence[float], digits: int = 4) -> str:
 
 
 def _weights_table(
-    stats: dict[str, WeightStats], batch: dict[str, WeightStats] | None = None
+    stats: dict[str, WeightStats],
+    batch: dict[str, WeightStats] | None = None,
+    batch_vs_pool: dict[str, float] | None = None,
 ) -> list[str]:
     batch = batch or {}
+    batch_vs_pool = batch_vs_pool or {}
     lines = [
         "Candidate weights: AutoAL's searched mix (mean over the pool per round); ALBL's "
         "bandit probabilities over its candidates. Mean over rounds and seeds; most often "
         "largest: share of (seed, round) pairs where the candidate had the largest weight. "
         "Change: total-variation distance (0 = same mix, 1 = disjoint) between consecutive "
         "rounds of a seed, and between two seeds at the same round. A search that reads the "
-        "data changes little and agrees across seeds; a bandit moves by design. In the "
-        "batch: AutoAL's weights averaged over the queried points only (with per-sample "
-        "weights, the candidates that weighed most where it picked).",
+        "data changes little and agrees across seeds; a bandit moves by design. From "
+        "uniform: distance of a round's mix from equal weights (near 0: the search learned "
+        "nothing, the mix is the uniform ablation). In the batch: AutoAL's weights "
+        "averaged over the queried points only, and their distance from the pool's (with "
+        "per-sample weights, 0 means the weights do not depend on the sample).",
         "",
         "| variant | largest mean weights | most often largest | change round to round | "
-        "disagreement between seeds | in the batch |",
-        "|---|---|---|---:|---:|---|",
+        "disagreement between seeds | from uniform | in the batch | batch vs pool |",
+        "|---|---|---|---:|---:|---:|---|---:|",
     ]
     for v, st in sorted(stats.items()):
         leaders = ", ".join(f"{c} {w:.2f}" for c, w in st.leaders())
@@ -378,8 +383,10 @@ def _weights_table(
         in_batch = (
             ", ".join(f"{c} {w:.2f}" for c, w in batch[v].leaders()) if v in batch else "—"
         )
+        bvp = "—" if v not in batch_vs_pool else f"{batch_vs_pool[v]:.3f}"
         lines.append(
-            f"| {v} | {leaders} | {top} ({share:.0%}) | {r2r} | {seeds} | {in_batch} |"
+            f"| {v} | {leaders} | {top} ({share:.0%}) | {r2r} | {seeds} | "
+            f"{st.from_uniform:.3f} | {in_batch} | {bvp} |"
         )
     return lines
 
@@ -579,7 +586,9 @@ def to_markdown(
                     f"{verdict} |"
                 )
         if g.weights:
-            lines += ["", *_weights_table(g.weights, g.batch_weights)]
+            bvp = {v: d for v, runs in g.runs.items()
+                   if v in g.weights and (d := batch_pool_distance(runs)) is not None}
+            lines += ["", *_weights_table(g.weights, g.batch_weights, bvp)]
         if g.mc_overlap:
             meta = g.mc_overlap.get("_meta", {})
             lines += [

@@ -11,6 +11,11 @@ distance between two weight vectors: 0 = the same mix, 1 = disjoint):
   changes its mind every round.
 - *between seeds*: between two seeds at the same round. A search that reads the data
   should agree with itself across seeds; large values mean the weights follow noise.
+- *from uniform*: between a round's weights and equal weights. Near 0 every round means
+  the search learned nothing and the mix is the ``uniform`` ablation.
+- *batch vs pool* (:func:`batch_pool_distance`): between the weights over the queried batch
+  and over the pool. With per-sample weights, 0 means the weights do not depend on the
+  sample; with global weights it is 0 by construction.
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WeightStats", "total_variation", "weight_matrix", "weight_stats"]
+__all__ = [
+    "WeightStats",
+    "batch_pool_distance",
+    "total_variation",
+    "weight_matrix",
+    "weight_stats",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class WeightStats:
     between_seeds: float | None
     n_seeds: int
     n_rounds: int  # rounds with weights that every seed has
+    from_uniform: float = 0.0
 
     def leaders(self, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` candidates with the largest mean weight, largest first (ties: by name)."""
@@ -127,4 +139,25 @@ def weight_stats(
         between_seeds=float(np.mean(pairs)) if pairs else None,
         n_seeds=len(per_seed),
         n_rounds=len(common),
+        from_uniform=float(np.mean(total_variation(stacked, 1.0 / len(candidates)))),
     )
+
+
+def batch_pool_distance(runs: Sequence[Mapping[str, Any]]) -> float | None:
+    """Mean total-variation distance between each round's batch and pool weights.
+
+    Over every round of every run that records both ``weights`` and ``batch_weights`` over
+    the same candidates with finite values; ``None`` when there is none.
+    """
+    dists = []
+    for run in runs:
+        for r in run["rounds"]:
+            pool, batch = r.get("weights"), r.get("batch_weights")
+            if not pool or not batch or set(pool) != set(batch):
+                continue
+            names = sorted(pool)
+            a = np.array([float(pool[n]) for n in names])
+            b = np.array([float(batch[n]) for n in names])
+            if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
+                dists.append(float(total_variation(a, b)))
+    return float(np.mean(dists)) if dists else None

@@ -143,3 +143,42 @@ def test_loss_prediction_quality_runs_and_reports_every_size(tmp_path, monkeypat
     with pytest.raises(SystemExit) as done:
         runpy.run_path(str(BENCHMARKS / "loss_prediction_quality.py"), run_name="__main__")
     assert done.value.code == 2
+
+
+def _searching_run(variant: str, seed: int, weights: list[dict], batches: list[dict],
+                   grad: float) -> dict:
+    rounds = [{"round": 0, "labeled": 10, "accuracy": 0.5}]
+    for i, (w, b) in enumerate(zip(weights, batches, strict=True), start=1):
+        search = {"objective_first": 1.0, "objective_last": 1.0 - grad,
+                  "searchnet_grad_norm_mean": grad}
+        # older run files store the search record as a Python-literal string
+        rounds.append({"round": i, "labeled": 10 + i, "accuracy": 0.5, "weights": w,
+                       "batch_weights": b, "search": str(search) if i == 1 else search})
+    return {"rounds": rounds, "bench": {"dataset": "d", "regime": "low", "variant": variant,
+                                        "seed": seed}}
+
+
+def test_search_health_tells_a_collapsed_search_from_a_live_one(tmp_path, capsys):
+    mod = _script("search_health.py")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    flat = {"a": 0.5, "b": 0.5}
+    dead = _searching_run("dead", 0, [flat, flat], [flat, flat], grad=1e-5)
+    live = _searching_run("live", 0, [{"a": 0.9, "b": 0.1}, {"a": 0.7, "b": 0.3}],
+                          [{"a": 1.0, "b": 0.0}, {"a": 0.7, "b": 0.3}], grad=0.2)
+    margin = {"rounds": [{"round": 0, "accuracy": 0.5}, {"round": 1, "accuracy": 0.6}],
+              "bench": {"dataset": "d", "regime": "low", "variant": "margin", "seed": 0}}
+    for name, run in (("dead", dead), ("live", live), ("margin", margin)):
+        (runs / f"d__low__{name}__0.json").write_text(json.dumps(run))
+    rows = {r["variant"]: r for r in mod["summarise"](tmp_path)}
+    assert set(rows) == {"dead", "live"}   # margin did not search
+    assert rows["dead"]["from_uniform"] == 0.0 and rows["dead"]["batch_vs_pool"] == 0.0
+    assert rows["dead"]["grad_norm"] == pytest.approx(1e-5)
+    # from uniform: 0.4 and 0.2, median 0.3; batch vs pool: 0.1 and 0, median 0.05
+    assert rows["live"]["from_uniform"] == pytest.approx(0.3)
+    assert rows["live"]["batch_vs_pool"] == pytest.approx(0.05)
+    assert rows["live"]["objective_change"] == pytest.approx(0.2)
+    assert rows["live"]["rounds"] == 2
+    assert mod["main"]([str(tmp_path)]) == 0
+    assert "| d | low | dead | 2 |" in capsys.readouterr().out
+    assert mod["main"]([str(tmp_path / "nowhere")]) == 2

@@ -84,6 +84,24 @@ def test_albl_run_takes_the_number_of_rounds_as_its_horizon(tmp_path):
     assert [r["round"] for r in record["rounds"]] == [0, 1, 2]
 
 
+def test_threads_option(tmp_path):
+    import torch
+
+    out = tmp_path / "t.json"
+    result = invoke("run", "--dataset", "digits", "--strategy", "random", "--out", str(out),
+                    "--threads", "0", *TINY)
+    assert result.exit_code == 2 and "--threads must be at least 1" in result.output
+    assert not out.exists()
+    before = torch.get_num_threads()
+    try:
+        result = invoke("run", "--dataset", "digits", "--strategy", "random", "--out",
+                        str(out), "--threads", "1", *TINY)
+        assert result.exit_code == 0, result.output
+        assert torch.get_num_threads() == 1 and out.exists()
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_unknown_strategy_lists_names(tmp_path):
     bad(tmp_path, "--dataset", "digits", "--strategy", "nope", *TINY, message="margin")
 

@@ -75,6 +75,9 @@ def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> Any:
 @click.option("--coverage", type=float, default=None, help="AutoAL class-coverage weight.")
 @click.option("--ablation", type=click.Choice(["none", "uniform", "frozen", "no-loss-module"]),
               default=None, help="AutoAL ablation [default: none].")
+@click.option("--threads", type=int, default=None,
+              help="Torch threads (default: the cores available; 1 is faster for small models "
+                   "on a busy machine).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(
     dataset: str,
@@ -96,6 +99,7 @@ def run(
     weights: str | None,
     coverage: float | None,
     ablation: str | None,
+    threads: int | None,
     quiet: bool,
 ) -> None:
     """Simulate active learning on a labeled data set and write the run as JSON.
@@ -129,6 +133,8 @@ def run(
             raise InputError(str(err)) from None
     if epochs < 1:
         raise InputError(f"--epochs must be at least 1, got {epochs}")
+    if threads is not None and threads < 1:
+        raise InputError(f"--threads must be at least 1, got {threads}")
     if mc_samples is not None and mc_samples < 1:
         raise InputError(f"--mc-samples must be at least 1, got {mc_samples}")
     if not out.parent.exists():
@@ -152,7 +158,7 @@ def run(
             raise ValueError(f"--model {model} needs image data; {data.name} is vector data")
     except ValueError as err:
         raise InputError(str(err)) from None
-    configure_threads()
+    configure_threads(threads)
     record = run_active_learning(data, strat, config, progress=not quiet)
     write_json_atomic(out, record)
     if not quiet:

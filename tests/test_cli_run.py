@@ -174,3 +174,26 @@ def test_strategies_share_the_pool_initial_set_and_round0_model():
         data, "margin", LoopConfig(**{**config.__dict__, "seed": 5}), progress=False
     )
     assert other_seed["rounds"][0]["queried"] != a["rounds"][0]["queried"]
+
+
+def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch):
+    from autoal.data import load_dataset
+    from autoal.experiment import loop
+
+    built = []
+    real = loop.get_strategy
+
+    def spy(name, **kwargs):
+        strategy = real(name, **kwargs)
+        built.append(strategy)
+        return strategy
+
+    monkeypatch.setattr(loop, "get_strategy", spy)
+    data = load_dataset("digits")
+    config = loop.LoopConfig(init=20, budget=10, rounds=2, seed=0, pool_size=300, epochs=2,
+                             mc_samples=5)
+    loop.run_active_learning(data, "albl", config, progress=False)
+    assert built[-1].horizon == 2
+    given = loop.LoopConfig(**{**config.__dict__, "strategy_params": {"horizon": 7}})
+    loop.run_active_learning(data, "albl", given, progress=False)
+    assert built[-1].horizon == 7

@@ -89,7 +89,10 @@ def run_active_learning(
     """
     pool_size = validate_sizes(config, len(dataset.X_train))
     if isinstance(strategy, str):
-        strategy = get_strategy(strategy, random_state=config.seed, **config.strategy_params)
+        params = dict(config.strategy_params)
+        if strategy == "albl":
+            params.setdefault("horizon", max(config.rounds, 1))  # EXP4.P's horizon: the rounds
+        strategy = get_strategy(strategy, random_state=config.seed, **params)
     pool = pool_indices(len(dataset.X_train), config.pool_size, config.seed)
     X_pool, y_pool = dataset.X_train[pool], dataset.y_train[pool]
     n_classes = dataset.n_classes

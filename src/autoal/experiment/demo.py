@@ -57,7 +57,8 @@ def run_demo(
         write_json_atomic(out / "runs" / f"{name}.json", records[name])
     click.echo(format_table(records))
     curves = plot_learning_curves(
-        {k: [v] for k, v in records.items()}, out / "curves.png", title=f"{data.name} (demo)"
+        {k: [v] for k, v in records.items()}, out / "curves.png", title=f"{data.name} (demo)",
+        highlight=["autoal"], reference="random",   # second panel when random ran
     )
     click.echo(f"learning curves: {curves}")
     if "autoal" in records:

@@ -6,7 +6,8 @@
         --labeled 100 1000 --budget 100 --seeds 0 1 2
 
 For each seed and labeled-set size, trains the task model with the loss module (Yoo &
-Kweon 2019) on a random labeled set, as the protocol's round 0 does, then compares over the
+Kweon 2019; the library's default model settings) on a random labeled set of that size
+(like, but not the same draw as, the protocol's round 0), then compares over the
 unlabeled pool: the Spearman correlation of the predicted loss with the true cross-entropy
 loss, the same for entropy (a free, untrained loss proxy), and, for the top-b batch that
 ``loss_prediction`` would query, the share of its largest class (1/C = balanced; 1 = one
@@ -71,17 +72,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="Also write the results to this file.")
     args = ap.parse_args(argv)
 
+    if args.budget < 1:
+        ap.error(f"--budget must be at least 1, got {args.budget}")
     configure_threads()
     data = load_dataset(args.dataset)
+    n_pool = len(pool_indices(len(data.X_train), args.pool_size, args.seeds[0]))
+    too_big = [n for n in args.labeled if n < 1 or n + args.budget > n_pool]
+    if too_big:
+        ap.error(f"--labeled {too_big} with --budget {args.budget} do not fit the pool "
+                 f"({n_pool})")
     rows = []
     for seed in args.seeds:
         pool = pool_indices(len(data.X_train), args.pool_size, seed)
         X, y = data.X_train[pool], data.y_train[pool]
         order = np.random.default_rng([seed, 2]).permutation(len(pool))
         for n_lab in args.labeled:
-            if n_lab + args.budget > len(pool):
-                ap.error(f"--labeled {n_lab} + --budget {args.budget} exceed the pool "
-                         f"({len(pool)})")
             lab, unl = order[:n_lab], order[n_lab:]
             learner = TorchClassifier(epochs=args.epochs, random_state=seed * 1000,
                                       loss_module=True, mc_samples=0, device="cpu")

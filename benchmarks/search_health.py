@@ -3,7 +3,8 @@
     python benchmarks/search_health.py results/paper-cpu [--json OUT]
 
 For every (data set, regime, AutoAL variant) of the folder's run files, over the rounds
-that searched (round 1 on), the medians of: the SearchNet's mean gradient norm during the
+that record weights (round 1 on; "searched": how many ran a search, 0 for the uniform and
+frozen ablations), the medians of: the SearchNet's mean gradient norm during the
 search, the change of the objective from the first to the last step, the objective's
 first value (and its largest, to spot blow-ups), the total-variation distance of the
 round's pool-mean weights from equal weights, and the distance between the weights over
@@ -53,7 +54,9 @@ def round_health(rnd: dict[str, Any]) -> dict[str, float] | None:
         return None
     names = sorted(weights)
     w = np.array([float(weights[n]) for n in names])
+    searched = bool(search.get("steps", 1)) and "objective_first" in search
     out = {
+        "searched": float(searched),   # 0: no search ran (uniform / frozen ablations)
         "grad_norm": float(search.get("searchnet_grad_norm_mean", np.nan)),
         "objective_change": abs(float(search["objective_first"]) - float(search["objective_last"]))
         if "objective_first" in search and "objective_last" in search else np.nan,
@@ -73,7 +76,11 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
     """One row per (data set, regime, variant) with searching rounds."""
     per: dict[tuple[str, str, str], list[dict[str, float]]] = defaultdict(list)
     for path in sorted((folder / "runs").glob("*.json")):
-        run = json.loads(path.read_text())
+        try:
+            run = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            print(f"warning: {path.name} left out: {err}", file=sys.stderr)
+            continue
         meta = run.get("bench", {})
         key = (meta.get("dataset", run.get("dataset", "?")), meta.get("regime", "?"),
                meta.get("variant", run.get("strategy", "?")))
@@ -86,7 +93,7 @@ def summarise(folder: Path) -> list[dict[str, Any]]:
         col = {k: np.array([h[k] for h in hs], dtype=float) for k in hs[0]}
         finite = {k: v[np.isfinite(v)] for k, v in col.items()}
         row: dict[str, Any] = {"dataset": dataset, "regime": regime, "variant": variant,
-                               "rounds": len(hs)}
+                               "rounds": len(hs), "searched": int(col["searched"].sum())}
         for k in ("grad_norm", "objective_change", "objective", "from_uniform",
                   "batch_vs_pool"):
             row[k] = float(np.median(finite[k])) if len(finite[k]) else None
@@ -115,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
             return "—"
         return f"{x:.1e}" if k in ("grad_norm", "objective_change") else f"{x:.3f}"
 
-    print("| data set | regime | variant | rounds | " + " | ".join(COLUMNS) + " |")
-    print("|---|---|---|---:|" + "---:|" * len(COLUMNS))
+    print("| data set | regime | variant | rounds | searched | " + " | ".join(COLUMNS) + " |")
+    print("|---|---|---|---:|---:|" + "---:|" * len(COLUMNS))
     for r in rows:
         print(f"| {r['dataset']} | {r['regime']} | {r['variant']} | {r['rounds']} | "
+              f"{r['searched']} | "
               + " | ".join(fmt(r[k], k) for k in COLUMNS) + " |")
     if args.json:
         write_json_atomic(args.json, {"rows": rows})

@@ -252,6 +252,10 @@ def test_albl_horizon_is_the_number_of_rounds_unless_set(tmp_path):
     assert build_strategy(albl).horizon == 4
     margin = next(c for c in cfg.cells() if c.variant.name == "margin")
     assert not hasattr(build_strategy(margin), "horizon")
+    # a grid with no query rounds still builds ALBL (EXP4.P needs a horizon of at least 1)
+    cfg = load_config(write(tmp_path, unset.replace("rounds = 4", "rounds = 0"), "zero.toml"))
+    albl = next(c for c in cfg.cells() if c.variant.strategy == "albl")
+    assert build_strategy(albl).horizon == 1
 
 
 def test_remaining_time_is_estimated_from_finished_cells_of_the_same_kind(tmp_path):
@@ -271,6 +275,22 @@ def test_remaining_time_is_estimated_from_finished_cells_of_the_same_kind(tmp_pa
     cell_path(tmp_path, random0).write_text("{")
     assert estimate_seconds([random1], [margin0, random0], tmp_path) == (10.0, 0)
     assert estimate_seconds([random1, margin1], [], tmp_path) == (0.0, 2)
+
+
+def test_dry_run_says_when_there_is_no_estimate_yet(smoke, tmp_path):
+    out, first, _ = smoke
+    assert first.exit_code == 0
+    part = tmp_path / "part"
+    shutil.copytree(out / "runs", part / "runs")
+    for path in sorted((part / "runs").glob("*__1.json")):
+        path.unlink()
+    for path in sorted((part / "runs").glob("*.json")):   # files that lack their wall time
+        record = json.loads(path.read_text())
+        del record["bench"]["wall_seconds"]
+        path.write_text(json.dumps(record))
+    res = CliRunner().invoke(main, ["bench", str(SMOKE), "--out", str(part), "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "no estimate yet" in res.output and "h left" not in res.output
 
 
 def test_dry_run_prints_the_estimate(smoke, tmp_path):
@@ -326,7 +346,8 @@ def test_a_changed_preset_makes_finished_cells_stale(tmp_path, monkeypatch):
     assert todo == [] and len(done) == 2
     changed = {**autoal_strategy.PRESETS["autoal"], "coverage": 0.3}
     monkeypatch.setitem(autoal_strategy.PRESETS, "autoal", changed)
-    with pytest.raises(StaleResultsError, match="strategy parameters changed"):
+    # the message names what changed: the resolved preset options
+    with pytest.raises(StaleResultsError, match=r"strategy parameters changed \(resolved\)"):
         pending_cells(cfg, out)
     # run files from before parameters were recorded are trusted by their fingerprint
     for path in (out / "runs").glob("*.json"):

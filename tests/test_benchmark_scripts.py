@@ -179,6 +179,16 @@ def test_search_health_tells_a_collapsed_search_from_a_live_one(tmp_path, capsys
     assert rows["live"]["batch_vs_pool"] == pytest.approx(0.05)
     assert rows["live"]["objective_change"] == pytest.approx(0.2)
     assert rows["live"]["rounds"] == 2
+    assert rows["dead"]["searched"] == 2
+    # a round without a search (steps 0: the uniform / frozen ablations) counts, unsearched
+    frozen = _searching_run("frozen", 0, [flat], [flat], grad=0.0)
+    frozen["rounds"][1]["search"] = {"steps": 0, "ablation": "frozen"}
+    (runs / "d__low__frozen__0.json").write_text(json.dumps(frozen))
+    (runs / "d__low__broken__0.json").write_text("{")   # left out with a warning
+    rows = {r["variant"]: r for r in mod["summarise"](tmp_path)}
+    assert rows["frozen"]["searched"] == 0 and rows["frozen"]["grad_norm"] is None
+    assert rows["frozen"]["from_uniform"] == 0.0
     assert mod["main"]([str(tmp_path)]) == 0
-    assert "| d | low | dead | 2 |" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "| d | low | dead | 2 | 2 |" in out.out and "broken" in out.err
     assert mod["main"]([str(tmp_path / "nowhere")]) == 2

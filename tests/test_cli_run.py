@@ -192,8 +192,9 @@ def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch
     data = load_dataset("digits")
     config = loop.LoopConfig(init=20, budget=10, rounds=2, seed=0, pool_size=300, epochs=2,
                              mc_samples=5)
-    loop.run_active_learning(data, "albl", config, progress=False)
+    record = loop.run_active_learning(data, "albl", config, progress=False)
     assert built[-1].horizon == 2
+    assert record["config"]["strategy_params"] == {"horizon": 2}   # the record says what ran
     given = loop.LoopConfig(**{**config.__dict__, "strategy_params": {"horizon": 7}})
     loop.run_active_learning(data, "albl", given, progress=False)
     assert built[-1].horizon == 7

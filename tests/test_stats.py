@@ -97,10 +97,10 @@ def test_ranks_and_mean_std():
 def test_sign_counts_say_how_many_seeds_agree():
     res = paired_bootstrap([0.5, 0.6, 0.7, 0.8], [0.6, 0.7, 0.7, 0.7])
     assert (res.n_lower, res.n_higher, res.n) == (2, 1, 4)
-    assert res.signs() == "2 lower, 1 higher of 4"
-    assert paired_bootstrap([0.1, 0.2, 0.3], [0.2, 0.3, 0.4]).signs() == "3/3 seeds lower"
-    assert paired_bootstrap([0.3], [0.2]).signs() == "1/1 seeds higher"
-    assert paired_bootstrap([0.3, 0.2], [0.3, 0.2]).signs() == "0/2 seeds differ"
+    assert res.signs() == "2↓ 1↑"   # the third pair is equal: in neither count
+    assert paired_bootstrap([0.1, 0.2, 0.3], [0.2, 0.3, 0.4]).signs() == "3↓ 0↑"
+    assert paired_bootstrap([0.3], [0.2]).signs() == "0↓ 1↑"
+    assert paired_bootstrap([0.3, 0.2], [0.3, 0.2]).signs() == "0↓ 0↑"
 
 
 def test_with_three_seeds_the_interval_is_the_range_of_the_differences():

@@ -140,6 +140,12 @@ def test_paired_ablations_are_not_ranked_among_the_strategies():
 def test_the_csv_carries_the_ablation_columns():
     [g] = summarise(_group())
     rows = {r["variant"]: r for r in csv.DictReader(io.StringIO(to_csv([g])))}
+    # the seeds lower / higher beside each comparison: auto is below margin on all 3 seeds
+    assert (rows["auto"]["minus_margin_seeds_lower"],
+            rows["auto"]["minus_margin_seeds_higher"]) == ("3", "0")
+    assert rows["auto"]["minus_random_seeds_higher"] == "3"
+    assert rows["auto-cov"]["minus_ablation_base_seeds_higher"] == "3"
+    assert rows["margin"]["minus_margin_seeds_lower"] == ""
     assert rows["auto-cov"]["ablation_of"] == "auto"
     assert float(rows["auto-cov"]["minus_ablation_base"]) == pytest.approx(0.01)
     assert float(rows["auto-glob"]["minus_ablation_base_high"]) < 0
@@ -219,3 +225,15 @@ def test_without_random_the_curves_have_one_panel(tmp_path, monkeypatch):
     plots.plot_learning_curves({"auto": runs[0::2], "margin": runs[1::2]},
                                tmp_path / "c.png", reference="random")
     assert axes == [1] and (tmp_path / "c.png").exists()
+
+
+def test_the_overview_counts_every_group_a_variant_ran_in():
+    # auto-cov is an ablation in "d" (auto runs there) but ranked in "e" (no plain auto)
+    runs = _group("d", "low") + [r for r in _group("e", "mid")
+                                 if r["bench"]["variant"] not in ("auto", "auto-glob")]
+    md = to_markdown(summarise(runs))
+    overview = md[md.index("## Overview"):]
+    row = next(x for x in overview.splitlines() if x.startswith("| auto-cov |"))
+    cells = row.split(" | ")
+    assert cells[1] == "0.6600" and cells[2].startswith("0.6600 (")   # unranked, ranked
+    assert row.endswith("| 2 |")

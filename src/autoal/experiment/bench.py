@@ -116,7 +116,7 @@ def build_strategy(cell: Cell) -> Any:
 
     options = dict(cell.variant.options)
     if cell.variant.strategy == "albl":
-        options.setdefault("horizon", cell.settings["rounds"])
+        options.setdefault("horizon", max(int(cell.settings["rounds"]), 1))
     return get_strategy(cell.variant.strategy, random_state=cell.seed, **options)
 
 
@@ -126,8 +126,10 @@ def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
         strategy = build_strategy(cell)
     except (TypeError, ValueError) as err:
         return f"its strategy cannot be built any more: {err}"
-    if strategy_parameters(strategy) != stored:
-        return "strategy parameters changed, e.g. a preset or default"
+    now = strategy_parameters(strategy)
+    if now != stored:
+        keys = sorted(k for k in set(now) | set(stored) if now.get(k) != stored.get(k))
+        return f"strategy parameters changed ({', '.join(keys)}), e.g. a preset or default"
     return None
 
 

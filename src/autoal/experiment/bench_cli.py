@@ -76,11 +76,17 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         if todo and finished:
             n_workers = min(workers or default_workers(), len(todo))
             seconds, unknown = estimate_seconds(todo, finished, out)
-            note = f"; {unknown} cell(s) of kinds not yet run are not counted" if unknown else ""
-            click.echo(
-                f"about {seconds / n_workers / 3600:.1f} h left with {n_workers} worker(s), "
-                f"from the wall times of finished cells of the same kind{note}", err=True,
-            )
+            if unknown == len(todo):
+                click.echo("no estimate yet: no finished cell of the same data set and regime "
+                           "records its wall time", err=True)
+            else:
+                note = f"; {unknown} cell(s) without an estimate are not counted" if unknown \
+                    else ""
+                click.echo(
+                    f"about {seconds / n_workers / 3600:.1f} h left with {n_workers} "
+                    "worker(s), from the wall times of finished cells of the same variant "
+                    f"(else data set and regime){note}", err=True,
+                )
         return
     if not no_data_check:
         problems = check_data(cfg)

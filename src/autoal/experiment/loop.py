@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -90,8 +90,9 @@ def run_active_learning(
     pool_size = validate_sizes(config, len(dataset.X_train))
     if isinstance(strategy, str):
         params = dict(config.strategy_params)
-        if strategy == "albl":
-            params.setdefault("horizon", max(config.rounds, 1))  # EXP4.P's horizon: the rounds
+        if strategy == "albl" and "horizon" not in params:
+            params["horizon"] = max(config.rounds, 1)  # EXP4.P's horizon: the rounds
+            config = replace(config, strategy_params=params)  # the record says what ran
         strategy = get_strategy(strategy, random_state=config.seed, **params)
     pool = pool_indices(len(dataset.X_train), config.pool_size, config.seed)
     X_pool, y_pool = dataset.X_train[pool], dataset.y_train[pool]

@@ -76,7 +76,7 @@ def plot_learning_curves(
     reference: str | None = None,
     style_order: Sequence[str] = (),
 ) -> Path:
-    """Mean test accuracy over labeled count per variant, with a +-1 std band over seeds.
+    """Mean test accuracy over labeled count per variant, with a +-1 sample-std band.
 
     Parameters
     ----------

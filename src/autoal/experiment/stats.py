@@ -46,14 +46,8 @@ class BootstrapResult:
     n_higher: int = 0
 
     def signs(self) -> str:
-        """``"4/5 seeds lower"``, ``"5/5 seeds higher"`` or ``"2 lower, 2 higher of 5"``."""
-        if self.n_higher == 0 and self.n_lower > 0:
-            return f"{self.n_lower}/{self.n} seeds lower"
-        if self.n_lower == 0 and self.n_higher > 0:
-            return f"{self.n_higher}/{self.n} seeds higher"
-        if self.n_lower == self.n_higher == 0:
-            return f"0/{self.n} seeds differ"
-        return f"{self.n_lower} lower, {self.n_higher} higher of {self.n}"
+        """``"4↓ 1↑"``: the pairs with ``a < b`` and with ``a > b`` (equal pairs in neither)."""
+        return f"{self.n_lower}↓ {self.n_higher}↑"
 
     @property
     def verdict(self) -> str:

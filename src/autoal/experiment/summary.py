@@ -366,10 +366,11 @@ def _weights_table(
         "Change: total-variation distance (0 = same mix, 1 = disjoint) between consecutive "
         "rounds of a seed, and between two seeds at the same round. A search that reads the "
         "data changes little and agrees across seeds; a bandit moves by design. From "
-        "uniform: distance of a round's mix from equal weights (near 0: the search learned "
-        "nothing, the mix is the uniform ablation). In the batch: AutoAL's weights "
+        "uniform: distance of a round's (pool-mean) mix from equal weights; near 0 with "
+        "global weights means the search learned nothing. In the batch: AutoAL's weights "
         "averaged over the queried points only, and their distance from the pool's (with "
-        "per-sample weights, 0 means the weights do not depend on the sample).",
+        "per-sample weights, above 0 shows the weights depend on the sample; 0 is "
+        "consistent with weights that do not).",
         "",
         "| variant | largest mean weights | most often largest | change round to round | "
         "disagreement between seeds | from uniform | in the batch | batch vs pool |",
@@ -410,7 +411,7 @@ def _changes(changes: Mapping[str, Any]) -> str:
 
 
 def _short(res: BootstrapResult) -> str:
-    return f"{res.diff:+.4f} {res.verdict} ({res.n_lower}↓ {res.n_higher}↑)"
+    return f"{res.diff:+.4f} {res.verdict} ({res.signs()})"
 
 
 def _rank(r: VariantRow) -> str:
@@ -425,7 +426,7 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
         "## Overview",
         "",
         "AUBC (mean over seeds) with its rank in the group in brackets; mean rank over the "
-        "groups a variant ran in."
+        "groups where the variant was ranked; groups: where it ran."
         + (" Ablations are not ranked (they follow, with their AUBC; read them against "
            "their preset below)." if any(r.is_paired_ablation for g in groups for r in g.rows)
            else ""),
@@ -435,7 +436,7 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
     ]
     ranked = overall_ranks(groups)
     unranked = sorted({r.variant for g in groups for r in g.rows} - {v for v, _, _ in ranked})
-    for v, mr, n in [*ranked, *((v, None, None) for v in unranked)]:
+    for v, mr, _ in [*ranked, *((v, None, None) for v in unranked)]:
         cells = [
             "—" if v not in rows else f"{rows[v].aubc_mean:.4f}"
             + ("" if rows[v].rank is None else f" ({rows[v].rank:g})")
@@ -443,7 +444,7 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
         ]
         n_groups = sum(v in rows for rows in by_group)
         mean_rank = "—" if mr is None else f"{mr:.2f}"
-        lines.append(f"| {v} | {' | '.join(cells)} | {mean_rank} | {n if n else n_groups} |")
+        lines.append(f"| {v} | {' | '.join(cells)} | {mean_rank} | {n_groups} |")
     presets = sorted({r.variant for g in groups for r in g.rows if r.is_preset})
     if presets:
         lines += [
@@ -502,8 +503,9 @@ def to_markdown(
     lines += [
         f"{n_runs} runs in {len(groups)} (data set, regime) group(s). AUBC: area under the "
         "accuracy-vs-labels curve over the labeled range (0..1). Mean ± sample std (n − 1) "
-        "over seeds; rank by mean AUBC (1 = best) among the strategies and presets, "
-        "ablations apart. Time per round: mean over rounds >= 1 of the round's "
+        "over seeds; rank by mean AUBC (1 = best) among the strategies and presets; an "
+        "ablation with a plain run of its preset in the group is read against that run "
+        "and not ranked. Time per round: mean over rounds >= 1 of the round's "
         "train + test + evidence + select (+ search) seconds, on the machine that ran it.",
         "",
         "AutoAL rows (strategy `autoal`) are compared with the best single candidate "
@@ -546,8 +548,7 @@ def to_markdown(
                         cells.append("—")
                         continue
                     ref, res = comp
-                    cells.append(f"{res.format()} {res.verdict} "
-                                 f"({res.n_lower}↓ {res.n_higher}↑)")
+                    cells.append(f"{res.format()} {res.verdict} ({res.signs()})")
                     loss = f"{r.variant} loses to {ref} by {-res.diff:.4f} AUBC"
                     if res.verdict == "loses" and loss not in losses:
                         losses.append(loss)
@@ -578,7 +579,7 @@ def to_markdown(
                     ("—", "no plain run of the preset" if a.base is None else "no common seed")
                     if a.result is None else (
                         a.result.format(),
-                        f"{a.result.verdict} ({a.result.n_lower}↓ {a.result.n_higher}↑)",
+                        f"{a.result.verdict} ({a.result.signs()})",
                     )
                 )
                 lines.append(
@@ -627,6 +628,11 @@ CSV_COLUMNS = [
     "minus_albl", "minus_albl_low", "minus_albl_high",
     "minus_random", "minus_random_low", "minus_random_high", "round_time_over_entropy",
     "ablation_of", "minus_ablation_base", "minus_ablation_base_low", "minus_ablation_base_high",
+    "minus_best_single_seeds_lower", "minus_best_single_seeds_higher",
+    "minus_margin_seeds_lower", "minus_margin_seeds_higher",
+    "minus_albl_seeds_lower", "minus_albl_seeds_higher",
+    "minus_random_seeds_lower", "minus_random_seeds_higher",
+    "minus_ablation_base_seeds_lower", "minus_ablation_base_seeds_higher",
 ]
 
 
@@ -661,6 +667,12 @@ def to_csv(groups: Sequence[GroupSummary]) -> str:
             res = None if a is None else a.result
             row.append("" if a is None or a.base is None else a.base)
             row += ["", "", ""] if res is None else [num(res.diff), num(res.low), num(res.high)]
+            for comp_res in [
+                *(None if (c := r.comparisons.get(label)) is None else c[1]
+                  for label in ("best single", *BASELINES)),
+                res,
+            ]:
+                row += ["", ""] if comp_res is None else [comp_res.n_lower, comp_res.n_higher]
             writer.writerow(row)
     return buf.getvalue()
 

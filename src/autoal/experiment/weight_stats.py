@@ -11,11 +11,13 @@ distance between two weight vectors: 0 = the same mix, 1 = disjoint):
   changes its mind every round.
 - *between seeds*: between two seeds at the same round. A search that reads the data
   should agree with itself across seeds; large values mean the weights follow noise.
-- *from uniform*: between a round's weights and equal weights. Near 0 every round means
-  the search learned nothing and the mix is the ``uniform`` ablation.
+- *from uniform*: between a round's weights and equal weights. For global weights, near 0
+  every round means the search learned nothing and the mix is the ``uniform`` ablation; for
+  per-sample weights it concerns their mean over the pool only.
 - *batch vs pool* (:func:`batch_pool_distance`): between the weights over the queried batch
-  and over the pool. With per-sample weights, 0 means the weights do not depend on the
-  sample; with global weights it is 0 by construction.
+  and over the pool. With per-sample weights, a value above 0 shows that the weights depend
+  on the sample where it matters (the batch differs from the pool); 0 is consistent with
+  weights that do not. With global weights it is 0 by construction.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class WeightStats:
     between_seeds: float | None
     n_seeds: int
     n_rounds: int  # rounds with weights that every seed has
-    from_uniform: float = 0.0
+    from_uniform: float
 
     def leaders(self, k: int = 3) -> list[tuple[str, float]]:
         """The ``k`` candidates with the largest mean weight, largest first (ties: by name)."""

@@ -237,3 +237,18 @@ def test_the_overview_counts_every_group_a_variant_ran_in():
     cells = row.split(" | ")
     assert cells[1] == "0.6600" and cells[2].startswith("0.6600 (")   # unranked, ranked
     assert row.endswith("| 2 |")
+
+
+def test_equal_mean_ranks_go_to_the_higher_mean_aubc():
+    from autoal.experiment.summary import overall_ranks
+
+    # two groups: "a" is 1st then 2nd, "b" 2nd then 1st (mean rank 1.5 each); "b" has the
+    # higher mean AUBC, so it comes first although "a" sorts first by name
+    runs = []
+    for s in range(2):
+        runs += [_run("a", s, 0.80, strategy="margin", dataset="d"),
+                 _run("b", s, 0.70, strategy="entropy", dataset="d"),
+                 _run("a", s, 0.60, strategy="margin", dataset="e"),
+                 _run("b", s, 0.90, strategy="entropy", dataset="e")]
+    table = overall_ranks(summarise(runs))
+    assert [(v, mr, n) for v, mr, n in table] == [("b", 1.5, 2), ("a", 1.5, 2)]

@@ -395,15 +395,19 @@ def _weights_table(
 def overall_ranks(groups: Sequence[GroupSummary]) -> list[tuple[str, float, int]]:
     """``(variant, mean rank, number of groups)`` over all groups, best first.
 
-    Only ranked rows count (paired ablations are not ranked).
+    Only ranked rows count (paired ablations are not ranked). Variants ranked in more groups
+    come first; equal mean ranks are broken by the higher mean AUBC over those groups (the
+    selection run's rule), then by name.
     """
     ranks: dict[str, list[float]] = defaultdict(list)
+    aubcs: dict[str, list[float]] = defaultdict(list)
     for g in groups:
         for r in g.rows:
             if r.rank is not None:
                 ranks[r.variant].append(r.rank)
+                aubcs[r.variant].append(r.aubc_mean)
     table = [(v, float(np.mean(rs)), len(rs)) for v, rs in ranks.items()]
-    return sorted(table, key=lambda t: (-t[2], t[1], t[0]))
+    return sorted(table, key=lambda t: (-t[2], t[1], -float(np.mean(aubcs[t[0]])), t[0]))
 
 
 def _changes(changes: Mapping[str, Any]) -> str:

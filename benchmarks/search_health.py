@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autoal.experiment.weight_stats import total_variation
+from autoal.experiment.weight_stats import round_batch_pool_distance, total_variation
 from autoal.io import write_json_atomic
 
 COLUMNS = ("grad_norm", "objective_change", "objective", "objective_max", "from_uniform",
@@ -52,8 +52,7 @@ def round_health(rnd: dict[str, Any]) -> dict[str, float] | None:
     weights = rnd.get("weights")
     if not search or not weights:
         return None
-    names = sorted(weights)
-    w = np.array([float(weights[n]) for n in names])
+    w = np.array([float(weights[n]) for n in sorted(weights)])
     searched = bool(search.get("steps", 1)) and "objective_first" in search
     out = {
         "searched": float(searched),   # 0: no search ran (uniform / frozen ablations)
@@ -62,13 +61,9 @@ def round_health(rnd: dict[str, Any]) -> dict[str, float] | None:
         if "objective_first" in search and "objective_last" in search else np.nan,
         "objective": float(search.get("objective_first", np.nan)),
         "from_uniform": float(total_variation(w, 1.0 / len(w))),
-        "batch_vs_pool": np.nan,
     }
-    batch = rnd.get("batch_weights")
-    if batch and set(batch) == set(weights):
-        out["batch_vs_pool"] = float(
-            total_variation(w, np.array([float(batch[n]) for n in names]))
-        )
+    bvp = round_batch_pool_distance(rnd)
+    out["batch_vs_pool"] = np.nan if bvp is None else bvp
     return out
 
 

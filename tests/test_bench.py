@@ -277,13 +277,19 @@ def test_remaining_time_is_estimated_from_finished_cells_of_the_same_kind(tmp_pa
     assert estimate_seconds([random1, margin1], [], tmp_path) == (0.0, 2)
 
 
-def test_dry_run_says_when_there_is_no_estimate_yet(smoke, tmp_path):
+def _seed0_only(smoke, tmp_path: Path) -> Path:
+    """A copy of the smoke run's folder with seed 1's cells removed: half finished."""
     out, first, _ = smoke
     assert first.exit_code == 0
     part = tmp_path / "part"
     shutil.copytree(out / "runs", part / "runs")
     for path in sorted((part / "runs").glob("*__1.json")):
         path.unlink()
+    return part
+
+
+def test_dry_run_says_when_there_is_no_estimate_yet(smoke, tmp_path):
+    part = _seed0_only(smoke, tmp_path)
     for path in sorted((part / "runs").glob("*.json")):   # files that lack their wall time
         record = json.loads(path.read_text())
         del record["bench"]["wall_seconds"]
@@ -294,12 +300,7 @@ def test_dry_run_says_when_there_is_no_estimate_yet(smoke, tmp_path):
 
 
 def test_dry_run_prints_the_estimate(smoke, tmp_path):
-    out, first, _ = smoke
-    assert first.exit_code == 0
-    part = tmp_path / "part"
-    shutil.copytree(out / "runs", part / "runs")
-    for path in sorted((part / "runs").glob("*__1.json")):
-        path.unlink()
+    part = _seed0_only(smoke, tmp_path)
     res = CliRunner().invoke(main, ["bench", str(SMOKE), "--out", str(part), "--dry-run",
                                     "--workers", "1"])
     assert res.exit_code == 0, res.output

@@ -198,3 +198,14 @@ def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch
     given = loop.LoopConfig(**{**config.__dict__, "strategy_params": {"horizon": 7}})
     loop.run_active_learning(data, "albl", given, progress=False)
     assert built[-1].horizon == 7
+
+
+def test_run_options_give_albl_the_rounds_as_horizon_and_leave_the_rest():
+    from autoal.experiment.loop import run_options
+
+    assert run_options("albl", {}, 10) == {"horizon": 10}
+    assert run_options("albl", {"horizon": 3, "delta": 0.2}, 10) == {"horizon": 3, "delta": 0.2}
+    assert run_options("albl", {}, 0) == {"horizon": 1}
+    params = {"preset": "paper"}
+    assert run_options("autoal", params, 10) == params
+    assert run_options("autoal", params, 10) is not params   # a copy: callers may extend it

@@ -107,7 +107,12 @@ def run(
     AutoAL's options (--preset, --candidates, --objective, --weights, --coverage,
     --ablation) apply only with --strategy autoal.
     """
-    from autoal.experiment.loop import LoopConfig, run_active_learning, validate_sizes
+    from autoal.experiment.loop import (
+        LoopConfig,
+        run_active_learning,
+        run_options,
+        validate_sizes,
+    )
     from autoal.io import write_json_atomic
     from autoal.models import DEFAULT_MC_SAMPLES, configure_threads, resolve_device
 
@@ -122,9 +127,7 @@ def run(
     if autoal_options and strategy != "autoal":
         given = ", ".join(f"--{k}" for k in autoal_options)
         raise InputError(f"{given} only apply with --strategy autoal, not {strategy!r}")
-    params = dict(autoal_options)
-    if strategy == "albl":
-        params["horizon"] = max(rounds, 1)  # EXP4.P's horizon: the number of query rounds
+    params = run_options(strategy, autoal_options, rounds)
     strat = _build_strategy(strategy, seed, params)
     if device == "cuda":
         try:

@@ -107,16 +107,12 @@ def strategy_parameters(strategy: Any) -> dict[str, Any]:
 
 
 def build_strategy(cell: Cell) -> Any:
-    """The cell's strategy, seeded with the cell's seed.
-
-    ALBL's EXP4.P horizon is the number of query rounds: the cell's ``rounds`` unless the
-    variant sets ``horizon``.
-    """
+    """The cell's strategy, seeded with the cell's seed, with the run's defaults
+    (:func:`~autoal.experiment.loop.run_options`: ALBL's horizon is the cell's ``rounds``)."""
+    from autoal.experiment.loop import run_options
     from autoal.strategies import get_strategy
 
-    options = dict(cell.variant.options)
-    if cell.variant.strategy == "albl":
-        options.setdefault("horizon", max(int(cell.settings["rounds"]), 1))
+    options = run_options(cell.variant.strategy, cell.variant.options, cell.settings["rounds"])
     return get_strategy(cell.variant.strategy, random_state=cell.seed, **options)
 
 

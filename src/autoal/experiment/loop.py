@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -15,7 +15,7 @@ from autoal.experiment.metrics import aubc
 from autoal.models import DEFAULT_MC_SAMPLES, TorchClassifier
 from autoal.strategies import QueryStrategy, get_strategy
 
-__all__ = ["LoopConfig", "run_active_learning", "validate_sizes", "pool_indices"]
+__all__ = ["LoopConfig", "run_active_learning", "run_options", "validate_sizes", "pool_indices"]
 
 
 @dataclass
@@ -68,6 +68,19 @@ def _needs(strategy: QueryStrategy, name: str) -> bool:
     return name in getattr(strategy, "requires", ())
 
 
+def run_options(strategy: str, params: Mapping[str, Any], rounds: int) -> dict[str, Any]:
+    """A strategy's constructor options with the defaults that follow from the run.
+
+    ALBL's EXP4.P horizon is the number of query rounds (at least 1) unless ``params`` sets
+    it. ``autoal run``, ``autoal bench`` and :func:`run_active_learning` all build their
+    strategies with these options.
+    """
+    options = dict(params)
+    if strategy == "albl":
+        options.setdefault("horizon", max(int(rounds), 1))
+    return options
+
+
 def run_active_learning(
     dataset: Dataset,
     strategy: str | QueryStrategy,
@@ -89,10 +102,8 @@ def run_active_learning(
     """
     pool_size = validate_sizes(config, len(dataset.X_train))
     if isinstance(strategy, str):
-        params = dict(config.strategy_params)
-        if strategy == "albl" and "horizon" not in params:
-            params["horizon"] = max(config.rounds, 1)  # EXP4.P's horizon: the rounds
-            config = replace(config, strategy_params=params)  # the record says what ran
+        params = run_options(strategy, config.strategy_params, config.rounds)
+        config = replace(config, strategy_params=params)  # the record says what ran
         strategy = get_strategy(strategy, random_state=config.seed, **params)
     pool = pool_indices(len(dataset.X_train), config.pool_size, config.seed)
     X_pool, y_pool = dataset.X_train[pool], dataset.y_train[pool]

@@ -122,19 +122,17 @@ def plot_learning_curves(
             assert reference is not None
             d = paired_differences(runs, runs_by_strategy[reference])
             if len(d):
-                axes[0][1].plot(labeled, d.mean(axis=0), **style)
+                d_mean = d.mean(axis=0)
+                axes[0][1].plot(labeled, d_mean, **style)
                 if len(d) > 1 and (bands or strong):
                     sd = d.std(axis=0, ddof=1)
-                    axes[0][1].fill_between(labeled, d.mean(axis=0) - sd, d.mean(axis=0) + sd,
+                    axes[0][1].fill_between(labeled, d_mean - sd, d_mean + sd,
                                             color=style["color"], alpha=0.12)
     ax.set_xlabel("labeled samples")
     ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3)
     if with_ref:
         fig.suptitle(title)
-    else:
-        ax.set_title(title)
-    if with_ref:
         right = axes[0][1]
         right.axhline(0.0, color="black", lw=1)
         right.set_xlabel("labeled samples")
@@ -145,6 +143,7 @@ def plot_learning_curves(
         right.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="center left",
                      bbox_to_anchor=(1.0, 0.5))
     else:
+        ax.set_title(title)
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return _save(fig, path)
 

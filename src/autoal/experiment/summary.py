@@ -175,6 +175,7 @@ class GroupSummary:
     mc_overlap: dict[str, dict[str, float]] = field(default_factory=dict)
     weights: dict[str, WeightStats] = field(default_factory=dict)
     batch_weights: dict[str, WeightStats] = field(default_factory=dict)
+    batch_vs_pool: dict[str, float] = field(default_factory=dict)
 
 
 def _reference(rows: dict[str, VariantRow], strategy: str) -> VariantRow | None:
@@ -309,7 +310,9 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
                          None if best is None else best.variant, kept,
                          _mc_overlap(kept),
                          {v: st for v, st in stats.items() if st is not None},
-                         {v: st for v, st in batch.items() if st is not None})
+                         {v: st for v, st in batch.items() if st is not None},
+                         {v: d for v, vruns in kept.items()
+                          if (d := batch_pool_distance(vruns)) is not None})
         )
     return groups
 
@@ -354,11 +357,9 @@ def _pm(values: Sequence[float], digits: int = 4) -> str:
 
 def _weights_table(
     stats: dict[str, WeightStats],
-    batch: dict[str, WeightStats] | None = None,
-    batch_vs_pool: dict[str, float] | None = None,
+    batch: dict[str, WeightStats],
+    batch_vs_pool: dict[str, float],
 ) -> list[str]:
-    batch = batch or {}
-    batch_vs_pool = batch_vs_pool or {}
     lines = [
         "Candidate weights: AutoAL's searched mix (mean over the pool per round); ALBL's "
         "bandit probabilities over its candidates. Mean over rounds and seeds; most often "
@@ -591,9 +592,7 @@ def to_markdown(
                     f"{verdict} |"
                 )
         if g.weights:
-            bvp = {v: d for v, runs in g.runs.items()
-                   if v in g.weights and (d := batch_pool_distance(runs)) is not None}
-            lines += ["", *_weights_table(g.weights, g.batch_weights, bvp)]
+            lines += ["", *_weights_table(g.weights, g.batch_weights, g.batch_vs_pool)]
         if g.mc_overlap:
             meta = g.mc_overlap.get("_meta", {})
             lines += [

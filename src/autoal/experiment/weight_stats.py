@@ -32,6 +32,7 @@ import numpy as np
 __all__ = [
     "WeightStats",
     "batch_pool_distance",
+    "round_batch_pool_distance",
     "total_variation",
     "weight_matrix",
     "weight_stats",
@@ -145,21 +146,26 @@ def weight_stats(
     )
 
 
-def batch_pool_distance(runs: Sequence[Mapping[str, Any]]) -> float | None:
-    """Mean total-variation distance between each round's batch and pool weights.
+def round_batch_pool_distance(rnd: Mapping[str, Any]) -> float | None:
+    """Total-variation distance between one round's batch and pool weights.
 
-    Over every round of every run that records both ``weights`` and ``batch_weights`` over
-    the same candidates with finite values; ``None`` when there is none.
+    ``None`` unless the round records both ``weights`` and ``batch_weights`` over the same
+    candidates with finite values.
     """
-    dists = []
-    for run in runs:
-        for r in run["rounds"]:
-            pool, batch = r.get("weights"), r.get("batch_weights")
-            if not pool or not batch or set(pool) != set(batch):
-                continue
-            names = sorted(pool)
-            a = np.array([float(pool[n]) for n in names])
-            b = np.array([float(batch[n]) for n in names])
-            if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
-                dists.append(float(total_variation(a, b)))
+    pool, batch = rnd.get("weights"), rnd.get("batch_weights")
+    if not pool or not batch or set(pool) != set(batch):
+        return None
+    names = sorted(pool)
+    a = np.array([float(pool[n]) for n in names])
+    b = np.array([float(batch[n]) for n in names])
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return None
+    return float(total_variation(a, b))
+
+
+def batch_pool_distance(runs: Sequence[Mapping[str, Any]]) -> float | None:
+    """Mean of :func:`round_batch_pool_distance` over every round of ``runs`` that has one;
+    ``None`` when there is none."""
+    dists = [d for run in runs for r in run["rounds"]
+             if (d := round_batch_pool_distance(r)) is not None]
     return float(np.mean(dists)) if dists else None

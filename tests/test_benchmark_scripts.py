@@ -192,3 +192,32 @@ def test_search_health_tells_a_collapsed_search_from_a_live_one(tmp_path, capsys
     out = capsys.readouterr()
     assert "| d | low | dead | 2 | 2 |" in out.out and "broken" in out.err
     assert mod["main"]([str(tmp_path / "nowhere")]) == 2
+
+
+def test_run_facts_read_rewards_overlaps_and_round0_differences(tmp_path, capsys):
+    mod = _script("run_facts.py")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+
+    def cell(variant, seed, strategy, acc0, batch, extra=None):
+        rounds = [{"round": 0, "accuracy": acc0, "queried": [0, 1]},
+                  {"round": 1, "accuracy": 0.9, "queried": batch, **(extra or {})}]
+        run = {"rounds": rounds, "bench": {"dataset": "d", "regime": "low", "variant": variant,
+                                           "seed": seed, "strategy": strategy}}
+        (runs / f"d__low__{variant}__{seed}.json").write_text(json.dumps(run))
+
+    cell("a", 0, "autoal", 0.50, [2, 3, 4, 5])
+    cell("b", 0, "autoal", 0.60, [2, 3, 9, 8])
+    cell("a", 1, "autoal", 0.70, [2, 3, 4, 5])   # no b for seed 1: not paired
+    cell("x", 0, "albl", 0.60, [7], {"albl": {"chosen": "margin", "reward": 0.95}})
+    (runs / "broken.json").write_text("{")
+    data = mod["load"](tmp_path)
+    assert mod["overlap"](data, "a", "b", 1) == [(("d", "low", 0), 0.5)]
+    [(key, diff)] = mod["round0"](data, "a", "b")
+    assert key == ("d", "low", 0) and diff == pytest.approx(-0.1)
+    assert mod["albl_rewards"](data) == [(("d", "low", "x", 0), [("margin", 0.95)])]
+    assert mod["main"]([str(tmp_path), "round0", "a", "b"]) == 0
+    out = capsys.readouterr()
+    assert "1 pair(s): min -0.1000, max -0.1000, mean -0.1000" in out.out
+    assert "broken.json left out" in out.err
+    assert mod["main"]([str(tmp_path / "none"), "albl-rewards"]) == 2

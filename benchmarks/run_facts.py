@@ -1,0 +1,106 @@
+"""Small facts read off a bench folder's run files, as quoted in docs/RESULTS.md.
+
+    python benchmarks/run_facts.py DIR albl-rewards
+    python benchmarks/run_facts.py DIR overlap autoal autoal-uniform --round 1
+    python benchmarks/run_facts.py DIR round0 loss_prediction margin
+
+``albl-rewards``: per ALBL cell, the expert it drew and the reward (importance-weighted
+accuracy) it recorded each round. ``overlap A B``: per (data set, regime, seed) that both
+variants ran, the share of A's batch in round R that B also queried. ``round0 A B``: per
+cell pair, A's round-0 test accuracy minus B's (every strategy trains the same round-0
+model, except one whose learner differs, e.g. loss_prediction's joint loss module), with
+min, max and mean. Exit status 2 on a folder without run files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def load(folder: Path) -> dict[tuple[str, str, str, int], dict[str, Any]]:
+    """Run files by (data set, regime, variant, seed); unreadable files are left out."""
+    runs = {}
+    for path in sorted((folder / "runs").glob("*.json")):
+        try:
+            run = json.loads(path.read_text())
+            m = run["bench"]
+            runs[(m["dataset"], m["regime"], m["variant"], int(m["seed"]))] = run
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            print(f"warning: {path.name} left out: {err}", file=sys.stderr)
+    return runs
+
+
+def albl_rewards(runs: dict) -> list[tuple[tuple, list[tuple[str | None, float | None]]]]:
+    """``(cell key, [(chosen expert, reward) per round >= 1])`` for every ALBL cell."""
+    out = []
+    for key, run in sorted(runs.items()):
+        if run["bench"].get("strategy") != "albl":
+            continue
+        rounds = [r.get("albl", {}) for r in run["rounds"][1:]]
+        out.append((key, [(r.get("chosen"), r.get("reward")) for r in rounds]))
+    return out
+
+
+def overlap(runs: dict, a: str, b: str, rnd: int) -> list[tuple[tuple, float]]:
+    """``((data set, regime, seed), share of a's round-``rnd`` batch that b also queried)``."""
+    out = []
+    for (ds, rg, v, seed), run in sorted(runs.items()):
+        other = runs.get((ds, rg, b, seed))
+        if v != a or other is None or len(run["rounds"]) <= rnd or len(other["rounds"]) <= rnd:
+            continue
+        qa, qb = run["rounds"][rnd]["queried"], set(other["rounds"][rnd]["queried"])
+        out.append(((ds, rg, seed), sum(i in qb for i in qa) / len(qa)))
+    return out
+
+
+def round0(runs: dict, a: str, b: str) -> list[tuple[tuple, float]]:
+    """``((data set, regime, seed), a's round-0 accuracy minus b's)`` for every pair."""
+    out = []
+    for (ds, rg, v, seed), run in sorted(runs.items()):
+        other = runs.get((ds, rg, b, seed))
+        if v == a and other is not None:
+            out.append(((ds, rg, seed),
+                        run["rounds"][0]["accuracy"] - other["rounds"][0]["accuracy"]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments and print the requested fact."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folder", type=Path)
+    sub = ap.add_subparsers(dest="fact", required=True)
+    sub.add_parser("albl-rewards")
+    ov = sub.add_parser("overlap")
+    ov.add_argument("a")
+    ov.add_argument("b")
+    ov.add_argument("--round", type=int, default=1)
+    r0 = sub.add_parser("round0")
+    r0.add_argument("a")
+    r0.add_argument("b")
+    args = ap.parse_args(argv)
+    runs = load(args.folder)
+    if not runs:
+        print(f"error: no run files in {args.folder / 'runs'}", file=sys.stderr)
+        return 2
+    if args.fact == "albl-rewards":
+        for key, rows in albl_rewards(runs):
+            cells = ", ".join(f"{c} {'—' if r is None else f'{r:.3f}'}" for c, r in rows)
+            print(f"{'__'.join(map(str, key))}: {cells}")
+        return 0
+    pairs = (overlap(runs, args.a, args.b, args.round) if args.fact == "overlap"
+             else round0(runs, args.a, args.b))
+    for key, value in pairs:
+        print(f"{'__'.join(map(str, key))}: {value:+.4f}")
+    if pairs:
+        values = [v for _, v in pairs]
+        print(f"{len(values)} pair(s): min {min(values):+.4f}, max {max(values):+.4f}, "
+              f"mean {sum(values) / len(values):+.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

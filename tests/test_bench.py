@@ -120,6 +120,19 @@ def test_protocol_too_big_for_the_data_is_exit_2(tmp_path):
     assert "exceeds the pool" in res.output
 
 
+def test_cuda_config_without_cuda_is_exit_2_before_any_work(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    text = TINY.format(variants='r = { strategy = "random" }').replace(
+        'device = "cpu"', 'device = "cuda"')
+    out = tmp_path / "o"
+    res = CliRunner().invoke(main, ["bench", str(write(tmp_path, text)), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "device 'cuda' was requested but CUDA is not available" in res.output
+    assert not out.exists()
+
+
 def test_settings_resolve_by_level_and_restrictions_apply():
     cfg = parse_config({
         "protocol": {"epochs": 5, "seeds": [3, 4]},

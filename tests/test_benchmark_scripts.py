@@ -221,3 +221,39 @@ def test_run_facts_read_rewards_overlaps_and_round0_differences(tmp_path, capsys
     assert "1 pair(s): min -0.1000, max -0.1000, mean -0.1000" in out.out
     assert "broken.json left out" in out.err
     assert mod["main"]([str(tmp_path / "none"), "albl-rewards"]) == 2
+
+
+def _device_cell(folder: Path, variant: str, seed: int, device: str, aubc: float,
+                 wall: float, epochs: int = 5) -> None:
+    runs = folder / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    cell = f"digits__low__{variant}__{seed}"
+    bench = {"cell": cell, "dataset": "digits", "regime": "low", "variant": variant,
+             "strategy": variant, "source": "digits", "seed": seed, "wall_seconds": wall,
+             "parameters": {"random_state": seed}}
+    config = {"epochs": epochs, "seed": seed, "device": device}
+    run = {"bench": bench, "config": config, "rounds": [], "aubc": aubc}
+    (runs / f"{cell}.json").write_text(json.dumps(run))
+
+
+def test_device_compare_matches_across_devices_and_places_b_in_a_spread(tmp_path, capsys):
+    main = _script("device_compare.py")["main"]
+    a, b = tmp_path / "cpu", tmp_path / "gpu"
+    for seed, aubc in enumerate([0.70, 0.72, 0.74]):  # mean 0.72, std 0.02
+        _device_cell(a, "margin", seed, "cpu", aubc, wall=100.0 + seed)
+    _device_cell(a, "random", 0, "cpu", 0.60, wall=50.0)
+    _device_cell(b, "margin", 1, "cuda", 0.76, wall=20.0)
+    _device_cell(b, "random", 0, "cuda", 0.61, wall=10.0, epochs=9)  # other protocol: no match
+    _device_cell(b, "badge", 0, "cuda", 0.80, wall=10.0)  # not in a
+    out = tmp_path / "cmp.json"
+    assert main([str(a), str(b), "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["cell"] == "digits__low__margin__1"
+    assert (row["device_a"], row["device_b"]) == ("cpu", "cuda")
+    assert row["seeds_a"] == 3 and row["aubc_a_same_seed"] == pytest.approx(0.72)
+    assert row["aubc_a_mean"] == pytest.approx(0.72) and row["aubc_a_std"] == pytest.approx(0.02)
+    assert row["z"] == pytest.approx(2.0)
+    assert row["wall_a"] == 101.0 and row["speedup"] == pytest.approx(101.0 / 20.0)
+    assert "1 cell(s) matched (cpu vs cuda)" in capsys.readouterr().out
+    assert main([str(tmp_path), str(b)]) == 2
+    assert "has no runs/ folder" in capsys.readouterr().err

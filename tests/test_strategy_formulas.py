@@ -177,8 +177,8 @@ def test_mc_dropout_draws_are_one_dropout_mask_applied_to_every_sample():
     model = TorchClassifier(model="mlp", epochs=2, random_state=0).fit(X, y, 3)
     emb = model.embed(X).astype(np.float64)
     mc = model.mc_probs_from_embeddings(emb.astype(np.float32), 5).astype(np.float64)
-    W = model.net_.head.weight.detach().numpy().astype(np.float64)
-    b = model.net_.head.bias.detach().numpy().astype(np.float64)
+    W = model.net_.head.weight.detach().cpu().numpy().astype(np.float64)
+    b = model.net_.head.bias.detach().cpu().numpy().astype(np.float64)
     p = model.net_.dropout_p
     alive = np.abs(emb).max(axis=0) > 1e-6
     e = emb[:, alive]

@@ -17,6 +17,18 @@ def _input_error(message: str) -> click.ClickException:
     return InputError(message)
 
 
+def _require_devices(cells: list, config: Path) -> None:
+    """Refuse up front a config that asks for CUDA on a machine without it."""
+    from autoal.models.device import resolve_device
+
+    for device in sorted({str(c.settings.get("device", "auto")) for c in cells}):
+        if device.startswith("cuda"):
+            try:
+                resolve_device(device)
+            except ValueError as err:
+                raise _input_error(f"{config}: {err}") from None
+
+
 @click.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -88,6 +100,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                     f"(else data set and regime){note}", err=True,
                 )
         return
+    _require_devices(cells, config)
     if not no_data_check:
         problems = check_data(cfg)
         if problems:

@@ -3,13 +3,16 @@
     python benchmarks/run_facts.py DIR albl-rewards
     python benchmarks/run_facts.py DIR overlap autoal autoal-uniform --round 1
     python benchmarks/run_facts.py DIR round0 loss_prediction margin
+    python benchmarks/run_facts.py DIR accuracy autoal random --round 1
 
 ``albl-rewards``: per ALBL cell, the expert it drew and the reward (importance-weighted
 accuracy) it recorded each round. ``overlap A B``: per (data set, regime, seed) that both
 variants ran, the share of A's batch in round R that B also queried. ``round0 A B``: per
 cell pair, A's round-0 test accuracy minus B's (every strategy trains the same round-0
 model, except one whose learner differs, e.g. loss_prediction's joint loss module), with
-min, max and mean. Exit status 2 on a folder without run files.
+min, max and mean. ``accuracy A B --round R``: the same for the test accuracy after round R
+(R >= 1: after R queries), with the mean per (data set, regime). Exit status 2 on a folder
+without run files.
 """
 
 from __future__ import annotations
@@ -57,15 +60,29 @@ def overlap(runs: dict, a: str, b: str, rnd: int) -> list[tuple[tuple, float]]:
     return out
 
 
-def round0(runs: dict, a: str, b: str) -> list[tuple[tuple, float]]:
-    """``((data set, regime, seed), a's round-0 accuracy minus b's)`` for every pair."""
+def round_accuracy(runs: dict, a: str, b: str, rnd: int) -> list[tuple[tuple, float]]:
+    """``((data set, regime, seed), a's round-``rnd`` accuracy minus b's)`` for every pair."""
     out = []
     for (ds, rg, v, seed), run in sorted(runs.items()):
         other = runs.get((ds, rg, b, seed))
-        if v == a and other is not None:
-            out.append(((ds, rg, seed),
-                        run["rounds"][0]["accuracy"] - other["rounds"][0]["accuracy"]))
+        if v != a or other is None or len(run["rounds"]) <= rnd or len(other["rounds"]) <= rnd:
+            continue
+        out.append(((ds, rg, seed),
+                    run["rounds"][rnd]["accuracy"] - other["rounds"][rnd]["accuracy"]))
     return out
+
+
+def round0(runs: dict, a: str, b: str) -> list[tuple[tuple, float]]:
+    """``((data set, regime, seed), a's round-0 accuracy minus b's)`` for every pair."""
+    return round_accuracy(runs, a, b, 0)
+
+
+def group_means(pairs: list[tuple[tuple, float]]) -> dict[tuple[str, str], float]:
+    """Mean of the values per (data set, regime)."""
+    groups: dict[tuple[str, str], list[float]] = {}
+    for (ds, rg, _seed), value in pairs:
+        groups.setdefault((ds, rg), []).append(value)
+    return {key: sum(v) / len(v) for key, v in sorted(groups.items())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     r0 = sub.add_parser("round0")
     r0.add_argument("a")
     r0.add_argument("b")
+    acc = sub.add_parser("accuracy")
+    acc.add_argument("a")
+    acc.add_argument("b")
+    acc.add_argument("--round", type=int, default=1)
     args = ap.parse_args(argv)
     runs = load(args.folder)
     if not runs:
@@ -91,14 +112,21 @@ def main(argv: list[str] | None = None) -> int:
             cells = ", ".join(f"{c} {'—' if r is None else f'{r:.3f}'}" for c, r in rows)
             print(f"{'__'.join(map(str, key))}: {cells}")
         return 0
-    pairs = (overlap(runs, args.a, args.b, args.round) if args.fact == "overlap"
-             else round0(runs, args.a, args.b))
+    if args.fact == "overlap":
+        pairs = overlap(runs, args.a, args.b, args.round)
+    elif args.fact == "accuracy":
+        pairs = round_accuracy(runs, args.a, args.b, args.round)
+    else:
+        pairs = round0(runs, args.a, args.b)
     for key, value in pairs:
         print(f"{'__'.join(map(str, key))}: {value:+.4f}")
     if pairs:
         values = [v for _, v in pairs]
         print(f"{len(values)} pair(s): min {min(values):+.4f}, max {max(values):+.4f}, "
               f"mean {sum(values) / len(values):+.4f}")
+    if args.fact == "accuracy":
+        for (ds, rg), mean in group_means(pairs).items():
+            print(f"mean {ds} / {rg}: {mean:+.4f}")
     return 0
 
 

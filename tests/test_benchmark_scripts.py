@@ -199,9 +199,9 @@ def test_run_facts_read_rewards_overlaps_and_round0_differences(tmp_path, capsys
     runs = tmp_path / "runs"
     runs.mkdir()
 
-    def cell(variant, seed, strategy, acc0, batch, extra=None):
+    def cell(variant, seed, strategy, acc0, batch, extra=None, acc1=0.9):
         rounds = [{"round": 0, "accuracy": acc0, "queried": [0, 1]},
-                  {"round": 1, "accuracy": 0.9, "queried": batch, **(extra or {})}]
+                  {"round": 1, "accuracy": acc1, "queried": batch, **(extra or {})}]
         run = {"rounds": rounds, "bench": {"dataset": "d", "regime": "low", "variant": variant,
                                            "seed": seed, "strategy": strategy}}
         (runs / f"d__low__{variant}__{seed}.json").write_text(json.dumps(run))
@@ -216,6 +216,15 @@ def test_run_facts_read_rewards_overlaps_and_round0_differences(tmp_path, capsys
     [(key, diff)] = mod["round0"](data, "a", "b")
     assert key == ("d", "low", 0) and diff == pytest.approx(-0.1)
     assert mod["albl_rewards"](data) == [(("d", "low", "x", 0), [("margin", 0.95)])]
+    cell("b", 1, "autoal", 0.60, [2], acc1=0.7)
+    data = mod["load"](tmp_path)
+    assert mod["round_accuracy"](data, "a", "b", 1) == [(("d", "low", 0), pytest.approx(0.0)),
+                                                        (("d", "low", 1), pytest.approx(0.2))]
+    assert mod["round_accuracy"](data, "a", "b", 2) == []  # no round 2
+    assert mod["main"]([str(tmp_path), "accuracy", "a", "b", "--round", "1"]) == 0
+    assert "mean d / low: +0.1000" in capsys.readouterr().out
+    (runs / "d__low__b__1.json").unlink()
+    data = mod["load"](tmp_path)
     assert mod["main"]([str(tmp_path), "round0", "a", "b"]) == 0
     out = capsys.readouterr()
     assert "1 pair(s): min -0.1000, max -0.1000, mean -0.1000" in out.out

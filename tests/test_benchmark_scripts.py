@@ -266,3 +266,31 @@ def test_device_compare_matches_across_devices_and_places_b_in_a_spread(tmp_path
     assert "1 cell(s) matched (cpu vs cuda)" in capsys.readouterr().out
     assert main([str(tmp_path), str(b)]) == 2
     assert "has no runs/ folder" in capsys.readouterr().err
+
+
+def test_batch_classes_reads_the_class_make_up_of_queried_batches(tmp_path, capsys):
+    mod = _script("batch_classes.py")
+    assert mod["batch_stats"](np.array([3, 3, 3, 1])) == (0.75, 2)
+    assert mod["batch_stats"](np.array([0, 1, 2, 3])) == (0.25, 4)
+    from autoal.data import load_dataset
+
+    y = load_dataset("digits").y_train  # pool_size None: the pool is the whole training split
+    zeros, ones = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for seed, batch1 in enumerate([[*zeros[:3], ones[0]], [*zeros[:2], *ones[:2]]]):
+        rounds = [{"queried": [0]}, {"queried": [int(i) for i in batch1]},
+                  {"queried": [int(zeros[5]), int(ones[5])]}]
+        bench = {"dataset": "digits", "regime": "low", "variant": "v", "source": "digits",
+                 "seed": seed, "settings": {"pool_size": None}}
+        (runs / f"digits__low__v__{seed}.json").write_text(
+            json.dumps({"bench": bench, "rounds": rounds}))
+    (row,) = mod["collect"](tmp_path, 1)
+    assert row["batches"] == 2 and row["classes"] == 2.0
+    assert row["largest_class_share"] == pytest.approx((0.75 + 0.5) / 2)
+    (every,) = mod["collect"](tmp_path, 0)  # rounds 1 and 2 of both seeds
+    assert every["batches"] == 4
+    assert every["largest_class_share"] == pytest.approx((0.75 + 0.5 + 0.5 + 0.5) / 4)
+    assert mod["main"]([str(tmp_path), "--round", "1"]) == 0
+    assert "| v | 0.62 (2.0) |" in capsys.readouterr().out
+    assert mod["main"]([str(tmp_path / "none")]) == 2

@@ -12,9 +12,9 @@ largest-class share near 1/C. ``--round 0`` gives all rounds >= 1 averaged inste
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from autoal.data import load_dataset
 from autoal.experiment.loop import pool_indices
+from autoal.experiment.summary import load_runs
 from autoal.io import write_json_atomic
 
 
@@ -31,28 +32,23 @@ def batch_stats(labels: np.ndarray) -> tuple[float, int]:
     return float(counts.max() / counts.sum()), int(len(counts))
 
 
-def _pool_labels(run: dict[str, Any], cache: dict[tuple, np.ndarray]) -> np.ndarray:
-    bench = run["bench"]
-    source, seed = bench["source"], int(bench["seed"])
-    pool_size = bench.get("settings", {}).get("pool_size")
-    key = (source, pool_size, seed)
-    if key not in cache:
-        data_key = ("data", source)
-        if data_key not in cache:
-            cache[data_key] = load_dataset(source).y_train
-        y = cache[data_key]
-        cache[key] = y[pool_indices(len(y), pool_size, seed)]
-    return cache[key]
+@cache
+def _train_labels(source: str) -> np.ndarray:
+    return load_dataset(source).y_train
+
+
+def _pool_labels(bench: dict[str, Any]) -> np.ndarray:
+    """The labels of the cell's pool, in the order its ``queried`` indices refer to."""
+    y = _train_labels(bench["source"])
+    return y[pool_indices(len(y), bench.get("settings", {}).get("pool_size"), int(bench["seed"]))]
 
 
 def collect(folder: Path, rnd: int) -> list[dict[str, Any]]:
     """One row per (data set, regime, variant): mean largest-class share and class count."""
-    cache: dict[tuple, np.ndarray] = {}
     groups: dict[tuple[str, str, str], list[tuple[float, int]]] = defaultdict(list)
-    for path in sorted((folder / "runs").glob("*.json")):
-        run = json.loads(path.read_text())
+    for run in load_runs(folder):
         bench = run["bench"]
-        y_pool = _pool_labels(run, cache)
+        y_pool = _pool_labels(bench)
         rounds = run["rounds"][1:] if rnd == 0 else run["rounds"][rnd:rnd + 1]
         for r in rounds:
             groups[(bench["dataset"], bench["regime"], bench["variant"])].append(

@@ -4,8 +4,10 @@ Pairs each cell of folder B (e.g. ``results/gpu``, run on CUDA) with the cells o
 (e.g. ``results/paper-cpu``) that have the same data set, regime and variant and the same
 settings except the device. Per cell of B it reports A's wall time on the same seed, B's, the
 speed-up, B's AUBC next to A's mean +- std over all of A's seeds, and B's distance from that
-mean in A's standard deviations. Kernels differ between devices, so results are not expected
-to match A's same seed exactly; a device path that is right lands within A's seed spread.
+mean in A's standard deviations, and then where the time goes: each timed part of a round
+(``rounds[].seconds``: train, evidence, score, search, ...) as a mean over rounds >= 1, A's
+same seed beside B's. Kernels differ between devices, so results are not expected to match
+A's same seed exactly; a device path that is right lands within A's seed spread.
 
     python benchmarks/device_compare.py results/paper-cpu results/gpu
 """
@@ -20,23 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from autoal.experiment.summary import load_runs
 from autoal.io import write_json_atomic
 
 
-class NotABenchRun(ValueError):
-    """A file under runs/ that is not an ``autoal bench`` run file."""
-
-
-def _load(folder: Path) -> list[dict[str, Any]]:
-    runs = []
-    for path in sorted((folder / "runs").glob("*.json")):
-        try:
-            run = json.loads(path.read_text())
-            run["bench"]["cell"], run["bench"]["variant"], run["aubc"]  # noqa: B018 (check)
-        except (ValueError, KeyError, TypeError) as err:
-            raise NotABenchRun(f"{path} is not a bench run file ({err!r})") from None
-        runs.append(run)
-    return runs
+def phase_seconds(run: dict[str, Any]) -> dict[str, float]:
+    """Mean over rounds >= 1 of each timed part of a round (``rounds[].seconds``)."""
+    rounds = [r.get("seconds", {}) for r in run["rounds"][1:]]
+    parts = sorted({k for r in rounds for k in r})
+    return {k: float(np.mean([r.get(k, 0.0) for r in rounds])) for k in parts}
 
 
 def _key(run: dict[str, Any]) -> tuple[Any, ...]:
@@ -53,10 +47,10 @@ def _key(run: dict[str, Any]) -> tuple[Any, ...]:
 def compare(folder_a: Path, folder_b: Path) -> list[dict[str, Any]]:
     """One row per cell of B that has matching cells in A."""
     by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for run in _load(folder_a):
+    for run in load_runs(folder_a):
         by_key.setdefault(_key(run), []).append(run)
     rows = []
-    for run in _load(folder_b):
+    for run in load_runs(folder_b):
         same = by_key.get(_key(run), [])
         if not same:
             continue
@@ -80,6 +74,8 @@ def compare(folder_a: Path, folder_b: Path) -> list[dict[str, Any]]:
             "aubc_a_std": std,
             "seeds_a": len(aubcs),
             "z": (aubc_b - float(aubcs.mean())) / std if std else None,
+            "phases_a": phase_seconds(same_seed[0]) if same_seed else None,
+            "phases_b": phase_seconds(run),
         })
     return rows
 
@@ -98,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (folder / "runs").is_dir():
             print(f"error: {folder} has no runs/ folder", file=sys.stderr)
             return 2
-    try:
-        rows = compare(args.folder_a, args.folder_b)
-    except NotABenchRun as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    rows = compare(args.folder_a, args.folder_b)
     if args.json:
         write_json_atomic(args.json, {"rows": rows})
     if not rows:
@@ -122,6 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(rows)} cell(s) matched ({rows[0]['device_a']} vs {rows[0]['device_b']}); "
           f"wall time of the cells with a same-seed match: {total_a:.0f} s vs {total_b:.0f} s"
           + (f"; |z| median {np.median(zs):.1f}, max {max(zs):.1f}" if zs else ""))
+    print("\nSeconds per round by part (mean over rounds >= 1), a (same seed) / b:\n")
+    parts = sorted({k for r in rows for k in r["phases_b"]})
+    print("| cell | " + " | ".join(parts) + " |")
+    print("|---|" + "---:|" * len(parts))
+    for r in rows:
+        pa, pb = r["phases_a"] or {}, r["phases_b"]
+        cells = [f"{_fmt(pa.get(k), '.1f')} / {_fmt(pb.get(k), '.1f')}" if k in pb else "—"
+                 for k in parts]
+        print(f"| {r['cell']} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -72,11 +72,6 @@ def round_accuracy(runs: dict, a: str, b: str, rnd: int) -> list[tuple[tuple, fl
     return out
 
 
-def round0(runs: dict, a: str, b: str) -> list[tuple[tuple, float]]:
-    """``((data set, regime, seed), a's round-0 accuracy minus b's)`` for every pair."""
-    return round_accuracy(runs, a, b, 0)
-
-
 def group_means(pairs: list[tuple[tuple, float]]) -> dict[tuple[str, str], float]:
     """Mean of the values per (data set, regime)."""
     groups: dict[tuple[str, str], list[float]] = {}
@@ -114,10 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.fact == "overlap":
         pairs = overlap(runs, args.a, args.b, args.round)
-    elif args.fact == "accuracy":
-        pairs = round_accuracy(runs, args.a, args.b, args.round)
-    else:
-        pairs = round0(runs, args.a, args.b)
+    else:  # round0 is accuracy at round 0
+        pairs = round_accuracy(runs, args.a, args.b, getattr(args, "round", 0))
     for key, value in pairs:
         print(f"{'__'.join(map(str, key))}: {value:+.4f}")
     if pairs:

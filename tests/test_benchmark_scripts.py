@@ -213,7 +213,7 @@ def test_run_facts_read_rewards_overlaps_and_round0_differences(tmp_path, capsys
     (runs / "broken.json").write_text("{")
     data = mod["load"](tmp_path)
     assert mod["overlap"](data, "a", "b", 1) == [(("d", "low", 0), 0.5)]
-    [(key, diff)] = mod["round0"](data, "a", "b")
+    [(key, diff)] = mod["round_accuracy"](data, "a", "b", 0)
     assert key == ("d", "low", 0) and diff == pytest.approx(-0.1)
     assert mod["albl_rewards"](data) == [(("d", "low", "x", 0), [("margin", 0.95)])]
     cell("b", 1, "autoal", 0.60, [2], acc1=0.7)
@@ -241,7 +241,10 @@ def _device_cell(folder: Path, variant: str, seed: int, device: str, aubc: float
              "strategy": variant, "source": "digits", "seed": seed, "wall_seconds": wall,
              "parameters": {"random_state": seed}}
     config = {"epochs": epochs, "seed": seed, "device": device}
-    run = {"bench": bench, "config": config, "rounds": [], "aubc": aubc}
+    rounds = [{"seconds": {"train": 100.0}},  # round 0: not counted
+              {"seconds": {"train": wall / 10, "evidence": 1.0}},
+              {"seconds": {"train": wall / 5}}]
+    run = {"bench": bench, "config": config, "rounds": rounds, "aubc": aubc}
     (runs / f"{cell}.json").write_text(json.dumps(run))
 
 
@@ -263,7 +266,12 @@ def test_device_compare_matches_across_devices_and_places_b_in_a_spread(tmp_path
     assert row["aubc_a_mean"] == pytest.approx(0.72) and row["aubc_a_std"] == pytest.approx(0.02)
     assert row["z"] == pytest.approx(2.0)
     assert row["wall_a"] == 101.0 and row["speedup"] == pytest.approx(101.0 / 20.0)
-    assert "1 cell(s) matched (cpu vs cuda)" in capsys.readouterr().out
+    # mean over rounds >= 1; a part missing from a round counts 0 there
+    assert row["phases_a"] == pytest.approx({"train": (10.1 + 20.2) / 2, "evidence": 0.5})
+    assert row["phases_b"] == pytest.approx({"train": (2.0 + 4.0) / 2, "evidence": 0.5})
+    text = capsys.readouterr().out
+    assert "1 cell(s) matched (cpu vs cuda)" in text
+    assert f"| digits__low__margin__1 | 0.5 / 0.5 | {(10.1 + 20.2) / 2:.1f} / 3.0 |" in text
     assert main([str(tmp_path), str(b)]) == 2
     assert "has no runs/ folder" in capsys.readouterr().err
 

@@ -21,7 +21,7 @@ def _require_devices(cells: list, config: Path) -> None:
     """Refuse up front a config that asks for CUDA on a machine without it."""
     from autoal.models.device import resolve_device
 
-    for device in sorted({str(c.settings.get("device", "auto")) for c in cells}):
+    for device in sorted({c.settings["device"] for c in cells}):
         if device.startswith("cuda"):
             try:
                 resolve_device(device)

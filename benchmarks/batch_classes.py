@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from autoal.data import load_dataset
-from autoal.experiment.loop import pool_indices
-from autoal.experiment.summary import load_runs
 from autoal.io import write_json_atomic
+from autoal.loop.runner import pool_indices
+from autoal.report.summary import load_runs
 
 
 def batch_stats(labels: np.ndarray) -> tuple[float, int]:

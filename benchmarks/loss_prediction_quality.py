@@ -24,8 +24,8 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from autoal.data import load_dataset
-from autoal.experiment.loop import pool_indices
 from autoal.io import write_json_atomic
+from autoal.loop.runner import pool_indices
 from autoal.models import TorchClassifier, configure_threads
 
 

@@ -20,8 +20,8 @@ import sys
 import numpy as np
 
 from autoal.data import load_dataset
-from autoal.experiment.loop import pool_indices
-from autoal.experiment.mc_stability import MC_STRATEGIES, mc_topb_overlap
+from autoal.loop.mc_stability import MC_STRATEGIES, mc_topb_overlap
+from autoal.loop.runner import pool_indices
 from autoal.models import TorchClassifier, configure_threads
 
 

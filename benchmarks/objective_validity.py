@@ -40,8 +40,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 from autoal.data import load_dataset
-from autoal.experiment.loop import pool_indices
 from autoal.io import write_text_atomic
+from autoal.loop.runner import pool_indices
 from autoal.models import TorchClassifier, configure_threads
 from autoal.search.crossfit import CrossFitter
 from autoal.search.mixture import GlobalWeights

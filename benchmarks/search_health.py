@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from autoal.experiment.weight_stats import round_batch_pool_distance, total_variation
 from autoal.io import write_json_atomic
+from autoal.report.weight_stats import round_batch_pool_distance, total_variation
 
 COLUMNS = ("grad_norm", "objective_change", "objective", "objective_max", "from_uniform",
            "batch_vs_pool")

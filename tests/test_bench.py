@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from autoal.cli import main
-from autoal.experiment.bench import (
+from autoal.bench.config import ConfigError, load_config, parse_config
+from autoal.bench.runner import (
     StaleResultsError,
     build_strategy,
     cell_path,
@@ -26,7 +26,7 @@ from autoal.experiment.bench import (
     run_bench,
     strategy_parameters,
 )
-from autoal.experiment.config import ConfigError, load_config, parse_config
+from autoal.cli import main
 from autoal.strategies import QueryStrategy
 from autoal.strategies.registry import _REGISTRY
 

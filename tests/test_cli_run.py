@@ -161,7 +161,7 @@ def test_strategies_command_lists_all():
 
 def test_strategies_share_the_pool_initial_set_and_round0_model():
     from autoal.data import load_dataset
-    from autoal.experiment.loop import LoopConfig, run_active_learning
+    from autoal.loop.runner import LoopConfig, run_active_learning
 
     data = load_dataset("digits")
     config = LoopConfig(init=20, budget=10, rounds=1, seed=4, pool_size=600, epochs=3)
@@ -178,7 +178,7 @@ def test_strategies_share_the_pool_initial_set_and_round0_model():
 
 def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch):
     from autoal.data import load_dataset
-    from autoal.experiment import loop
+    from autoal.loop import runner as loop
 
     built = []
     real = loop.get_strategy
@@ -201,7 +201,7 @@ def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch
 
 
 def test_run_options_give_albl_the_rounds_as_horizon_and_leave_the_rest():
-    from autoal.experiment.loop import run_options
+    from autoal.loop.runner import run_options
 
     assert run_options("albl", {}, 10) == {"horizon": 10}
     assert run_options("albl", {"horizon": 3, "delta": 0.2}, 10) == {"horizon": 3, "delta": 0.2}

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-import autoal.experiment.demo as demo
+import autoal.demo as demo
 from autoal.cli import main
 from autoal.data import DatasetError
 

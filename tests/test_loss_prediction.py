@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 
 from autoal import Evidence
 from autoal.data import Dataset
-from autoal.experiment.loop import LoopConfig, run_active_learning
+from autoal.loop.runner import LoopConfig, run_active_learning
 from autoal.models import TorchClassifier, build_net
 from autoal.models.loss_module import LossPredictionModule, feature_taps, ranking_loss
 from autoal.strategies import get_strategy

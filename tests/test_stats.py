@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autoal.experiment.metrics import aubc
-from autoal.experiment.stats import mean_std, paired_bootstrap, rank_descending
-from autoal.experiment.summary import round_seconds
+from autoal.loop.metrics import aubc
+from autoal.report.stats import mean_std, paired_bootstrap, rank_descending
+from autoal.report.summary import round_seconds
 
 
 def test_aubc_of_a_flat_curve_is_its_value():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autoal.experiment.summary import summarise, to_markdown
-from autoal.experiment.weight_stats import batch_pool_distance, total_variation, weight_stats
+from autoal.report.summary import summarise, to_markdown
+from autoal.report.weight_stats import batch_pool_distance, total_variation, weight_stats
 
 
 def _run(seed: int, weights: list[list[float]] | None, variant: str = "autoal",

@@ -107,13 +107,13 @@ def run(
     AutoAL's options (--preset, --candidates, --objective, --weights, --coverage,
     --ablation) apply only with --strategy autoal.
     """
-    from autoal.experiment.loop import (
+    from autoal.io import write_json_atomic
+    from autoal.loop.runner import (
         LoopConfig,
         run_active_learning,
         run_options,
         validate_sizes,
     )
-    from autoal.io import write_json_atomic
     from autoal.models import DEFAULT_MC_SAMPLES, configure_threads, resolve_device
 
     autoal_options = {
@@ -187,7 +187,7 @@ def strategies() -> None:
                    "autoal).")
 def demo(out: Path, quiet: bool, names: str | None) -> None:
     """A small comparison of strategies on Fashion-MNIST (digits when it is absent)."""
-    from autoal.experiment.demo import DEMO_STRATEGIES, run_demo
+    from autoal.demo import DEMO_STRATEGIES, run_demo
     from autoal.strategies import available_strategies
 
     chosen = DEMO_STRATEGIES
@@ -203,8 +203,8 @@ def demo(out: Path, quiet: bool, names: str | None) -> None:
 
 
 def _register_subcommands() -> None:
+    from autoal.bench.cli import bench, report
     from autoal.campaign.cli import campaign
-    from autoal.experiment.bench_cli import bench, report
 
     main.add_command(campaign)
     main.add_command(bench)

@@ -25,15 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from autoal.experiment.stats import (
+from autoal.io import write_text_atomic
+from autoal.report.stats import (
     DEFAULT_RESAMPLES,
     BootstrapResult,
     mean_std,
     paired_bootstrap,
     rank_descending,
 )
-from autoal.experiment.weight_stats import WeightStats, batch_pool_distance, weight_stats
-from autoal.io import write_text_atomic
+from autoal.report.weight_stats import WeightStats, batch_pool_distance, weight_stats
 from autoal.strategies.registry import PAPER_CANDIDATES
 
 __all__ = [
@@ -681,7 +681,7 @@ def to_csv(groups: Sequence[GroupSummary]) -> str:
 
 
 def _plots(out: Path, g: GroupSummary) -> list[Path]:
-    from autoal.experiment.plots import plot_learning_curves, plot_weights
+    from autoal.report.plots import plot_learning_curves, plot_weights
 
     by_name = {r.variant: r for r in g.rows}
     presets = [r.variant for r in g.rows if r.is_preset]
@@ -751,7 +751,7 @@ def write_report(out: str | Path, title: str = "Benchmark summary") -> dict[str,
     description = ""
     if (out / "config.toml").is_file():
         try:
-            from autoal.experiment.config import tomllib
+            from autoal.bench.config import tomllib
 
             doc = tomllib.loads((out / "config.toml").read_text())
             description = "Config: `config.toml` (a copy of the benchmark's config)."

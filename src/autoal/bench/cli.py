@@ -50,7 +50,8 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
     re-running the same command resumes (finished cells are skipped). See
     benchmarks/README.md for the config schema.
     """
-    from autoal.experiment.bench import (
+    from autoal.bench.config import ConfigError, check_data, load_config
+    from autoal.bench.runner import (
         BenchLockedError,
         StaleResultsError,
         default_workers,
@@ -58,8 +59,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         pending_cells,
         run_bench,
     )
-    from autoal.experiment.config import ConfigError, check_data, load_config
-    from autoal.experiment.summary import write_report
+    from autoal.report.summary import write_report
 
     if workers is not None and workers < 1:
         raise _input_error(f"--workers must be at least 1, got {workers}")
@@ -141,7 +141,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def report(directory: Path) -> None:
     """Rebuild DIRECTORY's summary.md, summary.csv and plots from its run files alone."""
-    from autoal.experiment.summary import write_report
+    from autoal.report.summary import write_report
 
     if not (directory / "runs").is_dir():
         raise _input_error(f"{directory} has no runs/ folder (is it an `autoal bench` --out?)")

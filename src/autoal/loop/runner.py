@@ -11,7 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from autoal.data import Dataset
-from autoal.experiment.metrics import aubc
+from autoal.loop.metrics import aubc
 from autoal.models import DEFAULT_MC_SAMPLES, TorchClassifier
 from autoal.strategies import QueryStrategy, get_strategy
 

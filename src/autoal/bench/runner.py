@@ -1,6 +1,6 @@
 """The grid runner: every (data set, regime, variant, seed) cell of a config, resumable.
 
-Each cell runs :func:`~autoal.experiment.loop.run_active_learning` and writes
+Each cell runs :func:`~autoal.loop.runner.run_active_learning` and writes
 ``DIR/runs/<dataset>__<regime>__<variant>__<seed>.json`` atomically (the schema of
 ``autoal run`` plus a ``"bench"`` entry naming the cell). A cell whose file exists with the
 same fingerprint (and, where the file records them, the same strategy parameters) is
@@ -26,7 +26,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from autoal.experiment.config import BenchConfig, Cell
+from autoal.bench.config import BenchConfig, Cell
 from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 
 __all__ = [
@@ -108,8 +108,8 @@ def strategy_parameters(strategy: Any) -> dict[str, Any]:
 
 def build_strategy(cell: Cell) -> Any:
     """The cell's strategy, seeded with the cell's seed, with the run's defaults
-    (:func:`~autoal.experiment.loop.run_options`: ALBL's horizon is the cell's ``rounds``)."""
-    from autoal.experiment.loop import run_options
+    (:func:`~autoal.loop.runner.run_options`: ALBL's horizon is the cell's ``rounds``)."""
+    from autoal.loop.runner import run_options
     from autoal.strategies import get_strategy
 
     options = run_options(cell.variant.strategy, cell.variant.options, cell.settings["rounds"])
@@ -225,7 +225,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
     """Run one cell, write its run file atomically and return the record."""
     import numpy as np
 
-    from autoal.experiment.loop import LoopConfig, pool_indices, run_active_learning
+    from autoal.loop.runner import LoopConfig, pool_indices, run_active_learning
 
     data = _dataset(cell)
     s = cell.settings
@@ -246,7 +246,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
     strategy = build_strategy(cell)
     kwargs: dict[str, Any] = {}
     if cell.variant.mc_overlap:
-        from autoal.experiment.mc_stability import mc_topb_overlap
+        from autoal.loop.mc_stability import mc_topb_overlap
         from autoal.models import TorchClassifier
 
         holder: dict[str, Any] = {}
@@ -388,7 +388,7 @@ def run_bench(
     Parameters
     ----------
     config:
-        A validated configuration (:func:`~autoal.experiment.config.load_config`).
+        A validated configuration (:func:`~autoal.bench.config.load_config`).
     out:
         Output folder; ``runs/`` and ``errors/`` are created in it.
     workers:

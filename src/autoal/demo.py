@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from autoal.data import DatasetError, load_dataset
-from autoal.experiment.loop import LoopConfig, run_active_learning
-from autoal.experiment.plots import plot_learning_curves, plot_weights
 from autoal.io import write_json_atomic
+from autoal.loop.runner import LoopConfig, run_active_learning
 from autoal.models import configure_threads
+from autoal.report.plots import plot_learning_curves, plot_weights
 
 __all__ = ["DEMO_STRATEGIES", "run_demo", "format_table"]
 

@@ -524,7 +524,7 @@ def parse_config(
 
 
 def _loop_defaults() -> dict[str, Any]:
-    from autoal.experiment.loop import LoopConfig
+    from autoal.loop.runner import LoopConfig
 
     d = LoopConfig()
     return {k: getattr(d, k) for k in ("epochs", "batch_size", "lr", "mc_samples")}
@@ -558,7 +558,7 @@ def check_data(
     ``pool_size`` does not exceed the training split, and that ``cnn``/``resnet18`` are
     only asked of image data.
     """
-    from autoal.experiment.loop import LoopConfig, validate_sizes
+    from autoal.loop.runner import LoopConfig, validate_sizes
 
     if loader is None:
         from autoal.data import load_dataset as loader

@@ -1,0 +1,1 @@
+"""Benchmark grids: configs, the cell runner (processes), resume and the lock."""

@@ -1,1 +1,0 @@
-"""Simulated experiments: the active-learning loop, metrics, plots, the demo and benchmarks."""

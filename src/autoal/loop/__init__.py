@@ -1,0 +1,1 @@
+"""The simulated active-learning loop on a fully labeled data set, and its metrics."""

@@ -1,0 +1,1 @@
+"""Reports from run files alone: aggregation, statistics, markdown, csv and figures."""

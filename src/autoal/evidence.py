@@ -14,7 +14,9 @@ class MissingEvidenceError(ValueError):
 
 
 # The axis along which each pool-indexed field runs over the N pool samples.
-_POOL_AXIS = {"probs": 0, "mc_probs": 1, "embeddings": 0, "predicted_loss": 0, "inputs": 0}
+_POOL_AXIS = {
+    "probs": 0, "mc_probs": 1, "embeddings": 0, "predicted_loss": 0, "inputs": 0, "features": 0,
+}
 
 
 def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | None:
@@ -52,7 +54,14 @@ class Evidence:
         A loss-prediction module's estimate of each sample's loss, ``(N,)``.
     inputs, labeled_inputs, labeled_targets:
         Raw model inputs of the pool and of the labeled set, and the labeled set's class ids.
-        Only AutoAL's search uses them: it trains its own small nets on the labeled data.
+        AutoAL's search trains its own small nets on the labeled data; strategies that
+        calibrate the model's probabilities (e.g. ``uherding``) read ``labeled_targets``.
+    features, labeled_features:
+        A label-free representation of the pool, ``(N, F)``, and of the labeled set,
+        ``(n_labeled, F)``, computed once per run (e.g. by
+        :func:`autoal.features.label_free_features`, or the user's own vectors). Diversity
+        strategies built with ``representation="features"`` measure distances here instead
+        of in the task model's embeddings.
     """
 
     probs: np.ndarray | None = None
@@ -64,6 +73,8 @@ class Evidence:
     inputs: np.ndarray | None = None
     labeled_inputs: np.ndarray | None = None
     labeled_targets: np.ndarray | None = None
+    features: np.ndarray | None = None
+    labeled_features: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for name, ndim in (
@@ -73,6 +84,8 @@ class Evidence:
             ("labeled_embeddings", 2),
             ("labeled_probs", 2),
             ("predicted_loss", 1),
+            ("features", 2),
+            ("labeled_features", 2),
         ):
             object.__setattr__(self, name, _as_float(name, getattr(self, name), ndim))
         sizes = self._pool_sizes()
@@ -85,6 +98,15 @@ class Evidence:
         ):
             raise ValueError(
                 "Evidence.probs and Evidence.mc_probs disagree on the number of classes"
+            )
+        if (
+            self.features is not None
+            and self.labeled_features is not None
+            and self.features.shape[1] != self.labeled_features.shape[1]
+        ):
+            raise ValueError(
+                "Evidence.features and Evidence.labeled_features disagree on the number of "
+                f"feature columns ({self.features.shape[1]} vs {self.labeled_features.shape[1]})"
             )
         if (self.labeled_inputs is None) != (self.labeled_targets is None):
             raise ValueError("Evidence.labeled_inputs and labeled_targets must be given together")

@@ -3,7 +3,13 @@
 Use :func:`get_strategy` to build one by name and :func:`available_strategies` to list them.
 """
 
-from autoal.strategies import bayesian, diversity, random, uncertainty  # noqa: F401  (register)
+from autoal.strategies import (  # noqa: F401  (register)
+    bayesian,
+    diversity,
+    random,
+    typiclust,
+    uncertainty,
+)
 from autoal.strategies.base import QueryStrategy, check_budget, top_k
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,

@@ -1,0 +1,103 @@
+"""Which space a diversity strategy measures distances in: the model's embeddings or
+label-free features.
+
+Every embedding-based strategy (``kmeans``, ``coreset``, ``typiclust``, ``probcover``,
+``uherding``, ``cluster_margin``, ``tcm``) takes the same constructor option
+``representation``:
+
+- ``"model"`` (default): the task model's penultimate-layer embeddings
+  (``Evidence.embeddings`` / ``Evidence.labeled_embeddings``);
+- ``"features"``: a label-free representation of the data computed once per run
+  (``Evidence.features`` / ``Evidence.labeled_features``, see :mod:`autoal.features`).
+  With 20-100 labels a task model's embeddings are poor, which is why the low-budget
+  methods were designed for self-supervised features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autoal.evidence import Evidence, MissingEvidenceError
+
+__all__ = ["REPRESENTATIONS", "RepresentationRequires", "check_representation", "space_of"]
+
+#: The accepted values of the ``representation`` option.
+REPRESENTATIONS: tuple[str, ...] = ("model", "features")
+
+# Field of each representation: (pool field, labeled field).
+_FIELDS = {"model": ("embeddings", "labeled_embeddings"), "features": ("features", "labeled_features")}
+
+
+def check_representation(representation: str) -> str:
+    """Return ``representation`` after checking it is one of :data:`REPRESENTATIONS`."""
+    if representation not in REPRESENTATIONS:
+        raise ValueError(
+            f"representation must be one of {', '.join(map(repr, REPRESENTATIONS))}, "
+            f"got {representation!r}"
+        )
+    return representation
+
+
+def _has_labeled_set(evidence: Evidence) -> bool:
+    for name in ("labeled_embeddings", "labeled_probs", "labeled_targets", "labeled_inputs"):
+        value = getattr(evidence, name)
+        if value is not None and len(value):
+            return True
+    return False
+
+
+def space_of(evidence: Evidence, representation: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pool's and the labeled set's vectors in ``representation``, as float64.
+
+    The labeled vectors are ``None`` when the evidence has none. Raises
+    :class:`~autoal.MissingEvidenceError` naming the missing field: the pool's, or, with
+    ``"features"``, ``labeled_features`` when the evidence shows a labeled set (labeled
+    embeddings, probabilities, targets or inputs) but not its features, which would
+    otherwise silently treat the labeled set as empty.
+    """
+    pool_name, labeled_name = _FIELDS[check_representation(representation)]
+    pool = getattr(evidence, pool_name)
+    if pool is None:
+        hint = (
+            " (representation='features' needs label-free features of the pool: "
+            "see autoal.features.label_free_features)"
+            if representation == "features"
+            else ""
+        )
+        raise MissingEvidenceError(f"evidence lacks required field(s): {pool_name}{hint}")
+    labeled = getattr(evidence, labeled_name)
+    if labeled is None and representation == "features" and _has_labeled_set(evidence):
+        raise MissingEvidenceError(
+            "evidence lacks required field(s): labeled_features (the evidence has a labeled "
+            "set, and representation='features' needs its features too)"
+        )
+    pool = np.asarray(pool, dtype=np.float64)
+    if labeled is not None:
+        labeled = np.asarray(labeled, dtype=np.float64)
+        if labeled.shape[1] != pool.shape[1]:
+            raise ValueError(
+                f"Evidence.{pool_name} and Evidence.{labeled_name} disagree on the number of "
+                f"columns ({pool.shape[1]} vs {labeled.shape[1]})"
+            )
+    return pool, labeled
+
+
+class RepresentationRequires:
+    """A ``requires`` attribute that follows the instance's ``representation``.
+
+    Read on the class it gives the fields of the default (``"model"``) space, so code that
+    asks a strategy class what it needs (ALBL's candidate check) keeps working; read on an
+    instance built with ``representation="features"``, ``embeddings`` becomes ``features``
+    and ``labeled_embeddings`` becomes ``labeled_features``.
+    """
+
+    def __init__(self, *fields: str) -> None:
+        self.fields = tuple(fields)
+
+    def __get__(self, obj: Any, owner: type | None = None) -> tuple[str, ...]:
+        if obj is None or getattr(obj, "representation", "model") != "features":
+            return self.fields
+        swap = {"embeddings": "features", "labeled_embeddings": "labeled_features"}
+        return tuple(swap.get(f, f) for f in self.fields)

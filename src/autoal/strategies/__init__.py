@@ -6,6 +6,7 @@ Use :func:`get_strategy` to build one by name and :func:`available_strategies` t
 from autoal.strategies import (  # noqa: F401  (register)
     bayesian,
     diversity,
+    probcover,
     random,
     typiclust,
     uncertainty,

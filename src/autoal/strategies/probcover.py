@@ -1,0 +1,183 @@
+"""ProbCover (Yehuda, Dekel, Hacohen & Weinshall, NeurIPS 2022): greedy max coverage of
+delta-balls."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import normalize as unit_rows
+
+from autoal.evidence import Evidence, MissingEvidenceError
+from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.diversity import batch_first_scores
+from autoal.strategies.registry import register_strategy
+from autoal.strategies.representation import (
+    RepresentationRequires,
+    check_representation,
+    space_of,
+)
+
+__all__ = ["ProbCover", "impure_distances", "purity_radius", "n_classes_of"]
+
+
+def impure_distances(points: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each point's distance to its nearest point with another pseudo-label (``inf`` if
+    every point shares its label)."""
+    out = np.full(len(points), np.inf)
+    for c in np.unique(labels):
+        inside = labels == c
+        if inside.all():
+            continue
+        nn = NearestNeighbors(n_neighbors=1).fit(points[~inside])
+        out[inside] = nn.kneighbors(points[inside])[0][:, 0]
+    return out
+
+
+def purity_radius(impure: np.ndarray, alpha: float) -> float:
+    """The largest radius whose open balls keep purity at least ``alpha``.
+
+    A ball ``B(x, delta) = {y : ||x - y|| < delta}`` is pure when every point in it shares
+    x's pseudo-label, i.e. when ``delta <= d_imp(x)``, x's distance to the nearest point of
+    another label. ``purity(delta) = mean_x [delta <= d_imp(x)]`` is non-increasing in
+    delta, so the largest delta with ``purity >= alpha`` is ``d_imp`` sorted ascending at
+    position ``floor((1 - alpha) * n)`` (0-based): at most that many balls are impure.
+    """
+    impure = np.sort(np.asarray(impure, dtype=np.float64))
+    m = int(np.floor((1.0 - alpha) * len(impure) + 1e-9))
+    return float(impure[min(m, len(impure) - 1)])
+
+
+def n_classes_of(evidence: Evidence, n_classes: int | None) -> int:
+    """``n_classes`` if given, else the width of ``probs`` / ``labeled_probs``, else the
+    number of distinct labeled targets (at least 2)."""
+    if n_classes is not None:
+        return int(n_classes)
+    for probs in (evidence.probs, evidence.labeled_probs):
+        if probs is not None:
+            return int(probs.shape[1])
+    if evidence.labeled_targets is not None and len(evidence.labeled_targets):
+        return max(2, len(np.unique(evidence.labeled_targets)))
+    raise MissingEvidenceError(
+        "evidence lacks required field(s): probs (needed for the number of classes; "
+        "or build the strategy with n_classes=...)"
+    )
+
+
+@register_strategy
+class ProbCover(QueryStrategy):
+    """ProbCover (Yehuda, Dekel, Hacohen & Weinshall, "Active learning through a covering
+    lens", NeurIPS 2022).
+
+    Vectors are first scaled to unit length (``normalize=True``, as the authors do with
+    their self-supervised features). Then:
+
+    1. Pseudo-labels: k-means with ``k = C`` (the number of classes) on pool and labeled
+       set together.
+    2. Radius: the largest delta with ``purity(delta) >= alpha`` (the paper's 0.95), where
+       ``purity(delta) = mean_x [ B(x, delta) holds only x's pseudo-label ]``. The paper
+       scans a grid of radii; here it is exact (see :func:`purity_radius`): with
+       ``d_imp(x)`` the distance from x to the nearest point of another pseudo-label,
+       delta is the ``floor((1 - alpha) n)``-th smallest ``d_imp``.
+    3. Graph ``G = {(x, y) : ||x - y|| < delta}`` over the pool. Pool points within delta of
+       a labeled point are covered from the start.
+    4. Greedy max coverage (paper Alg. 1): ``b`` times, choose the pool point covering the
+       most uncovered pool points (its out-degree in G after removing the edges into
+       covered points; ties at random), and mark its ball covered. When nothing is left to
+       cover, the remaining picks are random (as the authors).
+
+    Memory is the number of edges of G (one sparse graph); delta from the purity rule keeps
+    balls small. As a score: the batch first, then every other sample by how many still
+    uncovered points it would cover. Without a budget, that count before any choice.
+
+    Parameters
+    ----------
+    random_state:
+        Seed of k-means and of the tie-breaks.
+    alpha:
+        Purity the balls must keep, in ``(0, 1)``.
+    n_classes:
+        Number of k-means pseudo-classes; default: ``probs``' width, else the number of
+        distinct labeled targets.
+    normalize:
+        Scale vectors to unit length first (distances become chordal cosine distances).
+    representation:
+        ``"model"`` (the task model's embeddings) or ``"features"`` (the label-free
+        ``Evidence.features``); see :mod:`autoal.strategies.representation`.
+    """
+
+    name = "probcover"
+    requires = RepresentationRequires("embeddings")  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        random_state: int | None = None,
+        alpha: float = 0.95,
+        n_classes: int | None = None,
+        normalize: bool = True,
+        representation: str = "model",
+    ) -> None:
+        super().__init__(random_state)
+        self.alpha = alpha
+        self.n_classes = n_classes
+        self.normalize = normalize
+        self.representation = representation
+        self._delta: float | None = None
+
+    def round_info(self) -> dict[str, float]:
+        """The radius delta of the last call (``"probcover_delta"``)."""
+        return {} if self._delta is None else {"probcover_delta": self._delta}
+
+    def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
+        """Return greedy-coverage-order-first scores (with a budget) or coverage counts."""
+        n = self._check(evidence)
+        check_representation(self.representation)
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
+        if budget is not None:
+            budget = check_budget(budget, n)
+        pool, labeled = space_of(evidence, self.representation)
+        if self.normalize:
+            pool = unit_rows(pool)
+            labeled = None if labeled is None else unit_rows(labeled)
+        points = pool if labeled is None or not len(labeled) else np.vstack([pool, labeled])
+        k = max(1, min(n_classes_of(evidence, self.n_classes), len(points)))
+        km = KMeans(n_clusters=k, n_init=1, random_state=int(self.rng.integers(2**31 - 1)))
+        delta = purity_radius(impure_distances(points, km.fit_predict(points)), self.alpha)
+        if not np.isfinite(delta):  # one pseudo-class: every ball is pure; cover everything
+            delta = float(np.linalg.norm(points.max(axis=0) - points.min(axis=0))) + 1.0
+        self._delta = delta
+        # open balls: radius_neighbors counts distance <= r, so use the float just below delta
+        radius = float(np.nextafter(delta, 0.0))
+        graph = NearestNeighbors(radius=radius).fit(pool).radius_neighbors_graph(pool)
+        graph = graph.tocsr()
+        covered = np.zeros(n, dtype=bool)
+        if labeled is not None and len(labeled):
+            d_lab = NearestNeighbors(n_neighbors=1).fit(labeled).kneighbors(pool)[0][:, 0]
+            covered = d_lab <= radius
+        indptr, cols = graph.indptr, graph.indices
+        degree = np.bincount(
+            np.repeat(np.arange(n), np.diff(indptr))[~covered[cols]], minlength=n
+        ).astype(np.int64)
+        if budget is None:
+            return degree.astype(np.float64)
+        order: list[int] = []
+        chosen = np.zeros(n, dtype=bool)
+        while len(order) < budget:
+            open_deg = np.where(chosen, -1, degree)
+            best = open_deg.max()
+            if best <= 0:  # everything covered: fill at random, as the authors
+                rest = np.flatnonzero(~chosen)
+                fill = self.rng.choice(rest, size=budget - len(order), replace=False)
+                order.extend(int(i) for i in fill)
+                break
+            pick = int(self.rng.choice(np.flatnonzero(open_deg == best)))
+            order.append(pick)
+            chosen[pick] = True
+            ball = cols[indptr[pick] : indptr[pick + 1]]
+            newly = ball[~covered[ball]]
+            covered[newly] = True
+            # G is symmetric: the points whose balls held a newly covered point lose one each
+            lose = np.concatenate([cols[indptr[i] : indptr[i + 1]] for i in newly])
+            degree -= np.bincount(lose, minlength=n)
+        return batch_first_scores(np.asarray(order, dtype=np.int64), degree.astype(np.float64))

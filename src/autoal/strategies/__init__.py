@@ -9,6 +9,7 @@ from autoal.strategies import (  # noqa: F401  (register)
     probcover,
     random,
     typiclust,
+    uherding,
     uncertainty,
 )
 from autoal.strategies.base import QueryStrategy, check_budget, top_k

@@ -5,9 +5,11 @@ Use :func:`get_strategy` to build one by name and :func:`available_strategies` t
 
 from autoal.strategies import (  # noqa: F401  (register)
     bayesian,
+    cluster_margin,
     diversity,
     probcover,
     random,
+    tcm,
     typiclust,
     uherding,
     uncertainty,

@@ -8,6 +8,11 @@ from sklearn.cluster import KMeans
 from autoal.evidence import Evidence
 from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.registry import register_strategy
+from autoal.strategies.representation import (
+    RepresentationRequires,
+    check_representation,
+    space_of,
+)
 
 __all__ = ["KMeansSampling", "CoreSet", "Badge", "batch_first_scores", "min_sq_distances"]
 
@@ -46,17 +51,34 @@ class KMeansSampling(QueryStrategy):
     As a score: the batch members first, then every other sample by closeness to its own
     centre. ``n_clusters`` is used when :meth:`score` is called without a budget (default:
     the number of classes when ``probs`` is known, else 10).
+
+    Parameters
+    ----------
+    random_state:
+        Seed of k-means.
+    n_clusters:
+        Number of clusters when :meth:`score` is called without a budget.
+    max_iter:
+        k-means iterations.
+    representation:
+        ``"model"`` (the task model's embeddings) or ``"features"`` (the label-free
+        ``Evidence.features``); see :mod:`autoal.strategies.representation`.
     """
 
     name = "kmeans"
-    requires = ("embeddings",)
+    requires = RepresentationRequires("embeddings")  # type: ignore[assignment]
 
     def __init__(
-        self, random_state: int | None = None, n_clusters: int | None = None, max_iter: int = 100
+        self,
+        random_state: int | None = None,
+        n_clusters: int | None = None,
+        max_iter: int = 100,
+        representation: str = "model",
     ) -> None:
         super().__init__(random_state)
         self.n_clusters = n_clusters
         self.max_iter = max_iter
+        self.representation = representation
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return batch-membership-first scores for a k-means batch of size ``budget``."""
@@ -65,7 +87,7 @@ class KMeansSampling(QueryStrategy):
         if k is None:
             k = evidence.probs.shape[1] if evidence.probs is not None else 10
         k = check_budget(min(k, n), n)
-        emb = np.asarray(evidence.embeddings, dtype=np.float64)
+        emb, _ = space_of(evidence, check_representation(self.representation))
         km = KMeans(
             n_clusters=k,
             n_init=1,
@@ -106,20 +128,33 @@ class CoreSet(QueryStrategy):
 
     Starts from ``labeled_embeddings`` when given (else from the sample nearest the pool
     mean). Without a budget the score is the distance to the nearest labeled sample.
+
+    Parameters
+    ----------
+    random_state:
+        Unused (k-center greedy is deterministic); kept for the common signature.
+    representation:
+        ``"model"`` (the task model's embeddings) or ``"features"`` (the label-free
+        ``Evidence.features`` and ``labeled_features``); see
+        :mod:`autoal.strategies.representation`.
     """
 
     name = "coreset"
-    requires = ("embeddings",)
+    requires = RepresentationRequires("embeddings")  # type: ignore[assignment]
+
+    def __init__(self, random_state: int | None = None, representation: str = "model") -> None:
+        super().__init__(random_state)
+        self.representation = representation
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return greedy-order-first scores (with a budget) or nearest-labeled distance."""
         n = self._check(evidence)
-        emb = np.asarray(evidence.embeddings, dtype=np.float64)
+        emb, labeled = space_of(evidence, check_representation(self.representation))
         if budget is None:
-            if evidence.labeled_embeddings is None or not len(evidence.labeled_embeddings):
+            if labeled is None or not len(labeled):
                 return np.sqrt(((emb - emb.mean(axis=0)) ** 2).sum(axis=1))
-            return np.sqrt(min_sq_distances(emb, evidence.labeled_embeddings))
-        picks, dist = _k_center_greedy(emb, evidence.labeled_embeddings, check_budget(budget, n))
+            return np.sqrt(min_sq_distances(emb, labeled))
+        picks, dist = _k_center_greedy(emb, labeled, check_budget(budget, n))
         return batch_first_scores(picks, np.sqrt(dist))
 
 

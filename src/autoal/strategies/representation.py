@@ -27,7 +27,10 @@ __all__ = ["REPRESENTATIONS", "RepresentationRequires", "check_representation", 
 REPRESENTATIONS: tuple[str, ...] = ("model", "features")
 
 # Field of each representation: (pool field, labeled field).
-_FIELDS = {"model": ("embeddings", "labeled_embeddings"), "features": ("features", "labeled_features")}
+_FIELDS = {
+    "model": ("embeddings", "labeled_embeddings"),
+    "features": ("features", "labeled_features"),
+}
 
 
 def check_representation(representation: str) -> str:

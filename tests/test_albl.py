@@ -156,3 +156,38 @@ def test_defaults_and_validation():
         ALBL(candidates=("margin", "entropy"), pmin=0.6)
     with pytest.raises(ValueError, match="at least one"):
         ALBL(candidates=())
+
+
+def _tied_var_ratio_evidence(n=60, t=10):
+    """MC samples where every pool sample has the same variation ratio (7 of 10 votes for
+    its modal class), so var_ratio's scores all tie."""
+    mc = np.zeros((t, n, C))
+    mc[:7, :, 0] = 1.0
+    mc[7:, :, 1] = 1.0
+    probs = mc.mean(axis=0)
+    return Evidence(probs=probs, mc_probs=mc, labeled_probs=probs[:4],
+                    labeled_targets=np.zeros(4, dtype=int), labeled_inputs=np.zeros((4, 2)))
+
+
+def test_var_ratio_expert_breaks_ties_at_random_as_var_ratio_does():
+    ev = _tied_var_ratio_evidence()
+    assert np.unique(get_strategy("var_ratio").score(ev)).size == 1
+    picks = [
+        sorted(ALBL(random_state=s, candidates=("var_ratio",), uniform_expert=False)
+               .select(ev, budget=5).tolist())
+        for s in range(4)
+    ]
+    assert all(p != list(range(5)) for p in picks)  # not the lowest indices
+    assert len({tuple(p) for p in picks}) == 4  # a different draw per seed
+    again = ALBL(random_state=2, candidates=("var_ratio",), uniform_expert=False)
+    assert sorted(again.select(ev, budget=5).tolist()) == picks[2]
+
+
+def test_experts_without_ties_advise_their_top_scores():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(C), size=50)
+    ev = Evidence(probs=probs, labeled_probs=probs[:4], labeled_targets=np.zeros(4, dtype=int),
+                  labeled_inputs=np.zeros((4, 2)))
+    picks = ALBL(random_state=0, candidates=("margin",), uniform_expert=False).select(ev, 6)
+    margin = get_strategy("margin").score(ev)
+    np.testing.assert_array_equal(picks, np.argsort(-margin)[:6])

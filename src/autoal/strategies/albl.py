@@ -34,7 +34,7 @@ import numpy as np
 
 from autoal.evidence import Evidence
 from autoal.search.ranks import rank_normalise
-from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.base import QueryStrategy, check_budget, top_k
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,
@@ -121,6 +121,7 @@ class ALBL(QueryStrategy):
         self._pending: dict[str, Any] | None = None
         self._history_w: list[float] = []
         self._strategies: list[QueryStrategy] | None = None
+        self._tie_rng: np.random.Generator | None = None
         self._info: dict[str, Any] = {}
 
     # -- bandit state -------------------------------------------------------------------------
@@ -219,9 +220,15 @@ class ALBL(QueryStrategy):
         names = self.experts
         batches: list[np.ndarray | None] = []
         scores: list[np.ndarray | None] = []
+        if self._tie_rng is None:
+            # a stream of its own, so that breaking ties draws nothing from the bandit's or
+            # the experts' generators: experts without ties advise exactly as before
+            seed = None if self.random_state is None else [int(self.random_state), 1]
+            self._tie_rng = np.random.default_rng(seed)
         for strat in experts:
             s = strat.score(evidence, budget=budget)
-            batches.append(np.argsort(-s, kind="stable")[:budget])
+            # ties at random, as the expert's own select does (var_ratio's scores tie often)
+            batches.append(top_k(s, budget, self._tie_rng))
             scores.append(s)
         chosen = int(self.rng.choice(len(names), p=p))
         if chosen >= len(experts):  # the uniform expert

@@ -62,6 +62,9 @@ class Evidence:
         :func:`autoal.features.label_free_features`, or the user's own vectors). Diversity
         strategies built with ``representation="features"`` measure distances here instead
         of in the task model's embeddings.
+    device:
+        The torch device of the task model that produced the evidence (e.g. ``"cpu"``,
+        ``"cuda:0"``), or None when unknown; AutoAL trains its FitNets there by default.
     """
 
     probs: np.ndarray | None = None
@@ -75,6 +78,7 @@ class Evidence:
     labeled_targets: np.ndarray | None = None
     features: np.ndarray | None = None
     labeled_features: np.ndarray | None = None
+    device: str | None = None
 
     def __post_init__(self) -> None:
         for name, ndim in (

@@ -227,4 +227,5 @@ class TorchClassifier:
             inputs=X_pool if with_inputs else None,
             labeled_inputs=X_labeled if with_inputs and y_labeled is not None else None,
             labeled_targets=y_labeled if with_inputs and y_labeled is not None else None,
+            device=str(self.device_),
         )

@@ -121,7 +121,8 @@ class AutoAL(QueryStrategy):
         Start each round's search from the previous round's weights; with ``momentum`` in
         ``[0, 1)`` the used weights are a moving average across rounds.
     device:
-        Device of FitNet (``"auto"``: CUDA when available).
+        Device of FitNet. ``"auto"``: the task model's device when the evidence names it
+        (``Evidence.device``), else CUDA when available.
     """
 
     name = "autoal"
@@ -360,7 +361,7 @@ class AutoAL(QueryStrategy):
             or any("predicted_loss" in c.requires for c in self._candidate_strategies()),
             with_probe=cfg["objective"] == "lookahead",
             ridge=self.ridge,
-            device=self.device,
+            device=evidence.device if self.device == "auto" and evidence.device else self.device,
             random_state=seed + 1000 * self._state.get("round", 0),
         )
         problems = fitter.problems(

@@ -31,7 +31,8 @@ def test_demo_falls_back_to_digits_and_writes_table_runs_and_plots(tmp_path, mon
     # The demo sets torch threads to the core count; keep the suite's one thread (on a busy
     # machine OpenMP threads waiting for a core make small nets many times slower).
     monkeypatch.setattr(demo, "configure_threads", lambda *args, **kwargs: None)
-    args = ["demo", "--out", str(tmp_path), "--quiet", "--strategies", "random,margin,autoal"]
+    args = ["demo", "--out", str(tmp_path), "--quiet", "--strategies", "random,margin,autoal",
+            "--workers", "2"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "Fashion-MNIST is not available" in result.output
@@ -48,6 +49,20 @@ def test_demo_falls_back_to_digits_and_writes_table_runs_and_plots(tmp_path, mon
     for png in ("curves.png", "autoal-weights.png"):
         with Image.open(tmp_path / png) as img:
             assert img.size[0] > 100 and img.size[1] > 100
+    # Worker processes change nothing but the timings: margin in this process agrees.
+    alone = demo.run_demo(tmp_path / "alone", progress=False, strategies=("margin",), workers=1)
+    parallel = json.loads((tmp_path / "runs" / "margin.json").read_text())
+    assert [r["accuracy"] for r in alone["margin"]["rounds"]] == [
+        r["accuracy"] for r in parallel["rounds"]
+    ]
+    assert [r.get("queried") for r in alone["margin"]["rounds"]] == [
+        r.get("queried") for r in parallel["rounds"]
+    ]
+
+
+def test_demo_refuses_zero_workers(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--workers", "0"])
+    assert result.exit_code == 2 and "--workers must be at least 1" in result.output
 
 
 def test_demo_refuses_an_unknown_strategy_before_any_work(tmp_path):

@@ -185,7 +185,10 @@ def strategies() -> None:
 @click.option("--strategies", "names", default=None, metavar="A,B,...",
               help="Comma-separated strategies to compare (default: random, entropy, margin, "
                    "autoal).")
-def demo(out: Path, quiet: bool, names: str | None) -> None:
+@click.option("--workers", type=int, default=None,
+              help="Strategies run side by side in this many processes, one torch thread each "
+                   "(default: one per core; 1 runs them in turn in this process).")
+def demo(out: Path, quiet: bool, names: str | None, workers: int | None) -> None:
     """A small comparison of strategies on Fashion-MNIST (digits when it is absent)."""
     from autoal.demo import DEMO_STRATEGIES, run_demo
     from autoal.strategies import available_strategies
@@ -199,7 +202,9 @@ def demo(out: Path, quiet: bool, names: str | None) -> None:
                 f"unknown strategy {', '.join(map(repr, unknown)) or '(none given)'}; valid "
                 f"strategies: {', '.join(available_strategies())}"
             )
-    run_demo(out, progress=not quiet, strategies=chosen)
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    run_demo(out, progress=not quiet, strategies=chosen, workers=workers)
 
 
 def _register_subcommands() -> None:

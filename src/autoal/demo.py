@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +32,35 @@ def format_table(records: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def default_workers(n_strategies: int) -> int:
+    """One worker per core this process may use, at most one per strategy."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(n_strategies, cores))
+
+
+def _run_one(dataset: str, name: str, config: LoopConfig, progress: bool) -> dict[str, Any]:
+    """One strategy's run in a worker process, on one torch thread."""
+    # One thread per worker: with a worker per core, more threads only wait for each other.
+    configure_threads(1)
+    return run_active_learning(load_dataset(dataset), name, config, progress=progress)
+
+
 def run_demo(
-    out: Path, progress: bool = True, strategies: tuple[str, ...] = DEMO_STRATEGIES
+    out: Path,
+    progress: bool = True,
+    strategies: tuple[str, ...] = DEMO_STRATEGIES,
+    workers: int | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run the demo protocol, print a table, write run JSONs and PNGs under ``out``."""
+    """Run the demo protocol, print a table, write run JSONs and PNGs under ``out``.
+
+    The strategies run side by side in ``workers`` processes (default: one per core, one
+    torch thread each); with ``workers=1`` they run one after another in this process.
+    """
     from autoal.strategies import available_strategies
 
-    configure_threads()
     try:
         data = load_dataset("fashion-mnist")
         config = LoopConfig(init=100, budget=100, rounds=5, seed=0, pool_size=5000, epochs=15)
@@ -51,10 +75,23 @@ def run_demo(
         f"{config.init} initial labels + {config.rounds} rounds of {config.budget}; "
         f"strategies: {', '.join(strategies)}"
     )
+    workers = default_workers(len(strategies)) if workers is None else workers
     records: dict[str, dict[str, Any]] = {}
-    for name in strategies:
-        records[name] = run_active_learning(data, name, config, progress=progress)
-        write_json_atomic(out / "runs" / f"{name}.json", records[name])
+    if workers <= 1:
+        configure_threads()
+        for name in strategies:
+            records[name] = run_active_learning(data, name, config, progress=progress)
+            write_json_atomic(out / "runs" / f"{name}.json", records[name])
+    else:
+        click.echo(f"running {len(strategies)} strategies in {workers} worker processes")
+        with mp.get_context("spawn").Pool(workers) as pool:
+            pending = {
+                name: pool.apply_async(_run_one, (data.name, name, config, progress))
+                for name in strategies
+            }
+            for name, result in pending.items():
+                records[name] = result.get()
+                write_json_atomic(out / "runs" / f"{name}.json", records[name])
     click.echo(format_table(records))
     curves = plot_learning_curves(
         {k: [v] for k, v in records.items()}, out / "curves.png", title=f"{data.name} (demo)",

@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
+from autoal.campaign.errors import CampaignError
 from autoal.campaign.results import QueryResult
-from autoal.campaign.store import CampaignError
 from autoal.campaign.web import serve
 from autoal.campaign.workflow import Campaign
 

@@ -11,9 +11,11 @@ import sqlite3
 
 from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.datacheck import DataCheck
+from autoal.campaign.errors import CampaignError
+from autoal.campaign.hooks import now, pause_point
 from autoal.campaign.results import QueryResult, jsonable
 from autoal.campaign.state import current_labels, latest_round, round_result
-from autoal.campaign.store import CampaignError, Store, now, pause_point
+from autoal.campaign.store import Store
 from autoal.campaign.training import select_batch
 
 __all__ = ["QUERY_ATTEMPTS", "run_query"]

@@ -16,6 +16,7 @@ __all__ = [
     "DataError",
     "SchemaVersionError",
     "TeachValidationError",
+    "is_busy",
 ]
 
 
@@ -70,3 +71,9 @@ class TeachValidationError(CampaignError):
         hint = ("\n  (pass --relabel / relabel=True to change labels already given)"
                 if needs_relabel else "")
         super().__init__(head + "".join(f"\n  {p}" for p in problems) + hint)
+
+
+def is_busy(err: Exception) -> bool:
+    """Whether an ``sqlite3`` error means another connection holds a lock (busy, locked)."""
+    msg = str(err).lower()
+    return "locked" in msg or "busy" in msg

@@ -15,10 +15,11 @@ Durability and concurrency model
   to ``busy_timeout`` seconds for another writer; after that it fails with
   :class:`CampaignBusyError` ("campaign is busy: another autoal command is writing to DIR").
   Readers never wait (WAL).
-* Before anything is written, :meth:`Store.open` checks that the file is SQLite (its 16-byte
-  header), that it holds the ``autoal_meta`` table of an autoal campaign, and that its
-  ``schema_version`` is not newer than this code's :data:`SCHEMA_VERSION`. A foreign or
-  corrupt file is reported and left untouched; nothing ever creates a database over it.
+* Before anything is written, :meth:`Store.open` checks that the file is SQLite, that it
+  holds the ``autoal_meta`` table of an autoal campaign, and that its ``schema_version`` is
+  not newer than this code's :data:`SCHEMA_VERSION`. A foreign or corrupt file is reported
+  and left untouched; nothing ever creates a database over it. Only SQLite opens the file
+  (see :func:`~autoal.campaign.store_schema.check_not_empty` for why).
 * The schema and its migrations are in :mod:`autoal.campaign.store_schema`; opening an
   older database migrates it in one transaction. The ``file_hashes`` cache is only a memo:
   losing or skipping an update of it costs re-reading files, never a wrong answer.
@@ -45,6 +46,7 @@ from autoal.campaign.errors import (
     CampaignNotFoundError,
     CorruptCampaignError,
     SchemaVersionError,
+    is_busy,
 )
 from autoal.campaign.hooks import now, pause_point
 from autoal.campaign.store_files import discard, publish, remove_stale_temps, temp_path
@@ -54,8 +56,8 @@ from autoal.campaign.store_schema import (
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
-    check_header,
     check_meta,
+    check_not_empty,
     run_script,
 )
 
@@ -79,11 +81,6 @@ __all__ = [
 
 #: Seconds a writer waits for another writer before :class:`CampaignBusyError`.
 DEFAULT_BUSY_TIMEOUT = 2.0
-
-
-def _is_busy(err: sqlite3.Error) -> bool:
-    msg = str(err).lower()
-    return "locked" in msg or "busy" in msg
 
 
 class Store:
@@ -146,7 +143,7 @@ class Store:
             )
         if not db_path.is_file():
             raise CorruptCampaignError(f"{db_path} is not a file; nothing was changed")
-        check_header(db_path)
+        check_not_empty(db_path)
         try:
             conn = cls._connect(db_path, busy_timeout)
         except sqlite3.Error as err:
@@ -161,7 +158,7 @@ class Store:
             store._migrate()
         except sqlite3.OperationalError as err:
             conn.close()
-            if _is_busy(err):
+            if is_busy(err):
                 raise store.busy_error() from None
             raise CorruptCampaignError(f"cannot use {db_path}: {err}") from None
         except sqlite3.DatabaseError as err:
@@ -296,20 +293,21 @@ class Store:
                 if busy_timeout is not None:
                     self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except sqlite3.OperationalError as err:
-            if _is_busy(err):
+            if is_busy(err):
                 raise self.busy_error() from None
             raise
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite may have rolled back already (I/O error)
+                self.conn.execute("ROLLBACK")
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as err:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            if _is_busy(err):
+            if is_busy(err):
                 raise self.busy_error() from None
             raise
 
@@ -320,7 +318,8 @@ class Store:
         try:
             yield self.conn
         finally:
-            self.conn.execute("COMMIT")
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     # -- helpers -------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:

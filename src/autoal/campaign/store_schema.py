@@ -14,8 +14,8 @@ from pathlib import Path
 
 from autoal.campaign.errors import CorruptCampaignError, SchemaVersionError
 
-__all__ = ["APP_ID", "DB_NAME", "MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "check_header",
-           "check_meta", "run_script"]
+__all__ = ["APP_ID", "DB_NAME", "MIGRATIONS", "SCHEMA", "SCHEMA_VERSION", "check_meta",
+           "check_not_empty", "run_script"]
 
 #: File name of the database inside a campaign folder.
 DB_NAME = "campaign.db"
@@ -23,8 +23,6 @@ DB_NAME = "campaign.db"
 APP_ID = "autoal-campaign"
 #: Version of the schema this code writes; a newer database is refused.
 SCHEMA_VERSION = 2
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 SCHEMA = """
 CREATE TABLE autoal_meta (
@@ -110,17 +108,21 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(stmt)
 
 
-def check_header(db_path: Path) -> None:
-    """Refuse a file that is not an SQLite database (by its 16-byte header)."""
+def check_not_empty(db_path: Path) -> None:
+    """Refuse an empty file (SQLite would take it for an empty database and write to it).
+
+    Only ``stat`` is used: opening and closing a descriptor of the database file would drop
+    the POSIX locks every SQLite connection of this process holds on it (``close`` releases
+    all of a process's ``fcntl`` locks on a file), and another process could then checkpoint
+    and reset the WAL under them; SQLite itself tells a foreign file (:func:`check_meta`).
+    """
     try:
-        with db_path.open("rb") as fh:
-            head = fh.read(len(_SQLITE_HEADER))
+        size = db_path.stat().st_size
     except OSError as err:
         raise CorruptCampaignError(f"cannot read {db_path}: {err}") from None
-    if head != _SQLITE_HEADER:
-        what = "an empty file" if not head else "not an SQLite database"
+    if size == 0:
         raise CorruptCampaignError(
-            f"{db_path} is {what}, so it is not an autoal campaign database; "
+            f"{db_path} is an empty file, so it is not an autoal campaign database; "
             "nothing was changed (move the file away or use another folder)"
         )
 
@@ -135,9 +137,17 @@ def check_meta(conn: sqlite3.Connection, path: Path) -> None:
     SchemaVersionError
         The schema is newer than :data:`SCHEMA_VERSION`.
     """
-    has_meta = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'autoal_meta'"
-    ).fetchone()
+    try:
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'autoal_meta'"
+        ).fetchone()
+    except sqlite3.DatabaseError as err:
+        if getattr(err, "sqlite_errorname", "") != "SQLITE_NOTADB":
+            raise
+        raise CorruptCampaignError(
+            f"{path} is not an SQLite database, so it is not an autoal campaign database; "
+            "nothing was changed (move the file away or use another folder)"
+        ) from None
     if not has_meta:
         raise CorruptCampaignError(
             f"{path} is an SQLite database but not an autoal campaign (no autoal_meta "

@@ -29,6 +29,7 @@ from autoal.campaign.errors import (
     DataError,
     SchemaVersionError,
     TeachValidationError,
+    is_busy,
 )
 from autoal.campaign.web.jobs import QueryRunner
 from autoal.campaign.web.media import DataCache, MediaError, display, features, image_response
@@ -133,8 +134,7 @@ def _campaign_error(err: CampaignError) -> Response:
 @bp.app_errorhandler(sqlite3.OperationalError)
 def _sqlite_error(err: sqlite3.OperationalError) -> Response:
     # a read that met another process's lock (e.g. a checkpoint): busy, not broken
-    msg = str(err).lower()
-    if "locked" in msg or "busy" in msg:
+    if is_busy(err):
         return error_response(503, "campaign is busy: another autoal command is using it; "
                                    "try again in a moment")
     return error_response(500, f"database error: {err}")

@@ -109,7 +109,7 @@ def test_batch_images(camp) -> None:
     assert len(batch["items"]) == 6
     for item in batch["items"]:
         assert item["id"] in truth and item["label"] is None and item["guess"] is None
-        assert Path(item["source"]).resolve() == (folder / item["id"]).resolve()
+        assert item["source"] == item["id"] and (folder / item["source"]).is_file()
         r = client.get(item["image_url"] if item["image_url"].startswith("/")
                        else "/" + item["image_url"])
         assert r.status_code == 200 and r.mimetype == "image/png"
@@ -329,13 +329,11 @@ def test_symlinks_out_of_the_data_folder_are_refused(tmp_path: Path) -> None:
     write_png_folder(folder, 30)
     outside = tmp_path / "secret"
     write_png_folder(outside, 1)
-    (folder / "link.png").symlink_to(outside / "img000.png")  # an item that lives outside
     (folder / "inside.png").symlink_to(folder / "img001.png")  # a link that stays inside
     directory = tmp_path / "camp"
     Campaign.init(directory, folder, CLASSES, strategy="margin", model="mlp").close()
     client = create_app(directory).test_client()
-    r = client.get("/api/image?id=link.png")
-    assert r.status_code == 404 and "outside the data folder" in r.get_json()["error"]
+    # (init refuses links to outside the folder: tests/test_campaign_newuser.py)
     r = client.get("/api/image?id=inside.png")
     assert r.status_code == 200 and r.data == (folder / "img001.png").read_bytes()
     # an item's file swapped for a link to outside after init

@@ -48,6 +48,8 @@ def create(
     """
     from autoal.data import DatasetError
 
+    directory = Path(directory)
+    Store._check_absent(directory / DB_NAME)  # before any slow work: refuse at once
     notes: list[str] = []
     names = parse_classes(classes)
     strategy = resolve_strategy(strategy, notes)
@@ -57,14 +59,14 @@ def create(
         raise CampaignError(f"epochs must be at least 1, got {epochs}")
     if int(min_steps) < 0:
         raise CampaignError(f"min_steps must be non-negative, got {min_steps}")
-    directory = Path(directory)
-    Store._check_absent(directory / DB_NAME)
     data_path = Path(data).expanduser().resolve()
     try:
         kind = detect_kind(data_path)
         items = load_items(data_path, kind, label_column=label_column, id_column=id_column)
     except DatasetError as err:
         raise DataError(str(err)) from None
+    if kind == "images":
+        _refuse_links_outside(data_path, items.sources)
     is_image = items.X.ndim == 4
     resolved = model if model != "auto" else ("cnn" if is_image else "mlp")
     if resolved == "cnn" and not is_image:
@@ -87,3 +89,17 @@ def create(
         file_hashes=[(rel, *r) for rel, r in (items.file_records or {}).items()],
     )
     return store, items, notes
+
+
+def _refuse_links_outside(root: Path, sources: Iterable[str]) -> None:
+    """Refuse images that resolve (through symbolic links) to files outside ``root``.
+
+    The page serves only files inside the data folder, so such an item could never be shown.
+    """
+    outside = [s for s in sources if not (root / s).resolve().is_relative_to(root)]
+    if outside:
+        shown = ", ".join(outside[:5]) + (" ..." if len(outside) > 5 else "")
+        raise DataError(
+            f"{len(outside)} image(s) in {root} are symbolic links to files outside it "
+            f"({shown}); copy the files into the folder or remove the links"
+        )

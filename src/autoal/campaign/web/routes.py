@@ -32,6 +32,7 @@ from autoal.campaign.errors import (
     is_busy,
 )
 from autoal.campaign.web.jobs import QueryRunner
+from autoal.campaign.web.keys import class_keys
 from autoal.campaign.web.media import DataCache, MediaError, display, features, image_response
 from autoal.campaign.workflow import Campaign
 
@@ -221,6 +222,8 @@ def api_batch() -> Response:
         "notes": batch.notes,
         "display": shown,
         "classes": list(cfg.classes),
+        "keys": class_keys(cfg.classes)[0],
+        "keys_are_names": class_keys(cfg.classes)[1],
         "items": items,
     })
 
@@ -260,6 +263,30 @@ def api_label() -> Response:
     if label.lower() == SKIP:
         label = SKIP
     return jsonify({"id": item_id, "label": label, "result": result.to_dict(), "status": st})
+
+
+@bp.post("/api/accept")
+def api_accept() -> Response:
+    """Accept the model's guesses: of the items in ``ids``, or of every pending item."""
+    data = _body()
+    ids = data.get("ids")
+    if ids is not None and (not isinstance(ids, list)
+                            or not all(isinstance(i, str) and i for i in ids)):
+        raise ApiError(400, "'ids' must be a list of item ids (or left out: the whole batch)")
+    with _ctx().open_campaign() as c:
+        pending = {i.id: i.guess for i in c.batch().pending}
+        wanted = list(pending) if ids is None else ids
+        unknown = [i for i in wanted if i not in pending]
+        if unknown:
+            raise ApiError(409, f"not pending in the current batch: {', '.join(unknown[:5])}"
+                                + (" ..." if len(unknown) > 5 else ""))
+        labels = [(i, pending[i]) for i in wanted if pending[i]]
+        if not labels:
+            raise ApiError(409, "no model guess to accept (the first batch has none)")
+        result = c.teach(labels, source="web page (accepted guesses)")
+        st = _status_dict(c)
+    return jsonify({"accepted": dict(labels), "without_guess": len(wanted) - len(labels),
+                    "result": result.to_dict(), "status": st})
 
 
 @bp.post("/api/undo")

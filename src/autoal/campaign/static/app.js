@@ -4,6 +4,7 @@
 
 (function () {
   const TOKEN = new URLSearchParams(window.location.search).get("token");
+  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
   const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
                   "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c"];
   const state = { classes: [], keys: {}, keysAreNames: true, items: [], current: 0,
@@ -19,6 +20,7 @@
     const headers = { Accept: "application/json" };
     if (TOKEN) headers.Authorization = "Bearer " + TOKEN;
     const init = { method, headers, cache: "no-store" };
+    if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);

@@ -34,6 +34,7 @@ from autoal.campaign.errors import (
 from autoal.campaign.web.jobs import QueryRunner
 from autoal.campaign.web.keys import class_keys
 from autoal.campaign.web.media import DataCache, MediaError, display, features, image_response
+from autoal.campaign.web.security import CSRF_COOKIE, csrf_token
 from autoal.campaign.workflow import Campaign
 
 __all__ = ["MAX_BATCH", "STATIC", "ApiError", "WebContext", "bp"]
@@ -173,7 +174,11 @@ def index() -> Response:
     qs = "" if ctx.token is None else "?token=" + quote(ctx.token, safe="")
     page = page.replace("__TOKEN_QS__", html_mod.escape(qs, quote=True))
     page = page.replace("__TITLE__", html_mod.escape(ctx.directory.resolve().name or "campaign"))
-    return Response(page, mimetype="text/html")
+    token = csrf_token(request.cookies.get(CSRF_COOKIE))
+    page = page.replace("__CSRF__", token)
+    resp = Response(page, mimetype="text/html")
+    resp.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
+    return resp
 
 
 @bp.get("/api/status")

@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(VENV)/bin/autoal demo --out demo-output
+	@echo "The autoal command is in $(VENV)/bin: run 'source $(VENV)/bin/activate' (or call $(VENV)/bin/autoal)."
 
 test: install
 	$(PY) -m pytest -q

@@ -154,7 +154,8 @@ def test_end_to_end_png_folder(tmp_path: Path, png_folder) -> None:
     for rnd, n in enumerate((10, 30, 40, 50)):
         batch = c.query(n)
         assert len(batch.items) == n
-        assert all(Path(i.source).is_file() and Path(i.source).name == i.id for i in batch.items)
+        assert all((folder / i.source).is_file() and Path(i.source).name == i.id
+                   for i in batch.items)
         c.teach({i.id: truth[i.id] for i in batch.items})
         st = c.status(estimate=rnd in (1, 3))
         assert st.labeled == sum((10, 30, 40, 50)[: rnd + 1])

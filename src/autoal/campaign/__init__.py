@@ -6,15 +6,26 @@
 >>> c.teach("labels.csv")                                   # doctest: +SKIP
 >>> c.status().per_class                                    # doctest: +SKIP
 
-:mod:`~autoal.campaign.store` holds the database (schema, transactions, versioning),
+:mod:`~autoal.campaign.store` holds the database (transactions; its schema and migrations
+are in :mod:`~autoal.campaign.store_schema`, every error in :mod:`~autoal.campaign.errors`),
 :mod:`~autoal.campaign.items` reads the data and :mod:`~autoal.campaign.fingerprint` hashes
 it, :mod:`~autoal.campaign.workflow` has :class:`Campaign` (one module per command behind it,
 listed there), :mod:`~autoal.campaign.cli` the ``autoal campaign`` commands and
-:mod:`~autoal.campaign.web` the labeling page.
+:mod:`~autoal.campaign.web` the labeling page (a package).
 """
 
 from autoal.campaign.config import SKIP, CampaignConfig
-from autoal.campaign.errors import DataChangedError, DataError, TeachValidationError
+from autoal.campaign.errors import (
+    CampaignBusyError,
+    CampaignError,
+    CampaignExistsError,
+    CampaignNotFoundError,
+    CorruptCampaignError,
+    DataChangedError,
+    DataError,
+    SchemaVersionError,
+    TeachValidationError,
+)
 from autoal.campaign.results import (
     Batch,
     BatchItem,
@@ -26,15 +37,7 @@ from autoal.campaign.results import (
     TeachResult,
     UndoResult,
 )
-from autoal.campaign.store import (
-    SCHEMA_VERSION,
-    CampaignBusyError,
-    CampaignError,
-    CampaignExistsError,
-    CampaignNotFoundError,
-    CorruptCampaignError,
-    SchemaVersionError,
-)
+from autoal.campaign.store_schema import SCHEMA_VERSION
 from autoal.campaign.workflow import Campaign
 
 __all__ = [

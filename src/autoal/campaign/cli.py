@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
+from autoal.campaign.errors import CampaignError
 from autoal.campaign.results import QueryResult
-from autoal.campaign.store import CampaignError
 from autoal.campaign.web import serve
 from autoal.campaign.workflow import Campaign
 
@@ -52,7 +52,19 @@ def _opened(directory: Path, accept: bool = False) -> Iterator[Campaign]:
             c.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Ctrl-C in any command: one line and exit 130 (every write is one transaction or an
+    atomic file replace, so an interrupted command leaves the previous state)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def campaign() -> None:
     """Label your own data: the model says what to label next; labels are never lost.
 
@@ -67,7 +79,7 @@ def campaign() -> None:
 
 @campaign.command()
 @_DIR
-@click.option("--data", required=True, type=click.Path(exists=True, path_type=Path),
+@click.option("--data", required=True, type=click.Path(path_type=Path),
               help="A CSV, an .npz or a folder of images (class sub-folders = labeled).")
 @click.option("--classes", required=True, help="Class names, comma-separated: a,b,c.")
 @click.option("--strategy", default="autoal", show_default=True,
@@ -83,6 +95,8 @@ def init(directory: Path, data: Path, classes: str, strategy: str, model: str, s
          epochs: int, label_column: str, id_column: str) -> None:
     """Start a campaign in DIRECTORY on the data at --data."""
     with _errors():
+        if not data.exists():
+            raise CampaignError(f"--data {data}: no such file or folder")
         c = Campaign.init(directory, data, classes, strategy=strategy, model=model, seed=seed,
                           epochs=epochs, label_column=label_column, id_column=id_column)
         try:

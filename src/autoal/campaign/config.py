@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from autoal.campaign.store import CampaignError
+from autoal.campaign.errors import CampaignError
 
 __all__ = ["PROVIDED", "SKIP", "CampaignConfig", "parse_classes", "resolve_strategy"]
 

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from autoal.campaign.config import CampaignConfig
-from autoal.campaign.errors import DataChangedError, DataError
+from autoal.campaign.errors import CampaignBusyError, DataChangedError, DataError
 from autoal.campaign.fingerprint import FileRecord, is_legacy_hash, legacy_folder_hash, scan
+from autoal.campaign.hooks import now
 from autoal.campaign.items import Items, load_items
-from autoal.campaign.store import CampaignBusyError, Store, now
+from autoal.campaign.store import Store
 
 __all__ = ["DataCheck", "initial_labels", "item_rows"]
 

@@ -1,14 +1,47 @@
-"""The workflow's errors about the data and about labels (the database's are in ``store``).
+"""Every campaign error: about the database, the data and labels.
 
-Every error is a :class:`~autoal.campaign.store.CampaignError` whose message is meant for
-the user.
+Every error is a :class:`CampaignError` whose message is meant for the user (the CLI prints
+it after ``error:`` and exits 2; the web page shows it).
 """
 
 from __future__ import annotations
 
-from autoal.campaign.store import CampaignError
+__all__ = [
+    "CampaignBusyError",
+    "CampaignError",
+    "CampaignExistsError",
+    "CampaignNotFoundError",
+    "CorruptCampaignError",
+    "DataChangedError",
+    "DataError",
+    "SchemaVersionError",
+    "TeachValidationError",
+    "is_busy",
+]
 
-__all__ = ["DataChangedError", "DataError", "TeachValidationError"]
+
+class CampaignError(Exception):
+    """Base class of every campaign error; the message is meant for the user."""
+
+
+class CampaignNotFoundError(CampaignError):
+    """The folder holds no campaign database."""
+
+
+class CampaignExistsError(CampaignError):
+    """``init`` found a database (an autoal campaign or a foreign file) at the target."""
+
+
+class CorruptCampaignError(CampaignError):
+    """The database file is not SQLite, not an autoal campaign, or damaged."""
+
+
+class SchemaVersionError(CampaignError):
+    """The database was written by a newer autoal with a newer schema."""
+
+
+class CampaignBusyError(CampaignError):
+    """Another autoal command holds the campaign's write lock for longer than the timeout."""
 
 
 class DataError(CampaignError):
@@ -38,3 +71,9 @@ class TeachValidationError(CampaignError):
         hint = ("\n  (pass --relabel / relabel=True to change labels already given)"
                 if needs_relabel else "")
         super().__init__(head + "".join(f"\n  {p}" for p in problems) + hint)
+
+
+def is_busy(err: Exception) -> bool:
+    """Whether an ``sqlite3`` error means another connection holds a lock (busy, locked)."""
+    msg = str(err).lower()
+    return "locked" in msg or "busy" in msg

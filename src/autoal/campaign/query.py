@@ -1,7 +1,9 @@
 """A query: train on the labels so far, pick the next batch, store it as a round.
 
 The model is trained outside any lock; the write lock is taken only to store the round, after
-checking that the labels did not change meanwhile (else the query trains again).
+checking that the labels did not change meanwhile (else the query trains again). A query on
+the labels the pending batch was computed from (also after a teach and its undo) returns that
+batch without training.
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ import sqlite3
 
 from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.datacheck import DataCheck
+from autoal.campaign.errors import CampaignError
+from autoal.campaign.hooks import now, pause_point
 from autoal.campaign.results import QueryResult, jsonable
-from autoal.campaign.state import current_labels, latest_round, round_result
-from autoal.campaign.store import CampaignError, Store, now, pause_point
+from autoal.campaign.state import (
+    LABELS_DIGEST,
+    current_labels,
+    labels_digest,
+    latest_round,
+    round_result,
+)
+from autoal.campaign.store import Store
 from autoal.campaign.training import select_batch
 
 __all__ = ["QUERY_ATTEMPTS", "run_query"]
@@ -39,7 +49,12 @@ def run_query(store: Store, config: CampaignConfig, data: DataCheck, n: int, *,
         with store.read() as conn:
             version = store.labels_version()
             latest = latest_round(conn)
-            if latest is not None and latest["labels_version"] == version and not refresh:
+            labels = current_labels(conn)
+            digest = labels_digest(labels)
+            # the same labels as the pending batch's (also after a teach and its undo)
+            if latest is not None and not refresh and (
+                    latest["labels_version"] == version
+                    or json.loads(latest["info"]).get(LABELS_DIGEST) == digest):
                 result = round_result(conn, config, latest, reused=True)
                 if n != latest["n_requested"]:
                     result.notes.append(
@@ -47,7 +62,6 @@ def run_query(store: Store, config: CampaignConfig, data: DataCheck, n: int, *,
                         f"{result.round}; teach it first or pass --refresh for a new batch"
                     )
                 return result
-            labels = current_labels(conn)
         items = data.items(accept_changed)
         computed = select_batch(config, items, labels, n, round_no=_next_round(latest))
         pause_point("query:trained")
@@ -67,7 +81,7 @@ def run_query(store: Store, config: CampaignConfig, data: DataCheck, n: int, *,
                 "INSERT INTO rounds (created_at, labels_version, n_requested, n_labeled, "
                 "method, info) VALUES (?, ?, ?, ?, ?, ?)",
                 (now(), version, n, sum(1 for _, lab in labels if lab != SKIP), method,
-                 json.dumps(jsonable(info))),
+                 json.dumps(jsonable({**info, LABELS_DIGEST: digest}))),
             )
             round_id = int(cur.lastrowid)
             conn.executemany(

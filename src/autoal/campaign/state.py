@@ -6,6 +6,7 @@ transaction (one consistent snapshot) of their own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -15,9 +16,11 @@ from autoal.campaign.results import Batch, BatchItem, QueryItem, QueryResult, Ro
 from autoal.campaign.store import Store
 
 __all__ = [
+    "LABELS_DIGEST",
     "current_labels",
     "display_source",
     "item_source",
+    "labels_digest",
     "latest_round",
     "read_batch",
     "round_result",
@@ -34,6 +37,19 @@ def current_labels(conn: sqlite3.Connection) -> list[tuple[str, str]]:
             "WHERE i.present = 1 ORDER BY l.seq"
         )
     ]
+
+
+#: Key of a round's ``info`` holding :func:`labels_digest` of the labels it was computed from
+#: (internal: left out of what the round reports).
+LABELS_DIGEST = "labels_digest"
+
+
+def labels_digest(labels: list[tuple[str, str]]) -> str:
+    """A hash of a set of labels (order-free): equal labels, equal digest."""
+    h = hashlib.sha256()
+    for item_id, label in sorted(labels):
+        h.update(f"{len(item_id)}:{item_id}{len(label)}:{label};".encode())
+    return h.hexdigest()
 
 
 def latest_round(conn: sqlite3.Connection) -> sqlite3.Row | None:
@@ -54,15 +70,15 @@ def round_result(conn: sqlite3.Connection, config: CampaignConfig, row: sqlite3.
         )
     ]
     info = json.loads(row["info"])
+    info.pop(LABELS_DIGEST, None)
     notes = list(info.pop("notes", []))
     return QueryResult(int(row["round_id"]), items, row["method"], reused,
                        int(row["n_labeled"]), info, notes)
 
 
 def display_source(config: CampaignConfig, source: str) -> str:
-    """An item's recorded source as shown to users: image paths joined to the data folder."""
-    if config.data_kind == "images":
-        return str(Path(config.data_path) / source)
+    """An item's recorded source as shown to users, the same in query, batch and export:
+    ``row 12``, or an image's path relative to the data folder (``config.data_path``)."""
     return source
 
 
@@ -83,6 +99,7 @@ def read_batch(store: Store, config: CampaignConfig) -> Batch:
             (latest["round_id"],),
         ).fetchall()
     info = json.loads(latest["info"])
+    info.pop(LABELS_DIGEST, None)
     notes = [str(n) for n in info.pop("notes", [])]
     items = [
         BatchItem(r["item_id"], display_source(config, r["source"]), r["guess"],
@@ -115,7 +132,8 @@ def weights_history(store: Store) -> list[RoundWeights]:
 
 
 def item_source(store: Store, config: CampaignConfig, item_id: str) -> str | None:
-    """Where the present item ``item_id`` is (see :func:`display_source`), or None.
+    """Where the present item ``item_id`` is: ``row 12`` or its image's path joined to the
+    data folder; None when no present item has that id.
 
     See :meth:`autoal.campaign.Campaign.item_source`.
     """
@@ -123,4 +141,8 @@ def item_source(store: Store, config: CampaignConfig, item_id: str) -> str | Non
         row = conn.execute(
             "SELECT source FROM items WHERE item_id = ? AND present = 1", (item_id,)
         ).fetchone()
-    return None if row is None else display_source(config, row["source"])
+    if row is None:
+        return None
+    if config.data_kind == "images":
+        return str(Path(config.data_path) / row["source"])
+    return str(row["source"])

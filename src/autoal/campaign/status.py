@@ -6,9 +6,10 @@ import json
 
 from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.datacheck import DataCheck
+from autoal.campaign.errors import CampaignError
 from autoal.campaign.results import CampaignStatus
 from autoal.campaign.state import current_labels, latest_round
-from autoal.campaign.store import CampaignError, Store
+from autoal.campaign.store import Store
 from autoal.campaign.training import cross_validate
 
 __all__ = ["campaign_status"]

@@ -15,20 +15,18 @@ Durability and concurrency model
   to ``busy_timeout`` seconds for another writer; after that it fails with
   :class:`CampaignBusyError` ("campaign is busy: another autoal command is writing to DIR").
   Readers never wait (WAL).
-* Before anything is written, :meth:`Store.open` checks that the file is SQLite (its 16-byte
-  header), that it holds the ``autoal_meta`` table of an autoal campaign, and that its
-  ``schema_version`` is not newer than this code's :data:`SCHEMA_VERSION`. A foreign or
-  corrupt file is reported and left untouched; nothing ever creates a database over it.
-* Schema version 2 added the ``file_hashes`` table, a cache of the data files' hashes keyed
-  by their stat signature (see :mod:`autoal.campaign.fingerprint`); opening a version 1
-  database adds it in one transaction. The cache is only a memo: losing or skipping an
-  update of it costs re-reading files, never a wrong answer.
-* :meth:`Store.create` builds a new database under a temporary name (rollback-journal mode),
-  then hard-links it to the final name, which fails if that name exists: init is atomic too,
-  and two concurrent inits cannot overwrite each other.
+* Before anything is written, :meth:`Store.open` checks that the file is SQLite, that it
+  holds the ``autoal_meta`` table of an autoal campaign, and that its ``schema_version`` is
+  not newer than this code's :data:`SCHEMA_VERSION`. A foreign or corrupt file is reported
+  and left untouched; nothing ever creates a database over it. Only SQLite opens the file
+  (see :func:`~autoal.campaign.store_schema.check_not_empty` for why).
+* The schema and its migrations are in :mod:`autoal.campaign.store_schema`; opening an
+  older database migrates it in one transaction. The ``file_hashes`` cache is only a memo:
+  losing or skipping an update of it costs re-reading files, never a wrong answer.
+* :meth:`Store.create` builds a new database under a temporary name and links it into place
+  (see :mod:`autoal.campaign.store_files`): init is atomic too.
 
-Tests kill commands at named points with the environment variable ``AUTOAL_TEST_PAUSE_AT``
-(see :func:`pause_point`).
+Tests kill commands at named points (:func:`autoal.campaign.hooks.pause_point`).
 """
 
 from __future__ import annotations
@@ -36,18 +34,39 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import sys
-import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from autoal.campaign.errors import (
+    CampaignBusyError,
+    CampaignError,
+    CampaignExistsError,
+    CampaignNotFoundError,
+    CorruptCampaignError,
+    SchemaVersionError,
+    is_busy,
+)
+from autoal.campaign.hooks import now, pause_point
+from autoal.campaign.store_files import discard, publish, remove_stale_temps, temp_path
+from autoal.campaign.store_schema import (
+    APP_ID,
+    DB_NAME,
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    check_meta,
+    check_not_empty,
+    run_script,
+)
+
+# The errors, schema names and hooks were defined here before the split; they stay
+# importable from this module.
 __all__ = [
     "APP_ID",
     "DB_NAME",
+    "DEFAULT_BUSY_TIMEOUT",
     "SCHEMA_VERSION",
     "CampaignBusyError",
     "CampaignError",
@@ -60,172 +79,8 @@ __all__ = [
     "pause_point",
 ]
 
-#: File name of the database inside a campaign folder.
-DB_NAME = "campaign.db"
-#: Value of ``autoal_meta.app``: marks the database as an autoal campaign.
-APP_ID = "autoal-campaign"
-#: Version of the schema this code writes; a newer database is refused.
-SCHEMA_VERSION = 2
 #: Seconds a writer waits for another writer before :class:`CampaignBusyError`.
 DEFAULT_BUSY_TIMEOUT = 2.0
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
-_TMP_PREFIX = f".{DB_NAME}.init-"
-
-_SCHEMA = """
-CREATE TABLE autoal_meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
--- One row per item of the data (a CSV/npz row or an image file), keyed by its id.
-CREATE TABLE items (
-    item_id TEXT PRIMARY KEY,
-    pos     INTEGER NOT NULL,            -- position in the data as last read
-    source  TEXT NOT NULL,               -- "row 12" or the image file relative to the data
-    present INTEGER NOT NULL DEFAULT 1   -- 0: gone from the data after an accepted change
-);
--- Each change of labels: the labels found at init, a teach, a sync after changed data.
-CREATE TABLE teaches (
-    teach_id   INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind       TEXT NOT NULL CHECK (kind IN ('init', 'teach', 'sync')),
-    created_at TEXT NOT NULL,
-    source     TEXT,                     -- the labels file of a teach
-    n_changes  INTEGER NOT NULL,
-    undone_at  TEXT                      -- set by undo
-);
--- The current label of each labeled or skipped item ('skip' = excluded).
-CREATE TABLE labels (
-    item_id  TEXT PRIMARY KEY REFERENCES items(item_id),
-    label    TEXT NOT NULL,
-    seq      INTEGER NOT NULL,           -- labeling order (the event that set it)
-    teach_id INTEGER NOT NULL REFERENCES teaches(teach_id)
-);
--- Every label change with the value it replaced, so that undo can restore it.
-CREATE TABLE label_events (
-    event_id     INTEGER PRIMARY KEY AUTOINCREMENT,
-    teach_id     INTEGER NOT NULL REFERENCES teaches(teach_id),
-    item_id      TEXT NOT NULL REFERENCES items(item_id),
-    old_label    TEXT,
-    old_seq      INTEGER,
-    old_teach_id INTEGER,
-    new_label    TEXT NOT NULL
-);
--- Each query: the batch picked, and what the strategy reported (e.g. AutoAL's weights).
-CREATE TABLE rounds (
-    round_id       INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at     TEXT NOT NULL,
-    labels_version INTEGER NOT NULL,     -- the labels the batch was computed from
-    n_requested    INTEGER NOT NULL,
-    n_labeled      INTEGER NOT NULL,
-    method         TEXT NOT NULL,
-    info           TEXT NOT NULL         -- JSON
-);
-CREATE TABLE round_items (
-    round_id   INTEGER NOT NULL REFERENCES rounds(round_id),
-    rank       INTEGER NOT NULL,
-    item_id    TEXT NOT NULL REFERENCES items(item_id),
-    guess      TEXT,
-    confidence REAL,
-    PRIMARY KEY (round_id, rank)
-);
-CREATE INDEX label_events_by_teach ON label_events(teach_id);
-"""
-
-# Version 2: a cache of the data files' hashes, keyed by their stat signature.
-_FILE_HASHES = """
--- The data's files as last hashed (see autoal.campaign.fingerprint): a file whose size,
--- mtime and ctime are unchanged is not read again to check the data's content hash.
-CREATE TABLE file_hashes (
-    rel      TEXT PRIMARY KEY,           -- path relative to the data folder ('' for a file)
-    size     INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    ctime_ns INTEGER NOT NULL,
-    digest   TEXT NOT NULL               -- hex SHA-256 of the size and the bytes
-)
-"""
-_SCHEMA += _FILE_HASHES
-
-# Migrations from version v to v + 1 (SQL scripts, run in one transaction with the version).
-_MIGRATIONS: dict[int, str] = {1: _FILE_HASHES}
-
-
-class CampaignError(Exception):
-    """Base class of every campaign error; the message is meant for the user."""
-
-
-class CampaignNotFoundError(CampaignError):
-    """The folder holds no campaign database."""
-
-
-class CampaignExistsError(CampaignError):
-    """``init`` found a database (an autoal campaign or a foreign file) at the target."""
-
-
-class CorruptCampaignError(CampaignError):
-    """The database file is not SQLite, not an autoal campaign, or damaged."""
-
-
-class SchemaVersionError(CampaignError):
-    """The database was written by a newer autoal with a newer schema."""
-
-
-class CampaignBusyError(CampaignError):
-    """Another autoal command holds the campaign's write lock for longer than the timeout."""
-
-
-def now() -> str:
-    """The current UTC time as an ISO-8601 string with seconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def pause_point(name: str) -> None:
-    """Test hook: sleep at the named point when ``AUTOAL_TEST_PAUSE_AT`` equals ``name``.
-
-    Prints ``PAUSED <name>`` to standard error first, so a test can wait for that line and
-    then ``kill -9`` the process at a known moment (inside or outside a transaction).
-    ``AUTOAL_TEST_PAUSE_SECONDS`` sets the sleep (default 60). A no-op otherwise.
-    """
-    if os.environ.get("AUTOAL_TEST_PAUSE_AT") != name:
-        return
-    sys.stderr.write(f"PAUSED {name}\n")
-    sys.stderr.flush()
-    time.sleep(float(os.environ.get("AUTOAL_TEST_PAUSE_SECONDS", "60")))
-
-
-def _run_script(conn: sqlite3.Connection, script: str) -> None:
-    """Run ``;``-separated statements inside the current transaction (no implicit commit)."""
-    for stmt in script.split(";"):
-        if stmt.strip():
-            conn.execute(stmt)
-
-
-def _is_busy(err: sqlite3.Error) -> bool:
-    msg = str(err).lower()
-    return "locked" in msg or "busy" in msg
-
-
-def _check_header(db_path: Path) -> None:
-    try:
-        with db_path.open("rb") as fh:
-            head = fh.read(len(_SQLITE_HEADER))
-    except OSError as err:
-        raise CorruptCampaignError(f"cannot read {db_path}: {err}") from None
-    if head != _SQLITE_HEADER:
-        what = "an empty file" if not head else "not an SQLite database"
-        raise CorruptCampaignError(
-            f"{db_path} is {what}, so it is not an autoal campaign database; "
-            "nothing was changed (move the file away or use another folder)"
-        )
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Store:
@@ -288,14 +143,14 @@ class Store:
             )
         if not db_path.is_file():
             raise CorruptCampaignError(f"{db_path} is not a file; nothing was changed")
-        _check_header(db_path)
+        check_not_empty(db_path)
         try:
             conn = cls._connect(db_path, busy_timeout)
         except sqlite3.Error as err:
             raise CorruptCampaignError(f"cannot open {db_path}: {err}") from None
         store = cls(conn, db_path, busy_timeout)
         try:
-            store._check_meta()
+            check_meta(conn, db_path)
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -303,7 +158,7 @@ class Store:
             store._migrate()
         except sqlite3.OperationalError as err:
             conn.close()
-            if _is_busy(err):
+            if is_busy(err):
                 raise store.busy_error() from None
             raise CorruptCampaignError(f"cannot use {db_path}: {err}") from None
         except sqlite3.DatabaseError as err:
@@ -315,39 +170,8 @@ class Store:
         except BaseException:
             conn.close()
             raise
-        cls._remove_stale_temps(directory)
+        remove_stale_temps(directory)
         return store
-
-    def _check_meta(self) -> None:
-        conn = self.conn
-        has_meta = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'autoal_meta'"
-        ).fetchone()
-        if not has_meta:
-            raise CorruptCampaignError(
-                f"{self.path} is an SQLite database but not an autoal campaign (no autoal_meta "
-                "table); nothing was changed"
-            )
-        meta = dict(conn.execute("SELECT key, value FROM autoal_meta").fetchall())
-        if meta.get("app") != APP_ID or "schema_version" not in meta:
-            raise CorruptCampaignError(
-                f"{self.path} has an autoal_meta table but is not an autoal campaign "
-                "database; nothing was changed"
-            )
-        try:
-            version = int(meta["schema_version"])
-        except ValueError:
-            raise CorruptCampaignError(
-                f"{self.path}: unreadable schema_version {meta['schema_version']!r}"
-            ) from None
-        if version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{self.path} has schema version {version}, written by a newer autoal; this "
-                f"autoal (schema version {SCHEMA_VERSION}) cannot open it; upgrade autoal"
-            )
-        result = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if result != "ok":
-            raise CorruptCampaignError(f"{self.path} is damaged: {result}; nothing was changed")
 
     def _migrate(self) -> None:
         version = int(self.get_meta("schema_version"))
@@ -355,7 +179,7 @@ class Store:
             with self.write():
                 current = int(self.get_meta("schema_version"))
                 if current == version:
-                    _run_script(self.conn, _MIGRATIONS[version])
+                    run_script(self.conn, MIGRATIONS[version])
                     self.set_meta("schema_version", str(version + 1))
             version = int(self.get_meta("schema_version"))
 
@@ -392,15 +216,15 @@ class Store:
             raise CampaignExistsError(f"{directory} exists and is not a folder")
         cls._check_absent(db_path)
         directory.mkdir(parents=True, exist_ok=True)
-        cls._remove_stale_temps(directory)
-        tmp = directory / f"{_TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        remove_stale_temps(directory)
+        tmp = temp_path(directory)
         try:
             conn = cls._connect(tmp, busy_timeout, create=True)
             try:
                 conn.execute("PRAGMA journal_mode=DELETE")
                 conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("BEGIN")
-                _run_script(conn, _SCHEMA)
+                run_script(conn, SCHEMA)
                 rows = {"app": APP_ID, "schema_version": str(SCHEMA_VERSION),
                         "labels_version": "0", "created_at": now(), **meta}
                 conn.executemany("INSERT INTO autoal_meta (key, value) VALUES (?, ?)",
@@ -415,26 +239,9 @@ class Store:
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-            with tmp.open("rb+") as fh:
-                os.fsync(fh.fileno())
-            pause_point("init:before-link")
-            try:
-                os.link(tmp, db_path)  # fails if the name exists: never overwrites
-            except FileExistsError:
-                raise CampaignExistsError(
-                    f"{directory} already holds a campaign (created by another command just now)"
-                ) from None
-            except OSError:  # a file system without hard links: check, then rename
-                cls._check_absent(db_path)
-                os.replace(tmp, db_path)
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            publish(tmp, db_path, check_absent=cls._check_absent)
         finally:
-            for leftover in (tmp, Path(f"{tmp}-journal")):
-                leftover.unlink(missing_ok=True)
+            discard(tmp)
         return cls.open(directory, busy_timeout)
 
     @staticmethod
@@ -450,17 +257,6 @@ class Store:
             f"{db_path.parent} already holds a campaign database ({DB_NAME}); "
             "use another folder, or continue it with `autoal campaign query`"
         )
-
-    @staticmethod
-    def _remove_stale_temps(directory: Path) -> None:
-        """Delete temporary databases of inits that were killed (their process is gone)."""
-        for path in directory.glob(f"{_TMP_PREFIX}*"):
-            try:
-                pid = int(path.name[len(_TMP_PREFIX):].split("-")[0])
-            except ValueError:
-                continue
-            if not _pid_alive(pid):
-                path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -497,20 +293,21 @@ class Store:
                 if busy_timeout is not None:
                     self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         except sqlite3.OperationalError as err:
-            if _is_busy(err):
+            if is_busy(err):
                 raise self.busy_error() from None
             raise
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite may have rolled back already (I/O error)
+                self.conn.execute("ROLLBACK")
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as err:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
-            if _is_busy(err):
+            if is_busy(err):
                 raise self.busy_error() from None
             raise
 
@@ -521,7 +318,8 @@ class Store:
         try:
             yield self.conn
         finally:
-            self.conn.execute("COMMIT")
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
 
     # -- helpers -------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.datacheck import DataCheck
-from autoal.campaign.errors import DataError, TeachValidationError
+from autoal.campaign.errors import CampaignError, DataError, TeachValidationError
+from autoal.campaign.hooks import now, pause_point
 from autoal.campaign.results import TeachResult, UndoResult
-from autoal.campaign.store import CampaignError, Store, now, pause_point
+from autoal.campaign.store import Store
 
 __all__ = ["read_labels_file", "teach", "undo", "validate_labels"]
 

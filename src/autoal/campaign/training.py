@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from autoal.campaign.config import SKIP, CampaignConfig
+from autoal.campaign.errors import CampaignError
 from autoal.campaign.items import Items
-from autoal.campaign.store import CampaignError
 
 __all__ = [
     "cross_validate",

@@ -11,9 +11,10 @@ data stays where it is and is re-read (and its hash checked) by the commands tha
 
 ==========================================  ===============================================
 :mod:`~autoal.campaign.config`              settings (:class:`CampaignConfig`), ``SKIP``
-:mod:`~autoal.campaign.errors`              data and teach errors
+:mod:`~autoal.campaign.errors`              every campaign error
 :mod:`~autoal.campaign.results`             the dataclasses returned
 :mod:`~autoal.campaign.datacheck`           the data's hash check, adopting changed data
+:mod:`~autoal.campaign.start`               init: read the data, create the database
 :mod:`~autoal.campaign.state`               reading labels, rounds, the batch
 :mod:`~autoal.campaign.training`            training: picking a batch, accuracy, model
 :mod:`~autoal.campaign.query`               query: train, pick, store a round
@@ -30,20 +31,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from autoal.campaign import export as _export
 from autoal.campaign import query as _query
+from autoal.campaign import start as _start
 from autoal.campaign import state as _state
 from autoal.campaign import status as _status
 from autoal.campaign import teach as _teach
 from autoal.campaign.config import SKIP as SKIP
-from autoal.campaign.config import CampaignConfig, parse_classes, resolve_strategy
-from autoal.campaign.datacheck import DataCheck, initial_labels, item_rows
+from autoal.campaign.config import CampaignConfig
+from autoal.campaign.datacheck import DataCheck
 from autoal.campaign.errors import DataChangedError as DataChangedError
-from autoal.campaign.errors import DataError
+from autoal.campaign.errors import DataError as DataError
 from autoal.campaign.errors import TeachValidationError as TeachValidationError
-from autoal.campaign.items import detect_kind, load_items
 from autoal.campaign.results import (
     Batch,
     CampaignStatus,
@@ -55,7 +55,7 @@ from autoal.campaign.results import (
 )
 from autoal.campaign.results import BatchItem as BatchItem
 from autoal.campaign.results import QueryItem as QueryItem
-from autoal.campaign.store import DB_NAME, DEFAULT_BUSY_TIMEOUT, CampaignError, Store
+from autoal.campaign.store import DEFAULT_BUSY_TIMEOUT, Store
 
 # The public names are listed once, in :mod:`autoal.campaign`. The ``X as X`` imports above
 # are names that lived in this module before it was split: they stay importable from it.
@@ -143,46 +143,10 @@ class Campaign:
             Bad arguments, unreadable data, labels outside ``classes``, or an existing
             database (an autoal campaign or a foreign file, which is left untouched).
         """
-        from autoal.data import DatasetError
-
-        notes: list[str] = []
-        names = parse_classes(classes)
-        strategy = resolve_strategy(strategy, notes)
-        if model not in ("auto", "mlp", "cnn"):
-            raise CampaignError(f"unknown model {model!r}; use auto, mlp or cnn")
-        if int(epochs) < 1:
-            raise CampaignError(f"epochs must be at least 1, got {epochs}")
-        if int(min_steps) < 0:
-            raise CampaignError(f"min_steps must be non-negative, got {min_steps}")
-        directory = Path(directory)
-        Store._check_absent(directory / DB_NAME)
-        data_path = Path(data).expanduser().resolve()
-        try:
-            kind = detect_kind(data_path)
-            items = load_items(data_path, kind, label_column=label_column, id_column=id_column)
-        except DatasetError as err:
-            raise DataError(str(err)) from None
-        is_image = items.X.ndim == 4
-        resolved = model if model != "auto" else ("cnn" if is_image else "mlp")
-        if resolved == "cnn" and not is_image:
-            raise CampaignError("model 'cnn' needs images; this data holds feature vectors")
-        labels = initial_labels(items, names)
-        config = CampaignConfig(
-            data_path=str(data_path), data_kind=kind, classes=names, strategy=strategy,
-            model=resolved, seed=int(seed), epochs=int(epochs), min_steps=int(min_steps),
-            label_column=label_column, id_column=id_column,
-        )
-        from autoal import __version__
-
-        store = Store.create(
-            directory,
-            meta={"config": config.to_json(), "data_hash": items.content_hash,
-                  "autoal_version": __version__},
-            items=item_rows(items),
-            labels=labels,
-            busy_timeout=busy_timeout,
-            file_hashes=[(rel, *r) for rel, r in (items.file_records or {}).items()],
-        )
+        store, items, notes = _start.create(
+            directory, data, classes, strategy=strategy, model=model, seed=seed, epochs=epochs,
+            min_steps=min_steps, label_column=label_column, id_column=id_column,
+            busy_timeout=busy_timeout)
         campaign = cls(store)
         campaign._data = DataCheck(store, campaign.config, items)
         campaign.notes = notes

@@ -343,7 +343,7 @@ def parse_table(
     has_labels = label_column in header
     if require_label_column and not has_labels:
         raise DatasetError(f"{path}: no label column {label_column!r}; columns are: "
-                           f"{', '.join(header)} (choose one with label_column)")
+                           f"{', '.join(header)} (choose one with --label-column)")
     labels: list[str | None] = [None] * len(body)
     if has_labels:
         labels = [c or None for c in cells[:, header.index(label_column)].tolist()]

@@ -294,14 +294,15 @@ def _load_npz(path: Path, test_fraction: float, random_state: int) -> Dataset:
 def _load_csv(path: Path, label_column: str, test_fraction: float,
               random_state: int) -> Dataset:
     table = parse_table(path, label_column=label_column, require_label_column=True)
-    _require_labels(table.labels, path, f"label column {label_column!r}")
+    _require_labels(table.labels, path,
+                    f"an empty cell in the label column {label_column!r} (--label-column)")
     return _from_arrays(path.stem, f"CSV file {path.name}", table.X, np.array(table.labels),
                         test_fraction=test_fraction, random_state=random_state)
 
 
 def _load_folder(path: Path, test_fraction: float, random_state: int) -> Dataset:
     X, labels, _ = read_image_folder(path)
-    _require_labels(labels, path, "class sub-folder (images lie directly in the folder)")
+    _require_labels(labels, path, "no class sub-folder (images lie directly in the folder)")
     return _from_arrays(path.name, f"image folder {path.name}", X, np.array(labels),
                         test_fraction=test_fraction, random_state=random_state,
                         parse_numbers=False)
@@ -311,4 +312,4 @@ def _require_labels(labels: list[str | None], path: Path, what: str) -> None:
     missing = [i for i, label in enumerate(labels) if label is None]
     if missing:
         raise DatasetError(f"{path}: {len(missing)} samples have no label (first: row "
-                           f"{missing[0]}); no {what}")
+                           f"{missing[0]}): {what}")

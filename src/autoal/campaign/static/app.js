@@ -4,10 +4,11 @@
 
 (function () {
   const TOKEN = new URLSearchParams(window.location.search).get("token");
-  const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"];
+  const CSRF = document.querySelector('meta[name="csrf-token"]').content;
   const COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
                   "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c"];
-  const state = { classes: [], items: [], current: 0, polling: false, status: null };
+  const state = { classes: [], keys: {}, keysAreNames: true, items: [], current: 0,
+                  polling: false, status: null };
   const $ = (id) => document.getElementById(id);
 
   function withToken(url) {
@@ -19,6 +20,7 @@
     const headers = { Accept: "application/json" };
     if (TOKEN) headers.Authorization = "Bearer " + TOKEN;
     const init = { method, headers, cache: "no-store" };
+    if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -103,10 +105,10 @@
     box.hidden = false;
     const names = [];
     for (const h of history) for (const k of Object.keys(h.weights)) if (!names.includes(k)) names.push(k);
-    const barW = 34, gap = 12, height = 130, top = 8, left = 30, bottom = 20;
+    const barW = 56, gap = 16, height = 260, top = 10, left = 36, bottom = 24;
     const width = left + history.length * (barW + gap) + gap;
     const chart = svg("svg", { viewBox: `0 0 ${width} ${height + top + bottom}`,
-                               width: Math.min(width, 900), role: "img",
+                               width: Math.max(480, Math.min(width, 1100)), role: "img",
                                "aria-label": "candidate weights per round" });
     for (const t of [0, 0.5, 1]) {
       const y = top + height * (1 - t);
@@ -129,6 +131,12 @@
         tip.textContent = `round ${h.round}: ${name} ${(h.weights[name] || 0).toFixed(3)}`;
         rect.append(tip);
         chart.append(rect);
+        if (w >= 0.08) {
+          const value = svg("text", { x: x + barW / 2, y: y + hpx / 2 + 4, "text-anchor": "middle",
+                                      class: "value" });
+          value.textContent = w.toFixed(2);
+          chart.append(value);
+        }
       });
       const label = svg("text", { x: x + barW / 2, y: top + height + 14, "text-anchor": "middle",
                                   class: "tick" });
@@ -146,7 +154,11 @@
   // -- batch -------------------------------------------------------------------------------
   function showBatch(batch) {
     state.classes = batch.classes;
+    state.keys = batch.keys || {};
+    state.keysAreNames = !!batch.keys_are_names;
     state.items = batch.items;
+    showKeys();
+    $("accept-all").disabled = !batch.items.some((it) => it.label === null && it.guess);
     const info = $("round-info");
     if (batch.round === null) {
       info.textContent = "No batch yet: press Next batch.";
@@ -163,6 +175,18 @@
     }
     const next = firstPending(0);
     focusItem(next === -1 ? 0 : next, false);
+  }
+
+  function showKeys() {
+    const box = $("key-map");
+    const pairs = state.classes.filter((c) => state.keys[c] !== undefined);
+    if (state.keysAreNames) {
+      box.replaceChildren("Keys: press a class's name to label the focused item with it.");
+    } else {
+      box.replaceChildren("Keys: ", ...pairs.flatMap((c, k) => [
+        k ? " · " : "", el("kbd", { text: state.keys[c] }), " = " + c]));
+    }
+    box.hidden = false;
   }
 
   function card(item, i) {
@@ -185,12 +209,20 @@
     }
     node.append(el("div", { class: "id", title: item.source, text: item.id }), guess);
     const buttons = el("div", { class: "buttons" });
-    state.classes.forEach((name, k) => {
+    state.classes.forEach((name) => {
+      const key = state.keys[name];
       buttons.append(el("button", { type: "button", class: "label", "data-label": name,
                                     "aria-pressed": String(item.label === name),
                                     onclick: () => label(i, name) },
-        k < KEYS.length ? el("kbd", { text: KEYS[k] }) : null, " " + name));
+        key !== undefined && !state.keysAreNames ? el("kbd", { text: key }) : null,
+        (key !== undefined && !state.keysAreNames ? " " : "") + name));
     });
+    if (item.guess && item.label === null) {
+      buttons.append(el("button", { type: "button", class: "accept", "data-label": item.guess,
+                                    title: "label it as the model guessed (Enter)",
+                                    onclick: () => label(i, item.guess) },
+        el("kbd", { text: "⏎" }), " accept " + item.guess));
+    }
     buttons.append(el("button", { type: "button", class: "skip", "data-label": "skip",
                                   "aria-pressed": String(item.label === "skip"),
                                   onclick: () => label(i, "skip") },
@@ -320,6 +352,18 @@
     }
   }
 
+  async function acceptAll() {
+    try {
+      const res = await api("POST", "api/accept", {});
+      const n = Object.keys(res.accepted).length;
+      say(`Accepted the model's guess for ${n} item(s)` +
+          (res.without_guess ? ` (${res.without_guess} without a guess left)` : "") + ".", "info");
+      await refresh();
+    } catch (err) {
+      say(err.message);
+    }
+  }
+
   async function undo() {
     try {
       const res = await api("POST", "api/undo", {});
@@ -343,9 +387,14 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const t = ev.target;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA")) return;
-    const k = KEYS.indexOf(ev.key);
-    if (k !== -1 && k < state.classes.length) {
-      ev.preventDefault(); label(state.current, state.classes[k]);
+    const named = state.classes.find((c) => state.keys[c] === ev.key);
+    const item = state.items[state.current];
+    if (named !== undefined) {
+      ev.preventDefault(); label(state.current, named);
+    } else if (ev.key === "Enter" && ev.shiftKey) {
+      ev.preventDefault(); acceptAll();
+    } else if (ev.key === "Enter" && item && item.guess && t && !t.closest("button")) {
+      ev.preventDefault(); label(state.current, item.guess);
     } else if (ev.key === "s" || ev.key === "S") {
       ev.preventDefault(); label(state.current, "skip");
     } else if (ev.key === "ArrowRight" || ev.key === "ArrowDown" || ev.key === "j") {
@@ -360,6 +409,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("next").addEventListener("click", nextBatch);
     $("undo").addEventListener("click", undo);
+    $("accept-all").addEventListener("click", acceptAll);
     $("batch-size").addEventListener("input", (ev) => { ev.target.dataset.touched = "1"; });
     refresh().then(() => { document.body.dataset.ready = "1"; })
       .catch((err) => { say(err.message); document.body.dataset.ready = "1"; });

@@ -9,18 +9,9 @@ from typing import Any
 import click
 
 from autoal import __version__
+from autoal.errors import InputError
 
-__all__ = ["main", "InputError"]
-
-
-class InputError(click.ClickException):
-    """Bad input from the user: printed as ``error: ...`` with exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        """Print the message to standard error."""
-        click.echo(f"error: {self.format_message()}", err=True)
+__all__ = ["main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

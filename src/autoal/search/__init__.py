@@ -7,7 +7,6 @@ objectives (:mod:`.objectives`) and the optimiser loop (:mod:`.trainer`).
 
 from autoal.search.mixture import GlobalWeights, SearchNet, combine, soft_mask, soft_threshold
 from autoal.search.objectives import RidgeProbe, SearchProblem
-from autoal.search.ranks import rank_normalise
 from autoal.search.strategy import ABLATIONS, PAPER_CANDIDATES, PRESETS, AutoAL
 from autoal.search.trainer import SearchOptions, SearchTrace, run_search
 
@@ -23,7 +22,6 @@ __all__ = [
     "SearchProblem",
     "SearchTrace",
     "combine",
-    "rank_normalise",
     "run_search",
     "soft_mask",
     "soft_threshold",

@@ -11,7 +11,6 @@ import torch
 from autoal.evidence import Evidence
 from autoal.search.crossfit import CrossFitter
 from autoal.search.mixture import GlobalWeights, SearchNet, combine
-from autoal.search.ranks import rank_normalise
 from autoal.search.trainer import (
     OBJECTIVES,
     THRESHOLDS,
@@ -21,6 +20,7 @@ from autoal.search.trainer import (
     run_search,
 )
 from autoal.strategies.base import QueryStrategy, check_budget, top_k
+from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,
     check_candidates,

@@ -22,6 +22,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from autoal.names import DEVICE_NAMES, IMAGE_NETS, MODEL_NAMES
+
 __all__ = [
     "BenchConfig",
     "Cell",
@@ -52,8 +54,6 @@ _PROTOCOL_KEYS = {**CELL_KEYS, "seeds": "seeds"}
 _DATASET_KEYS = {**CELL_KEYS, "regimes": "regimes", "path": "str", "label_column": "str"}
 _VARIANT_RESERVED = {"strategy", "datasets", "regimes", "optional", "mc_overlap"}
 _TOP_KEYS = {"description", "protocol", "regimes", "datasets", "variants"}
-_MODELS = ("auto", "mlp", "cnn", "resnet18")
-_DEVICES = ("auto", "cpu", "cuda")
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]|_(?!_))*(?<!_)$")
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
@@ -247,11 +247,11 @@ def _check_settings(where: str, table: Mapping[str, Any], errors: list[str]) -> 
             bound = f"at least {minimum}" if kind == "int" else "positive"
             errors.append(f"{where}.{key} must be {bound}, got {value!r}")
             continue
-        if key == "model" and value not in _MODELS:
-            errors.append(f"{where}.model must be one of {', '.join(_MODELS)}, got {value!r}")
+        if key == "model" and value not in MODEL_NAMES:
+            errors.append(f"{where}.model must be one of {', '.join(MODEL_NAMES)}, got {value!r}")
             continue
-        if key == "device" and value not in _DEVICES and not value.startswith("cuda:"):
-            errors.append(f"{where}.device must be one of {', '.join(_DEVICES)}, got {value!r}")
+        if key == "device" and value not in DEVICE_NAMES and not value.startswith("cuda:"):
+            errors.append(f"{where}.device must be one of {', '.join(DEVICE_NAMES)}, got {value!r}")
             continue
         out[key] = float(value) if kind == "float" else value
     return out
@@ -576,7 +576,7 @@ def check_data(
             except ValueError as err:
                 msg = str(err).replace("--", "")
                 problems.append(f"data set {name!r}, regime {regime!r}: {msg}")
-            if s["model"] in ("cnn", "resnet18") and data.kind != "image":
+            if s["model"] in IMAGE_NETS and data.kind != "image":
                 problems.append(
                     f"data set {name!r}, regime {regime!r}: model {s['model']} needs image "
                     f"data; {name} is vector data"

@@ -54,7 +54,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         pending_cells,
         run_bench,
     )
-    from autoal.report.summary import write_report
+    from autoal.report import write_report
 
     if workers is not None and workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
@@ -136,7 +136,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def report(directory: Path) -> None:
     """Rebuild DIRECTORY's summary.md, summary.csv and plots from its run files alone."""
-    from autoal.report.summary import write_report
+    from autoal.report import write_report
 
     if not (directory / "runs").is_dir():
         raise InputError(f"{directory} has no runs/ folder (is it an `autoal bench` --out?)")

@@ -16,12 +16,14 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from autoal.bench.config import ConfigError, load_config, parse_config
-from autoal.bench.runner import (
+from autoal.bench import (
+    ConfigError,
     StaleResultsError,
     build_strategy,
     cell_path,
     estimate_seconds,
+    load_config,
+    parse_config,
     pending_cells,
     run_bench,
     strategy_parameters,

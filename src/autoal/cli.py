@@ -108,7 +108,7 @@ def run(
     --ablation) apply only with --strategy autoal.
     """
     from autoal.io import write_json_atomic
-    from autoal.loop.runner import (
+    from autoal.loop import (
         LoopConfig,
         run_active_learning,
         run_options,

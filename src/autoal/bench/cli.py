@@ -45,12 +45,14 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
     re-running the same command resumes (finished cells are skipped). See
     benchmarks/README.md for the config schema.
     """
-    from autoal.bench.config import ConfigError, check_data, load_config
-    from autoal.bench.runner import (
+    from autoal.bench import (
         BenchLockedError,
+        ConfigError,
         StaleResultsError,
+        check_data,
         default_workers,
         estimate_seconds,
+        load_config,
         pending_cells,
         run_bench,
     )

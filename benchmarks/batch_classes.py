@@ -23,7 +23,7 @@ import numpy as np
 from autoal.data import load_dataset
 from autoal.io import write_json_atomic
 from autoal.loop.runner import pool_indices
-from autoal.report.summary import load_runs
+from autoal.report import load_runs
 
 
 def batch_stats(labels: np.ndarray) -> tuple[float, int]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autoal.io import write_json_atomic
-from autoal.report.summary import load_runs
+from autoal.report import load_runs
 
 
 def phase_seconds(run: dict[str, Any]) -> dict[str, float]:

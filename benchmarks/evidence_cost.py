@@ -18,8 +18,7 @@ import numpy as np
 from autoal import Evidence
 from autoal.data import DatasetError, load_dataset
 from autoal.models import DEFAULT_MC_SAMPLES, TorchClassifier, configure_threads
-from autoal.search.strategy import PAPER_CANDIDATES
-from autoal.strategies import get_strategy
+from autoal.strategies import PAPER_CANDIDATES, get_strategy
 
 
 def timed(fn, repeats: int) -> tuple[float, object]:

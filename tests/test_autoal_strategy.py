@@ -169,7 +169,7 @@ def test_the_autoal_preset_is_the_selection_runs_winner():
     """benchmarks/select.toml's rule picked sel-persample-lookahead (docs/RESULTS.md, 3)."""
     from pathlib import Path
 
-    from autoal.bench.config import load_config
+    from autoal.bench import load_config
 
     select = Path(__file__).resolve().parents[1] / "benchmarks" / "select.toml"
     variants = load_config(select).variants

@@ -16,12 +16,14 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from autoal.bench.config import ConfigError, load_config, parse_config
-from autoal.bench.runner import (
+from autoal.bench import (
+    ConfigError,
     StaleResultsError,
     build_strategy,
     cell_path,
     estimate_seconds,
+    load_config,
+    parse_config,
     pending_cells,
     run_bench,
     strategy_parameters,
@@ -344,7 +346,7 @@ def test_strategy_parameters_are_stable_json_for_every_strategy():
 
 
 def test_a_changed_preset_makes_finished_cells_stale(tmp_path, monkeypatch):
-    from autoal.search import strategy as autoal_strategy
+    from autoal.search import presets
     from autoal.strategies import get_strategy
 
     variants = 'margin = { strategy = "margin" }\nauto = { strategy = "autoal" }'
@@ -358,8 +360,8 @@ def test_a_changed_preset_makes_finished_cells_stale(tmp_path, monkeypatch):
         cell_path(out, cell).write_text(json.dumps(record))
     todo, done = pending_cells(cfg, out)
     assert todo == [] and len(done) == 2
-    changed = {**autoal_strategy.PRESETS["autoal"], "coverage": 0.3}
-    monkeypatch.setitem(autoal_strategy.PRESETS, "autoal", changed)
+    changed = {**presets.PRESETS["autoal"], "coverage": 0.3}
+    monkeypatch.setitem(presets.PRESETS, "autoal", changed)
     # the message names what changed: the resolved preset options
     with pytest.raises(StaleResultsError, match=r"strategy parameters changed \(resolved\)"):
         pending_cells(cfg, out)

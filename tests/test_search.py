@@ -13,10 +13,10 @@ from autoal.search import (
     SearchOptions,
     SearchProblem,
     combine,
-    rank_normalise,
     run_search,
     soft_threshold,
 )
+from autoal.strategies.ranks import rank_normalise
 
 K = 4
 

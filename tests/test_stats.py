@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from autoal.loop.metrics import aubc
+from autoal.report import round_seconds
 from autoal.report.stats import mean_std, paired_bootstrap, rank_descending
-from autoal.report.summary import round_seconds
 
 
 def test_aubc_of_a_flat_curve_is_its_value():

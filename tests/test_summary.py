@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autoal.report import summarise, to_csv, to_markdown
 from autoal.report.plots import paired_differences
-from autoal.report.summary import summarise, to_csv, to_markdown
 
 
 def _run(variant: str, seed: int, aubc: float, strategy: str = "autoal",
@@ -180,8 +180,7 @@ def test_paired_differences_match_seeds_not_positions():
 def test_the_report_adds_a_key_plot_when_there_are_more_variants(tmp_path, monkeypatch):
     from PIL import Image
 
-    from autoal.report import plots
-    from autoal.report.summary import write_report
+    from autoal.report import plots, write_report
 
     drawn: dict[str, list[str]] = {}
     save = plots._save
@@ -240,7 +239,7 @@ def test_the_overview_counts_every_group_a_variant_ran_in():
 
 
 def test_equal_mean_ranks_go_to_the_higher_mean_aubc():
-    from autoal.report.summary import overall_ranks
+    from autoal.report import overall_ranks
 
     # two groups: "a" is 1st then 2nd, "b" 2nd then 1st (mean rank 1.5 each); "b" has the
     # higher mean AUBC, so it comes first although "a" sorts first by name

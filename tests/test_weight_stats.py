@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autoal.report.summary import summarise, to_markdown
+from autoal.report import summarise, to_markdown
 from autoal.report.weight_stats import batch_pool_distance, total_variation, weight_stats
 
 

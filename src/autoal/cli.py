@@ -9,18 +9,18 @@ from typing import Any
 import click
 
 from autoal import __version__
+from autoal.errors import InputError
+from autoal.names import (
+    ABLATIONS,
+    DEVICE_NAMES,
+    IMAGE_NETS,
+    MODEL_NAMES,
+    OBJECTIVES,
+    PRESET_NAMES,
+    WEIGHTS,
+)
 
-__all__ = ["main", "InputError"]
-
-
-class InputError(click.ClickException):
-    """Bad input from the user: printed as ``error: ...`` with exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        """Print the message to standard error."""
-        click.echo(f"error: {self.format_message()}", err=True)
+__all__ = ["main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,21 +59,21 @@ def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> Any:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--pool-size", type=int, default=None, help="Random subset of the training split.")
 @click.option("--epochs", type=int, default=20, show_default=True)
-@click.option("--model", type=click.Choice(["auto", "mlp", "cnn", "resnet18"]), default="auto",
+@click.option("--model", type=click.Choice(MODEL_NAMES), default="auto",
               show_default=True, help="auto: cnn for images, mlp for vectors.")
 @click.option("--mc-samples", type=int, default=None, help="MC dropout samples T.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+@click.option("--device", type=click.Choice(DEVICE_NAMES), default="auto",
               show_default=True)
 @click.option("--label-column", default="label", show_default=True, help="CSV label column.")
-@click.option("--preset", type=click.Choice(["autoal", "paper"]), default=None,
+@click.option("--preset", type=click.Choice(PRESET_NAMES), default=None,
               help="AutoAL preset [default: autoal].")
 @click.option("--candidates", default=None, help="AutoAL: comma-separated candidate strategies.")
-@click.option("--objective", type=click.Choice(["max_loss", "lookahead"]), default=None,
+@click.option("--objective", type=click.Choice(OBJECTIVES), default=None,
               help="AutoAL search objective (default: the preset's).")
-@click.option("--weights", type=click.Choice(["global", "per-sample"]), default=None,
+@click.option("--weights", type=click.Choice(WEIGHTS), default=None,
               help="AutoAL mixture weights (default: the preset's).")
 @click.option("--coverage", type=float, default=None, help="AutoAL class-coverage weight.")
-@click.option("--ablation", type=click.Choice(["none", "uniform", "frozen", "no-loss-module"]),
+@click.option("--ablation", type=click.Choice(ABLATIONS),
               default=None, help="AutoAL ablation [default: none].")
 @click.option("--threads", type=int, default=None,
               help="Torch threads (default: the cores available; 1 is faster for small models "
@@ -108,7 +108,7 @@ def run(
     --ablation) apply only with --strategy autoal.
     """
     from autoal.io import write_json_atomic
-    from autoal.loop.runner import (
+    from autoal.loop import (
         LoopConfig,
         run_active_learning,
         run_options,
@@ -157,7 +157,7 @@ def run(
     )
     try:
         validate_sizes(config, len(data.X_train))
-        if model in ("cnn", "resnet18") and data.kind != "image":
+        if model in IMAGE_NETS and data.kind != "image":
             raise ValueError(f"--model {model} needs image data; {data.name} is vector data")
     except ValueError as err:
         raise InputError(str(err)) from None

@@ -11,7 +11,7 @@ import click
 
 from autoal.data import DatasetError, load_dataset
 from autoal.io import write_json_atomic
-from autoal.loop.runner import LoopConfig, run_active_learning
+from autoal.loop import LoopConfig, run_active_learning
 from autoal.models import configure_threads
 from autoal.report.plots import plot_learning_curves, plot_weights
 

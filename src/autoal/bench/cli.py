@@ -7,14 +7,9 @@ from pathlib import Path
 
 import click
 
+from autoal.errors import InputError
+
 __all__ = ["bench", "report"]
-
-
-def _input_error(message: str) -> click.ClickException:
-    # Imported here: autoal.cli imports this module while it is being set up.
-    from autoal.cli import InputError
-
-    return InputError(message)
 
 
 def _require_devices(cells: list, config: Path) -> None:
@@ -26,7 +21,7 @@ def _require_devices(cells: list, config: Path) -> None:
             try:
                 resolve_device(device)
             except ValueError as err:
-                raise _input_error(f"{config}: {err}") from None
+                raise InputError(f"{config}: {err}") from None
 
 
 @click.command()
@@ -50,27 +45,29 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
     re-running the same command resumes (finished cells are skipped). See
     benchmarks/README.md for the config schema.
     """
-    from autoal.bench.config import ConfigError, check_data, load_config
-    from autoal.bench.runner import (
+    from autoal.bench import (
         BenchLockedError,
+        ConfigError,
         StaleResultsError,
+        check_data,
         default_workers,
         estimate_seconds,
+        load_config,
         pending_cells,
         run_bench,
     )
-    from autoal.report.summary import write_report
+    from autoal.report import write_report
 
     if workers is not None and workers < 1:
-        raise _input_error(f"--workers must be at least 1, got {workers}")
+        raise InputError(f"--workers must be at least 1, got {workers}")
     if threads is not None and threads < 1:
-        raise _input_error(f"--threads must be at least 1, got {threads}")
+        raise InputError(f"--threads must be at least 1, got {threads}")
     try:
         cfg = load_config(config)
     except ConfigError as err:
-        raise _input_error(str(err)) from None
+        raise InputError(str(err)) from None
     if out.exists() and not out.is_dir():
-        raise _input_error(f"--out exists and is not a folder: {out}")
+        raise InputError(f"--out exists and is not a folder: {out}")
     for name in cfg.dropped:
         click.echo(f"note: variant {name!r} left out: its strategy is not registered "
                    "(optional = true)", err=True)
@@ -79,7 +76,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         try:
             todo, finished = pending_cells(cfg, out)
         except StaleResultsError as err:
-            raise _input_error(str(err)) from None
+            raise InputError(str(err)) from None
         done = {c.name for c in finished}
         for cell in cells:
             click.echo(f"{cell.name}{'  (finished)' if cell.name in done else ''}")
@@ -104,19 +101,19 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
     if not no_data_check:
         problems = check_data(cfg)
         if problems:
-            raise _input_error(
+            raise InputError(
                 f"{config}: {len(problems)} problem(s) with the data:\n"
                 + "\n".join(f"  - {p}" for p in problems)
             )
     try:
         pending_cells(cfg, out)
     except StaleResultsError as err:
-        raise _input_error(str(err)) from None
+        raise InputError(str(err)) from None
     try:
         result = run_bench(cfg, out, workers=workers, threads=threads, progress=not quiet,
                            echo=click.echo, config_text=config.read_bytes())
     except BenchLockedError as err:
-        raise _input_error(str(err)) from None
+        raise InputError(str(err)) from None
     except KeyboardInterrupt:
         click.echo("\ninterrupted: finished cells are kept; run the same command to resume",
                    err=True)
@@ -141,14 +138,14 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def report(directory: Path) -> None:
     """Rebuild DIRECTORY's summary.md, summary.csv and plots from its run files alone."""
-    from autoal.report.summary import write_report
+    from autoal.report import write_report
 
     if not (directory / "runs").is_dir():
-        raise _input_error(f"{directory} has no runs/ folder (is it an `autoal bench` --out?)")
+        raise InputError(f"{directory} has no runs/ folder (is it an `autoal bench` --out?)")
     try:
         result = write_report(directory)
     except FileNotFoundError as err:
-        raise _input_error(str(err)) from None
+        raise InputError(str(err)) from None
     click.echo(f"wrote {directory / 'summary.md'}, {directory / 'summary.csv'} and "
                f"{len(result['files']) - 2} plot(s) from "
                f"{sum(len(v) for g in result['groups'] for v in g.runs.values())} run(s)")

@@ -2,18 +2,16 @@
 
 The schema is documented in ``benchmarks/README.md``. :func:`load_config` reads and checks
 a file completely before any work is done and reports every problem at once
-(:class:`ConfigError`); :func:`check_data` then loads each data set once to check that the
+(:class:`ConfigError`) and builds the grid (:mod:`autoal.bench.grid`);
+:func:`autoal.bench.datacheck.check_data` then loads each data set once to check that the
 protocol fits it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,38 +20,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = [
-    "BenchConfig",
-    "Cell",
-    "ConfigError",
-    "DatasetSpec",
-    "Variant",
-    "CELL_KEYS",
-    "check_data",
-    "load_config",
-    "parse_config",
-]
+from autoal.bench.grid import CELL_KEYS, BenchConfig, DatasetSpec, Variant
+from autoal.names import DEVICE_NAMES, MODEL_NAMES
 
-#: Settings of one simulated run, allowed at every level; later levels override earlier ones:
-#: ``[protocol]`` < ``[regimes.R]`` < ``[datasets.D]`` < ``[datasets.D.regimes.R]``.
-CELL_KEYS: dict[str, str] = {
-    "init": "int",
-    "budget": "int",
-    "rounds": "int",
-    "pool_size": "int",
-    "epochs": "int",
-    "model": "str",
-    "mc_samples": "int",
-    "batch_size": "int",
-    "lr": "float",
-    "device": "str",
-}
+__all__ = ["ConfigError", "DEFAULT_SEEDS", "load_config", "parse_config"]
+
 _PROTOCOL_KEYS = {**CELL_KEYS, "seeds": "seeds"}
 _DATASET_KEYS = {**CELL_KEYS, "regimes": "regimes", "path": "str", "label_column": "str"}
 _VARIANT_RESERVED = {"strategy", "datasets", "regimes", "optional", "mc_overlap"}
 _TOP_KEYS = {"description", "protocol", "regimes", "datasets", "variants"}
-_MODELS = ("auto", "mlp", "cnn", "resnet18")
-_DEVICES = ("auto", "cpu", "cuda")
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]|_(?!_))*(?<!_)$")
 DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
@@ -66,157 +41,6 @@ class ConfigError(ValueError):
         self.source = source
         lines = "\n".join(f"  - {e}" for e in self.errors)
         super().__init__(f"{source}: {len(self.errors)} problem(s):\n{lines}")
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """A data set of the grid: its name in file names and where :func:`load_dataset` finds it.
-
-    Attributes
-    ----------
-    name:
-        Key under ``[datasets]``; used in cell names.
-    source:
-        A built-in data set name, or the ``path`` given in the config.
-    label_column:
-        CSV label column (user files only).
-    """
-
-    name: str
-    source: str
-    label_column: str = "label"
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A named strategy configuration: one line of every summary table.
-
-    Attributes
-    ----------
-    name:
-        Key under ``[variants]``.
-    strategy:
-        Registered strategy name.
-    options:
-        Keyword arguments of the strategy's constructor (``random_state`` is the cell's seed).
-    datasets, regimes:
-        Restrict the variant to these data sets / regimes (``None``: all).
-    mc_overlap:
-        Record, in every round of this variant's cells, the top-b overlap of the MC
-        strategies between two independent MC dropout draws.
-    """
-
-    name: str
-    strategy: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-    datasets: tuple[str, ...] | None = None
-    regimes: tuple[str, ...] | None = None
-    mc_overlap: bool = False
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One simulated run: a (data set, regime, variant, seed) of the grid.
-
-    Attributes
-    ----------
-    dataset:
-        The data set.
-    regime:
-        Regime name.
-    variant:
-        The variant.
-    seed:
-        Seed of the pool subset, the initial set, the model initialisation and the strategy.
-    settings:
-        Resolved :data:`CELL_KEYS` (``pool_size`` may be ``None``: the whole training split).
-    """
-
-    dataset: DatasetSpec
-    regime: str
-    variant: Variant
-    seed: int
-    settings: Mapping[str, Any]
-
-    @property
-    def name(self) -> str:
-        """``<dataset>__<regime>__<variant>__<seed>``: the stem of the cell's run file."""
-        return f"{self.dataset.name}__{self.regime}__{self.variant.name}__{self.seed}"
-
-    def fingerprint(self) -> str:
-        """A hash of everything that determines the cell's result (names excluded)."""
-        payload = {
-            "source": self.dataset.source,
-            "label_column": self.dataset.label_column,
-            "settings": dict(self.settings),
-            "strategy": self.variant.strategy,
-            "options": dict(self.variant.options),
-            "seed": self.seed,
-            "mc_overlap": self.variant.mc_overlap,
-        }
-        text = json.dumps(payload, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def metadata(self) -> dict[str, Any]:
-        """What the cell's run record stores under ``"bench"``."""
-        return {
-            "cell": self.name,
-            "dataset": self.dataset.name,
-            "source": self.dataset.source,
-            "regime": self.regime,
-            "variant": self.variant.name,
-            "strategy": self.variant.strategy,
-            "options": dict(self.variant.options),
-            "seed": self.seed,
-            "settings": dict(self.settings),
-            "fingerprint": self.fingerprint(),
-        }
-
-
-@dataclass
-class BenchConfig:
-    """A validated benchmark configuration.
-
-    Attributes
-    ----------
-    description:
-        Free text from the file.
-    seeds:
-        Seeds of every (data set, regime, variant).
-    datasets:
-        Data sets by name.
-    settings:
-        Resolved settings per data set and regime: ``settings[dataset][regime]``.
-    variants:
-        Variants by name, in file order.
-    dropped:
-        Names of ``optional`` variants left out because their strategy is not registered.
-    """
-
-    description: str
-    seeds: tuple[int, ...]
-    datasets: dict[str, DatasetSpec]
-    settings: dict[str, dict[str, dict[str, Any]]]
-    variants: dict[str, Variant]
-    dropped: list[str] = field(default_factory=list)
-
-    def cells(self) -> list[Cell]:
-        """Every cell, ordered so that partial results are useful early.
-
-        Seed-major: all variants of every (data set, regime) for seed ``s`` come before any
-        cell of the next seed.
-        """
-        out: list[Cell] = []
-        for seed in self.seeds:
-            for ds_name, regimes in self.settings.items():
-                for regime, settings in regimes.items():
-                    for variant in self.variants.values():
-                        if variant.datasets is not None and ds_name not in variant.datasets:
-                            continue
-                        if variant.regimes is not None and regime not in variant.regimes:
-                            continue
-                        out.append(Cell(self.datasets[ds_name], regime, variant, seed, settings))
-        return out
 
 
 # ----------------------------------------------------------------------------- checking
@@ -247,11 +71,11 @@ def _check_settings(where: str, table: Mapping[str, Any], errors: list[str]) -> 
             bound = f"at least {minimum}" if kind == "int" else "positive"
             errors.append(f"{where}.{key} must be {bound}, got {value!r}")
             continue
-        if key == "model" and value not in _MODELS:
-            errors.append(f"{where}.model must be one of {', '.join(_MODELS)}, got {value!r}")
+        if key == "model" and value not in MODEL_NAMES:
+            errors.append(f"{where}.model must be one of {', '.join(MODEL_NAMES)}, got {value!r}")
             continue
-        if key == "device" and value not in _DEVICES and not value.startswith("cuda:"):
-            errors.append(f"{where}.device must be one of {', '.join(_DEVICES)}, got {value!r}")
+        if key == "device" and value not in DEVICE_NAMES and not value.startswith("cuda:"):
+            errors.append(f"{where}.device must be one of {', '.join(DEVICE_NAMES)}, got {value!r}")
             continue
         out[key] = float(value) if kind == "float" else value
     return out
@@ -524,7 +348,7 @@ def parse_config(
 
 
 def _loop_defaults() -> dict[str, Any]:
-    from autoal.loop.runner import LoopConfig
+    from autoal.loop import LoopConfig
 
     d = LoopConfig()
     return {k: getattr(d, k) for k in ("epochs", "batch_size", "lr", "mc_samples")}
@@ -547,39 +371,3 @@ def load_config(path: str | Path, **kwargs: Any) -> BenchConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError([f"not valid TOML: {err}"], str(path)) from None
     return parse_config(data, str(path), **kwargs)
-
-
-def check_data(
-    config: BenchConfig, loader: Callable[..., Any] | None = None
-) -> list[str]:
-    """Load each data set once and check every regime fits it; return the problems found.
-
-    Checks that the data set loads, that ``init + budget * rounds`` fits the pool, that
-    ``pool_size`` does not exceed the training split, and that ``cnn``/``resnet18`` are
-    only asked of image data.
-    """
-    from autoal.loop.runner import LoopConfig, validate_sizes
-
-    if loader is None:
-        from autoal.data import load_dataset as loader
-    problems: list[str] = []
-    for name, spec in config.datasets.items():
-        try:
-            data = loader(spec.source, label_column=spec.label_column)
-        except ValueError as err:  # DatasetError is a ValueError
-            problems.append(f"data set {name!r}: {err}")
-            continue
-        for regime, s in config.settings.get(name, {}).items():
-            loop = LoopConfig(**{k: s[k] for k in ("init", "budget", "rounds", "pool_size")})
-            try:
-                validate_sizes(loop, len(data.X_train))
-            except ValueError as err:
-                msg = str(err).replace("--", "")
-                problems.append(f"data set {name!r}, regime {regime!r}: {msg}")
-            if s["model"] in ("cnn", "resnet18") and data.kind != "image":
-                problems.append(
-                    f"data set {name!r}, regime {regime!r}: model {s['model']} needs image "
-                    f"data; {name} is vector data"
-                )
-        del data
-    return problems

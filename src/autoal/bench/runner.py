@@ -4,21 +4,20 @@ Each cell runs :func:`~autoal.loop.runner.run_active_learning` and writes
 ``DIR/runs/<dataset>__<regime>__<variant>__<seed>.json`` atomically (the schema of
 ``autoal run`` plus a ``"bench"`` entry naming the cell). A cell whose file exists with the
 same fingerprint (and, where the file records them, the same strategy parameters) is
-skipped, so re-running the command resumes; a killed run loses only the cells in flight.
+skipped (:mod:`autoal.bench.resume`), so re-running the command resumes; a killed run
+loses only the cells in flight.
 A cell that raises leaves ``DIR/errors/<cell>.txt`` and the others go on.
 """
 
 from __future__ import annotations
 
 import fcntl
-import inspect
-import json
 import multiprocessing as mp
 import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,30 +25,15 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from autoal.bench.config import BenchConfig, Cell
+from autoal.bench.grid import BenchConfig, Cell
+from autoal.bench.resume import build_strategy, cell_path, pending_cells, strategy_parameters
 from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 
-__all__ = [
-    "BenchResult",
-    "build_strategy",
-    "BenchLockedError",
-    "StaleResultsError",
-    "cell_path",
-    "default_workers",
-    "estimate_seconds",
-    "pending_cells",
-    "run_bench",
-    "run_cell",
-    "strategy_parameters",
-]
+__all__ = ["BenchLockedError", "BenchResult", "default_workers", "run_bench", "run_cell"]
 
 
 class BenchLockedError(RuntimeError):
     """Another ``autoal bench`` is running on the same output folder."""
-
-
-class StaleResultsError(ValueError):
-    """Run files in the output folder were made with different settings than the config's."""
 
 
 @dataclass
@@ -82,134 +66,12 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def cell_path(out: Path, cell: Cell) -> Path:
-    """``out/runs/<cell>.json``."""
-    return Path(out) / "runs" / f"{cell.name}.json"
-
-
 def _error_path(out: Path, cell: Cell) -> Path:
     return Path(out) / "errors" / f"{cell.name}.txt"
 
 
-def strategy_parameters(strategy: Any) -> dict[str, Any]:
-    """The strategy's constructor parameters with their values (defaults included), and,
-    where it has one, its ``resolved()`` options (AutoAL's preset values), as JSON values.
-
-    A run file stores them, so that a resumed benchmark notices when the code now builds
-    the same config cell with other values (e.g. a changed preset or constructor default).
-    """
-    names = [n for n in inspect.signature(type(strategy).__init__).parameters if n != "self"]
-    params = {n: getattr(strategy, n) for n in names if hasattr(strategy, n)}
-    resolved = getattr(strategy, "resolved", None)
-    if callable(resolved):
-        params["resolved"] = resolved()
-    return json.loads(json.dumps(params, sort_keys=True))
-
-
-def build_strategy(cell: Cell) -> Any:
-    """The cell's strategy, seeded with the cell's seed, with the run's defaults
-    (:func:`~autoal.loop.runner.run_options`: ALBL's horizon is the cell's ``rounds``)."""
-    from autoal.loop.runner import run_options
-    from autoal.strategies import get_strategy
-
-    options = run_options(cell.variant.strategy, cell.variant.options, cell.settings["rounds"])
-    return get_strategy(cell.variant.strategy, random_state=cell.seed, **options)
-
-
-def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
-    """Why the stored parameters no longer match what the config builds now, or None."""
-    try:
-        strategy = build_strategy(cell)
-    except (TypeError, ValueError) as err:
-        return f"its strategy cannot be built any more: {err}"
-    now = strategy_parameters(strategy)
-    if now != stored:
-        keys = sorted(k for k in set(now) | set(stored) if now.get(k) != stored.get(k))
-        return f"strategy parameters changed ({', '.join(keys)}), e.g. a preset or default"
-    return None
-
-
-def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell]]:
-    """Split the config's cells into (to run, already finished).
-
-    A cell is finished when its run file parses and carries the cell's fingerprint and, where
-    the file records them (files written since they are), the strategy parameters the config
-    builds now. Older files are checked by fingerprint only.
-
-    Raises
-    ------
-    StaleResultsError
-        When a run file exists for a cell but was made with other settings (a changed
-        config, or code that now builds the strategy with other parameters): resuming would
-        mix two protocols in one summary.
-    """
-    todo: list[Cell] = []
-    done: list[Cell] = []
-    stale: list[str] = []
-    for cell in config.cells():
-        path = cell_path(out, cell)
-        if not path.exists():
-            todo.append(cell)
-            continue
-        try:
-            record = json.loads(path.read_text())
-            fingerprint = record["bench"]["fingerprint"]
-        except (OSError, ValueError, KeyError, TypeError):
-            todo.append(cell)  # unreadable (cannot happen with atomic writes): redo it
-            continue
-        stored = record["bench"].get("parameters")
-        if fingerprint != cell.fingerprint():
-            stale.append(cell.name)
-        elif stored is not None and (why := _parameters_changed(cell, stored)):
-            stale.append(f"{cell.name} ({why})")
-        else:
-            done.append(cell)
-    if stale:
-        shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
-        raise StaleResultsError(
-            f"{len(stale)} run file(s) in {Path(out) / 'runs'} were made with different "
-            f"settings than this config ({shown}); use another --out folder or delete them"
-        )
-    return todo, done
-
-
 # ----------------------------------------------------------------------------- one cell
 _DATA_CACHE: dict[tuple[str, str], Any] = {}
-
-
-def estimate_seconds(
-    pending: Sequence[Cell], finished: Sequence[Cell], out: Path
-) -> tuple[float, int]:
-    """Estimated compute seconds of the pending cells, from the finished cells' wall times.
-
-    A pending cell costs the mean ``bench.wall_seconds`` of the finished cells of the same
-    data set, regime and variant, else of the same data set and regime; a cell with neither
-    is not estimated. Divide by the number of workers for wall time.
-
-    Returns
-    -------
-    tuple
-        ``(seconds, cells without an estimate)``.
-    """
-    by_kind: dict[tuple[str, ...], list[float]] = {}
-    for cell in finished:
-        try:
-            run = json.loads(cell_path(out, cell).read_text())
-            seconds = float(run["bench"]["wall_seconds"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        by_kind.setdefault((cell.dataset.name, cell.regime, cell.variant.name), []).append(seconds)
-        by_kind.setdefault((cell.dataset.name, cell.regime), []).append(seconds)
-    total, unknown = 0.0, 0
-    for cell in pending:
-        known = by_kind.get((cell.dataset.name, cell.regime, cell.variant.name)) or by_kind.get(
-            (cell.dataset.name, cell.regime)
-        )
-        if known:
-            total += sum(known) / len(known)
-        else:
-            unknown += 1
-    return total, unknown
 
 
 def _dataset(cell: Cell) -> Any:
@@ -225,7 +87,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
     """Run one cell, write its run file atomically and return the record."""
     import numpy as np
 
-    from autoal.loop.runner import LoopConfig, pool_indices, run_active_learning
+    from autoal.loop import LoopConfig, pool_indices, run_active_learning
 
     data = _dataset(cell)
     s = cell.settings
@@ -246,7 +108,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
     strategy = build_strategy(cell)
     kwargs: dict[str, Any] = {}
     if cell.variant.mc_overlap:
-        from autoal.loop.mc_stability import mc_topb_overlap
+        from autoal.loop import mc_topb_overlap
         from autoal.models import TorchClassifier
 
         holder: dict[str, Any] = {}

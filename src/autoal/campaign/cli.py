@@ -34,7 +34,7 @@ _ACCEPT = click.option(
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from autoal.cli import InputError
+    from autoal.errors import InputError
 
     try:
         yield

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["EmbeddingNet", "MLP", "SmallCNN", "ResNet18", "build_net", "NET_NAMES"]
+from autoal.names import NET_NAMES
 
-NET_NAMES = ("mlp", "cnn", "resnet18")
+__all__ = ["EmbeddingNet", "MLP", "SmallCNN", "ResNet18", "build_net", "NET_NAMES"]
 
 
 class EmbeddingNet(nn.Module):

@@ -7,15 +7,13 @@ objectives (:mod:`.objectives`) and the optimiser loop (:mod:`.trainer`).
 
 from autoal.search.mixture import GlobalWeights, SearchNet, combine, soft_mask, soft_threshold
 from autoal.search.objectives import RidgeProbe, SearchProblem
-from autoal.search.ranks import rank_normalise
-from autoal.search.strategy import ABLATIONS, PAPER_CANDIDATES, PRESETS, AutoAL
+from autoal.search.presets import PRESETS
+from autoal.search.strategy import AutoAL
 from autoal.search.trainer import SearchOptions, SearchTrace, run_search
 
 __all__ = [
-    "ABLATIONS",
     "AutoAL",
     "GlobalWeights",
-    "PAPER_CANDIDATES",
     "PRESETS",
     "RidgeProbe",
     "SearchNet",
@@ -23,7 +21,6 @@ __all__ = [
     "SearchProblem",
     "SearchTrace",
     "combine",
-    "rank_normalise",
     "run_search",
     "soft_mask",
     "soft_threshold",

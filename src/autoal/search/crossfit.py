@@ -11,8 +11,8 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from autoal.models import TorchClassifier
 from autoal.search.objectives import RidgeProbe, SearchProblem
-from autoal.search.ranks import rank_normalise, standardisation
 from autoal.strategies.base import QueryStrategy
+from autoal.strategies.ranks import rank_normalise, standardisation
 
 __all__ = ["CrossFitter", "folds"]
 

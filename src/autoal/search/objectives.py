@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from autoal.search.ranks import standardisation
+from autoal.strategies.ranks import standardisation
 
 __all__ = ["SearchProblem", "max_loss_term", "lookahead_term", "coverage_entropy", "RidgeProbe"]
 

@@ -9,18 +9,18 @@ import numpy as np
 import torch
 
 from autoal.evidence import Evidence
+from autoal.names import ABLATIONS, OBJECTIVES, THRESHOLDS, WEIGHTS
 from autoal.search.crossfit import CrossFitter
 from autoal.search.mixture import GlobalWeights, SearchNet, combine
-from autoal.search.ranks import rank_normalise
+from autoal.search.presets import PRESETS
 from autoal.search.trainer import (
-    OBJECTIVES,
-    THRESHOLDS,
     SearchOptions,
     SearchTrace,
     final_mask,
     run_search,
 )
 from autoal.strategies.base import QueryStrategy, check_budget, top_k
+from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,
     check_candidates,
@@ -28,35 +28,7 @@ from autoal.strategies.registry import (
     register_strategy,
 )
 
-__all__ = ["AutoAL", "PRESETS", "PAPER_CANDIDATES", "ABLATIONS"]
-
-ABLATIONS = ("none", "uniform", "frozen", "no-loss-module")
-WEIGHTS = ("global", "per-sample")
-
-# The options each preset fixes; every option not named here has the same default for both.
-PRESETS: dict[str, dict[str, Any]] = {
-    # The published design, its numerical bugs fixed.
-    "paper": {
-        "weights": "per-sample",
-        "objective": "max_loss",
-        "threshold": "gmm",
-        "loss_module": True,
-        "coverage": 0.0,
-        "fitnet_alternations": 1,
-    },
-    # Our default, by the rule pre-registered in benchmarks/select.toml: the sel-* variant with
-    # the best mean AUBC rank over its three groups (sel-persample-lookahead, 3.67). It still
-    # loses to margin; see docs/RESULTS.md, section 3.
-    "autoal": {
-        "weights": "per-sample",
-        "objective": "lookahead",
-        "threshold": "quantile",
-        "loss_module": False,
-        "coverage": 0.0,
-        "fitnet_alternations": 0,
-    },
-}
-
+__all__ = ["AutoAL"]
 
 @register_strategy
 class AutoAL(QueryStrategy):

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from autoal.names import OBJECTIVES, THRESHOLDS
 from autoal.search.mixture import budget_mask, budget_penalty, combine, soft_mask, soft_threshold
 from autoal.search.objectives import (
     SearchProblem,
@@ -26,10 +27,6 @@ __all__ = [
     "final_mask",
     "run_search",
 ]
-
-OBJECTIVES = ("max_loss", "lookahead")
-THRESHOLDS = ("quantile", "gmm")
-
 
 @dataclass
 class SearchOptions:

@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from autoal.evidence import Evidence
-from autoal.search.ranks import rank_normalise
 from autoal.strategies.base import QueryStrategy, check_budget, top_k
 from autoal.strategies.diversity import batch_first_scores
+from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,
     check_candidates,

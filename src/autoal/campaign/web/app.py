@@ -150,7 +150,7 @@ def serve(directory: Path, host: str, port: int, token: str | None,
     Every click is saved at once, in the same transactions as the CLI, so the CLI can be
     used on the campaign at the same time. Stop with Ctrl-C.
     """
-    from autoal.cli import InputError
+    from autoal.errors import InputError
 
     try:
         import flask  # noqa: F401

@@ -1,4 +1,4 @@
-"""Normalisation: candidate scores by rank, features by standardisation."""
+"""Normalisation: candidate scores by rank (ALBL, AutoAL), features by standardisation (AutoAL)."""
 
 from __future__ import annotations
 

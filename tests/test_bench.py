@@ -25,6 +25,7 @@ from autoal.bench import (
     load_config,
     parse_config,
     pending_cells,
+    reuse_cells,
     run_bench,
     strategy_parameters,
 )
@@ -432,3 +433,61 @@ def test_two_workers_and_kill_9_leave_only_whole_files(tmp_path):
     assert len(list((out / "runs").glob("*.json"))) == 4
     assert not list((out / "runs").glob(".*.tmp"))
     assert "skipped" in res.stdout
+
+
+def _fake_finished(cfg, out):
+    from autoal.strategies import get_strategy
+
+    for cell in cfg.cells():
+        strategy = get_strategy(cell.variant.strategy, random_state=cell.seed,
+                                **cell.variant.options)
+        record = {"bench": {**cell.metadata(), "parameters": strategy_parameters(strategy)}}
+        cell_path(out, cell).parent.mkdir(parents=True, exist_ok=True)
+        cell_path(out, cell).write_text(json.dumps(record))
+
+
+def test_a_parameter_added_at_its_default_keeps_finished_cells(tmp_path):
+    variants = ('km = { strategy = "kmeans" }\n'
+                'kmf = { strategy = "kmeans", representation = "features" }')
+    cfg = load_config(write(tmp_path, TINY.format(variants=variants)))
+    out = tmp_path / "out"
+    _fake_finished(cfg, out)
+    for path in (out / "runs").glob("*.json"):  # as written before `representation` existed
+        record = json.loads(path.read_text())
+        del record["bench"]["parameters"]["representation"]
+        path.write_text(json.dumps(record))
+    # the default ("model") is what the old file ran; "features" is not
+    with pytest.raises(StaleResultsError, match=r"kmf.*representation") as err:
+        pending_cells(cfg, out)
+    assert "km__" not in str(err.value).replace("kmf__", "")
+
+
+def test_reuse_copies_only_valid_runs_of_this_configs_cells(tmp_path):
+    variants = 'margin = { strategy = "margin" }\nentropy = { strategy = "entropy" }'
+    old_cfg = load_config(write(tmp_path, TINY.format(variants=variants), "old.toml"))
+    old = tmp_path / "old"
+    _fake_finished(old_cfg, old)
+    # one old run was made with other settings: it must not be reused
+    stale = cell_path(old, old_cfg.cells()[1])
+    record = json.loads(stale.read_text())
+    record["bench"]["fingerprint"] = "0" * 16
+    stale.write_text(json.dumps(record))
+    more = variants + '\nbald = { strategy = "bald" }'
+    new_cfg = load_config(write(tmp_path, TINY.format(variants=more), "new.toml"))
+    new = tmp_path / "new"
+    copied, refused = reuse_cells(new_cfg, new, old)
+    assert copied == [old_cfg.cells()[0].name]
+    assert len(refused) == 1 and old_cfg.cells()[1].name in refused[0]
+    assert cell_path(new, new_cfg.cells()[0]).read_bytes() == cell_path(
+        old, old_cfg.cells()[0]).read_bytes()
+    todo, done = pending_cells(new_cfg, new)
+    assert [c.name for c in done] == copied and len(todo) == 2
+    assert reuse_cells(new_cfg, new, old)[0] == []  # never overwrites what out holds
+
+
+def test_reuse_refuses_a_folder_without_runs(tmp_path):
+    cfg = write(tmp_path, TINY.format(variants='margin = { strategy = "margin" }'))
+    res = CliRunner().invoke(main, ["bench", str(cfg), "--out", str(tmp_path / "o"),
+                                    "--reuse", str(tmp_path / "nothing"), "--no-data-check"])
+    assert res.exit_code == 2 and "has no runs/ folder" in res.output
+    assert not (tmp_path / "o").exists()

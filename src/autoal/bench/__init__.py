@@ -16,6 +16,7 @@ from autoal.bench.resume import (
     cell_path,
     estimate_seconds,
     pending_cells,
+    reuse_cells,
     strategy_parameters,
 )
 from autoal.bench.runner import BenchLockedError, BenchResult, default_workers, run_bench, run_cell
@@ -38,6 +39,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "pending_cells",
+    "reuse_cells",
     "run_bench",
     "run_cell",
     "strategy_parameters",

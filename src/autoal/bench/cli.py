@@ -36,9 +36,12 @@ def _require_devices(cells: list, config: Path) -> None:
               help="Check the config, list the cells (finished ones in OUT marked) and stop.")
 @click.option("--no-data-check", is_flag=True,
               help="Skip loading each data set up front to check the sizes.")
+@click.option("--reuse", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Another bench's --out folder: copy its finished runs of this config's "
+                   "cells (same fingerprint and strategy parameters) instead of running them.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry_run: bool,
-          no_data_check: bool, quiet: bool) -> None:
+          no_data_check: bool, reuse: Path | None, quiet: bool) -> None:
     """Run a grid of data sets x regimes x strategy variants x seeds, then summarise it.
 
     Every cell writes OUT/runs/<dataset>__<regime>__<variant>__<seed>.json atomically;
@@ -54,6 +57,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         estimate_seconds,
         load_config,
         pending_cells,
+        reuse_cells,
         run_bench,
     )
     from autoal.report import write_report
@@ -71,8 +75,15 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
     for name in cfg.dropped:
         click.echo(f"note: variant {name!r} left out: its strategy is not registered "
                    "(optional = true)", err=True)
+    if reuse is not None and not (reuse / "runs").is_dir():
+        raise InputError(f"--reuse {reuse} has no runs/ folder (is it an `autoal bench` --out?)")
+    if reuse is not None and reuse.resolve() == out.resolve():
+        raise InputError("--reuse names the --out folder itself")
     cells = cfg.cells()
     if dry_run:
+        if reuse is not None:
+            click.echo("note: --dry-run copies nothing; --reuse applies when the bench runs",
+                       err=True)
         try:
             todo, finished = pending_cells(cfg, out)
         except StaleResultsError as err:
@@ -109,6 +120,13 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         pending_cells(cfg, out)
     except StaleResultsError as err:
         raise InputError(str(err)) from None
+    if reuse is not None:
+        copied, refused = reuse_cells(cfg, out, reuse)
+        click.echo(f"reused {len(copied)} finished run(s) from {reuse}", err=True)
+        if refused:
+            click.echo(f"not reused ({len(refused)}, made with other settings): "
+                       + ", ".join(refused[:5]) + (" ..." if len(refused) > 5 else ""),
+                       err=True)
     try:
         result = run_bench(cfg, out, workers=workers, threads=threads, progress=not quiet,
                            echo=click.echo, config_text=config.read_bytes())

@@ -22,6 +22,7 @@ __all__ = [
     "cell_path",
     "estimate_seconds",
     "pending_cells",
+    "reuse_cells",
     "strategy_parameters",
 ]
 
@@ -67,9 +68,38 @@ def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
     except (TypeError, ValueError) as err:
         return f"its strategy cannot be built any more: {err}"
     now = strategy_parameters(strategy)
-    if now != stored:
-        keys = sorted(k for k in set(now) | set(stored) if now.get(k) != stored.get(k))
-        return f"strategy parameters changed ({', '.join(keys)}), e.g. a preset or default"
+    # A parameter added since the file was written changes nothing while it keeps its default
+    # (e.g. `representation="model"` on kmeans): the file ran what the default does.
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(type(strategy).__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    added_at_default = {
+        k for k in set(now) - set(stored)
+        if k in defaults and json.loads(json.dumps(defaults[k])) == now[k]
+    }
+    changed = sorted(
+        k for k in (set(now) | set(stored)) - added_at_default if now.get(k) != stored.get(k)
+    )
+    if changed:
+        return f"strategy parameters changed ({', '.join(changed)}), e.g. a preset or default"
+    return None
+
+
+def _stale_reason(cell: Cell, path: Path) -> str | None:
+    """None when ``path`` is a finished run of ``cell``; otherwise why it is not (raises
+    :class:`ValueError` when the file cannot be read as a run file)."""
+    try:
+        record = json.loads(path.read_text())
+        fingerprint = record["bench"]["fingerprint"]
+        stored = record["bench"].get("parameters")
+    except (OSError, KeyError, TypeError) as err:
+        raise ValueError(f"{path} is not a run file: {err}") from None
+    if fingerprint != cell.fingerprint():
+        return "made with other settings"
+    if stored is not None:
+        return _parameters_changed(cell, stored)
     return None
 
 
@@ -96,15 +126,11 @@ def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell
             todo.append(cell)
             continue
         try:
-            record = json.loads(path.read_text())
-            fingerprint = record["bench"]["fingerprint"]
-        except (OSError, ValueError, KeyError, TypeError):
+            why = _stale_reason(cell, path)
+        except ValueError:
             todo.append(cell)  # unreadable (cannot happen with atomic writes): redo it
             continue
-        stored = record["bench"].get("parameters")
-        if fingerprint != cell.fingerprint():
-            stale.append(cell.name)
-        elif stored is not None and (why := _parameters_changed(cell, stored)):
+        if why is not None:
             stale.append(f"{cell.name} ({why})")
         else:
             done.append(cell)
@@ -115,6 +141,34 @@ def pending_cells(config: BenchConfig, out: Path) -> tuple[list[Cell], list[Cell
             f"settings than this config ({shown}); use another --out folder or delete them"
         )
     return todo, done
+
+
+def reuse_cells(config: BenchConfig, out: Path, source: Path) -> tuple[list[str], list[str]]:
+    """Copy into ``out`` the finished runs of this config's cells that ``source`` holds.
+
+    A run file of ``source`` is reused when ``out`` has none for its cell and it would count
+    as finished in ``out`` (the cell's fingerprint, and the strategy parameters the code
+    builds now); the copy is atomic. Returns ``(copied, not reused)`` cell names, the second
+    for files of ``source`` that were made with other settings or cannot be read.
+    """
+    from autoal.io import write_bytes_atomic
+
+    copied: list[str] = []
+    refused: list[str] = []
+    for cell in config.cells():
+        mine, theirs = cell_path(out, cell), cell_path(source, cell)
+        if mine.exists() or not theirs.is_file():
+            continue
+        try:
+            why = _stale_reason(cell, theirs)
+        except ValueError:
+            why = "unreadable"
+        if why is not None:
+            refused.append(f"{cell.name} ({why})")
+            continue
+        write_bytes_atomic(mine, theirs.read_bytes())
+        copied.append(cell.name)
+    return copied, refused
 
 
 def estimate_seconds(

@@ -182,12 +182,11 @@ class AutoAL(QueryStrategy):
         self.warm_start = warm_start
         self.momentum = momentum
         self.device = device
-        self._validate()
         self._state: dict[str, Any] = {}
         self._info: dict[str, Any] = {}
 
     # -- configuration ------------------------------------------------------------------------
-    def _validate(self) -> None:
+    def validate(self) -> None:
         """Check the options (cheap; no work): a bad one raises ValueError naming it."""
         if self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
@@ -238,8 +237,10 @@ class AutoAL(QueryStrategy):
         return cfg
 
     @property
-    def requires(self) -> tuple[str, ...]:  # type: ignore[override]
-        """Evidence fields needed: the candidates' own, plus the raw labeled data to search."""
+    def requires(self) -> tuple[str, ...]:
+        """Evidence fields needed: the candidates' own, plus the raw labeled data to search.
+        Checks the options first."""
+        self.validate()
         cfg = self.resolved()
         needed: list[str] = []
         for cand in self._candidate_strategies():

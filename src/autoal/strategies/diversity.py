@@ -49,7 +49,7 @@ class KMeansSampling(QueryStrategy):
     """
 
     name = "kmeans"
-    requires = ("embeddings",)
+    required_fields = ("embeddings",)
 
     def __init__(
         self, random_state: int | None = None, n_clusters: int | None = None, max_iter: int = 100
@@ -109,7 +109,7 @@ class CoreSet(QueryStrategy):
     """
 
     name = "coreset"
-    requires = ("embeddings",)
+    required_fields = ("embeddings",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return greedy-order-first scores (with a budget) or nearest-labeled distance."""
@@ -134,7 +134,7 @@ class Badge(QueryStrategy):
     """
 
     name = "badge"
-    requires = ("probs", "embeddings")
+    required_fields = ("probs", "embeddings")
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return seeding-order-first scores (with a budget) or gradient norms."""

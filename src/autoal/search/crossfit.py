@@ -9,7 +9,7 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from autoal.models import TorchClassifier
+from autoal.models import EvidenceRequest, TorchClassifier, evidence_request
 from autoal.search.objectives import RidgeProbe, SearchProblem
 from autoal.search.ranks import rank_normalise, standardisation
 from autoal.strategies.base import QueryStrategy
@@ -160,7 +160,8 @@ class CrossFitter:
             both = np.concatenate([train, cand])
             weight = np.concatenate([np.ones(len(train)), cand_weight])
             fitnet.fit(X[both], y[both], n_classes, sample_weight=weight)
-        ev = fitnet.evidence(X[cand], X[train], y[train], mc_samples=self.mc_samples)
+        request = evidence_request(self.candidates, mc_samples=self.mc_samples)
+        ev = fitnet.evidence(X[cand], X[train], y[train], request=request)
         budget = max(1, int(round(self.fraction * len(cand))))
         scores = rank_normalise(
             np.column_stack([c.score(ev, budget=budget) for c in self.candidates])
@@ -189,7 +190,7 @@ class CrossFitter:
             raise RuntimeError("call problems() first")
         predicted_loss = None
         if self._last.loss_module:
-            predicted_loss = self._last.evidence(X_pool, mc_samples=0).predicted_loss
+            predicted_loss = self._last.evidence(X_pool, request=EvidenceRequest()).predicted_loss
 
         def featurize(scores: np.ndarray) -> np.ndarray:
             return self._features(scores, X_pool, predicted_loss)

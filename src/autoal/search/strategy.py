@@ -20,7 +20,7 @@ from autoal.search.trainer import (
     final_mask,
     run_search,
 )
-from autoal.strategies.base import QueryStrategy, check_budget, top_k
+from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,
     check_candidates,
@@ -301,7 +301,7 @@ class AutoAL(QueryStrategy):
         """Top ``budget`` of the combined score (ties broken by the seeded generator)."""
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        idx = top_k(self.score(evidence, budget=budget), budget, self.rng)
+        idx = self._pick(self.score(evidence, budget=budget), budget)
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
             zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)

@@ -97,10 +97,20 @@ class QueryStrategy(BaseEstimator, ABC):  # type: ignore[misc]
         """
 
     def select(self, evidence: Evidence, budget: int) -> np.ndarray:
-        """Indices of ``budget`` distinct pool samples to label next (highest scores first)."""
+        """Indices of ``budget`` distinct pool samples to label next (highest scores first).
+
+        The scores behind the pick are kept as ``last_scores_`` (see :meth:`_pick`).
+        """
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        return top_k(self.score(evidence, budget=budget), budget, self.rng)
+        return self._pick(self.score(evidence, budget=budget), budget)
+
+    def _pick(self, scores: np.ndarray, budget: int) -> np.ndarray:
+        """The top ``budget`` of ``scores`` (ties broken by :attr:`rng`); keeps ``scores`` as
+        ``last_scores_`` so that callers can report them with the pick (a batch strategy's
+        ``score(evidence, budget)`` already ranks its batch first, in pick order)."""
+        self.last_scores_ = np.asarray(scores, dtype=np.float64)
+        return top_k(scores, budget, self.rng)
 
     def round_info(self) -> dict[str, Any]:
         """What the last :meth:`select` call wants recorded in the run (empty by default).

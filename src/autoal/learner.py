@@ -112,7 +112,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             return self.fit(X, y)
         if X.shape[1:] != self.X_labeled_.shape[1:]:
             raise ValueError(
-                f"new samples have shape {X.shape[1:]}, the labeled ones {self.X_labeled_.shape[1:]}"
+                f"new samples have shape {X.shape[1:]}, "
+                f"the labeled ones {self.X_labeled_.shape[1:]}"
             )
         self.X_labeled_ = np.concatenate([self.X_labeled_, X])
         self.y_labeled_ = np.concatenate([self.y_labeled_, y])

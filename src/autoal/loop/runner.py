@@ -20,7 +20,29 @@ __all__ = ["LoopConfig", "run_active_learning", "run_options", "validate_sizes",
 
 @dataclass
 class LoopConfig:
-    """Protocol settings of one simulated run (see docs/ and the benchmark protocol)."""
+    """Protocol settings of one simulated run (see docs/ and the benchmark protocol).
+
+    Attributes
+    ----------
+    init:
+        Random labels before the first query (round 0).
+    budget:
+        Labels queried per round.
+    rounds:
+        Query rounds.
+    seed:
+        Seeds the pool subset, the initial set, the strategy and each round's model.
+    pool_size:
+        A random subset of the training split of this size forms the pool (None: all).
+    model, epochs, batch_size, lr:
+        The :class:`~autoal.models.TorchClassifier`'s network and training schedule.
+    mc_samples:
+        Monte-Carlo dropout samples ``T`` for strategies that read ``mc_probs``.
+    device:
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    strategy_params:
+        Options of a strategy given by name (the record stores them as run).
+    """
 
     init: int = 100
     budget: int = 100

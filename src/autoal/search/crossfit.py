@@ -49,6 +49,30 @@ class CrossFitter:
     which the ridge probe is judged. FitNet never sees the samples it scores. A per-sample
     SearchNet sees each sample's candidate scores, the loss module's rank of it, and
     ``n_components`` principal components of its raw input (fitted on the labeled inputs).
+
+    Parameters
+    ----------
+    candidates:
+        The candidate strategies that score each held-out part.
+    n_folds:
+        Parts of the labeled set (rotations).
+    fraction:
+        Fraction of a scored part the soft selection takes; sets the candidates' budget.
+    model, epochs, device:
+        FitNet's network, training epochs and device.
+    mc_samples:
+        FitNet's Monte-Carlo dropout samples, drawn when a candidate reads ``mc_probs``.
+    loss_module:
+        Train FitNet with a loss-prediction module (its predictions feed the SearchNet).
+    with_probe:
+        Split each scored part into candidates and a validation half for the lookahead
+        objective's ridge probe.
+    ridge:
+        The ridge probe's strength, relative to its training size.
+    n_components:
+        Principal components of the raw inputs among the SearchNet's features.
+    random_state:
+        Seeds the parts, the PCA and each rotation's FitNet.
     """
 
     def __init__(

@@ -44,8 +44,17 @@ class KMeansSampling(QueryStrategy):
     """k-means with ``k = budget`` on the embeddings; pick the member nearest each centre.
 
     As a score: the batch members first, then every other sample by closeness to its own
-    centre. ``n_clusters`` is used when :meth:`score` is called without a budget (default:
-    the number of classes when ``probs`` is known, else 10).
+    centre.
+
+    Parameters
+    ----------
+    random_state:
+        Seeds k-means's initialisation and tie-breaking.
+    n_clusters:
+        ``k`` when :meth:`score` is called without a budget (default: the number of classes
+        when ``probs`` is known, else 10).
+    max_iter:
+        Maximum iterations of each k-means run.
     """
 
     name = "kmeans"

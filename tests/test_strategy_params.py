@@ -119,3 +119,15 @@ def test_a_user_strategy_gets_the_conventions_for_free():
     assert mine.requires == ("embeddings",)
     assert repr(mine) == "Mine(scale=2.0)"
     assert clone(mine).get_params() == {"random_state": None, "scale": 2.0}
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_select_keeps_the_scores_behind_its_pick(name):
+    """``last_scores_`` rank the pick first, in pick order: what ActiveLearner returns."""
+    evidence = full_evidence()
+    strategy = get_strategy(name, random_state=2)
+    picked = strategy.select(evidence, 12)
+    scores = strategy.last_scores_
+    assert scores.shape == (evidence.n_samples,)
+    assert scores[picked].min() >= np.delete(scores, picked).max()  # ties: var_ratio
+    assert np.all(np.diff(scores[picked]) <= 0)

@@ -217,9 +217,10 @@ class TorchClassifier(BaseEstimator):
         if request is None:
             request = EvidenceRequest(mc_samples=self.mc_samples)
         predicted_loss = None
-        if getattr(self, "loss_net_", None) is not None:
+        loss_net = getattr(self, "loss_net_", None)
+        if loss_net is not None:
             self._check_fitted()
-            emb, predicted_loss = self.loss_net_.embed_and_predict(self.net_, X_pool, self.device_)
+            emb, predicted_loss = loss_net.embed_and_predict(self.net_, X_pool, self.device_)
         else:
             emb = self.embed(X_pool)
         t = request.mc_samples

@@ -17,7 +17,7 @@ import numpy as np
 
 from autoal import Evidence
 from autoal.data import DatasetError, load_dataset
-from autoal.models import DEFAULT_MC_SAMPLES, TorchClassifier, configure_threads
+from autoal.models import DEFAULT_MC_SAMPLES, EvidenceRequest, TorchClassifier, configure_threads
 from autoal.strategies import PAPER_CANDIDATES, get_strategy
 
 
@@ -66,7 +66,8 @@ def main() -> None:
           "k-means s | target: <= 1.3x forward + k-means |")
     print("|---|---|---|---|---|---|")
     for T in sorted({10, DEFAULT_MC_SAMPLES}):
-        t_ev, ev = timed(lambda T=T: model.evidence(X_pool, X_lab, mc_samples=T), args.repeats)
+        request = EvidenceRequest(mc_samples=T)
+        t_ev, ev = timed(lambda r=request: model.evidence(X_pool, X_lab, request=r), args.repeats)
         t_scores = 0.0
         for name in PAPER_CANDIDATES:
             if name == "kmeans":

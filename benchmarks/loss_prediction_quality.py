@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 from autoal.data import load_dataset
 from autoal.io import write_json_atomic
 from autoal.loop.runner import pool_indices
-from autoal.models import TorchClassifier, configure_threads
+from autoal.models import EvidenceRequest, TorchClassifier, configure_threads
 
 
 def batch_stats(score: np.ndarray, y: np.ndarray, pred: np.ndarray, budget: int,
@@ -40,7 +40,7 @@ def batch_stats(score: np.ndarray, y: np.ndarray, pred: np.ndarray, budget: int,
 def measure(learner: TorchClassifier, X: np.ndarray, y: np.ndarray, budget: int,
             n_classes: int) -> dict[str, float]:
     """The row of one trained learner over the unlabeled points ``X`` with labels ``y``."""
-    ev = learner.evidence(X, mc_samples=0)
+    ev = learner.evidence(X, request=EvidenceRequest())
     probs = np.asarray(ev.probs)
     if ev.predicted_loss is None:
         raise ValueError("the learner has no loss module (loss_module=True)")

@@ -146,17 +146,23 @@ def test_defaults_and_validation():
         albl.requires
     )
     assert 0 < albl.p_min <= 1 / len(albl.experts)
-    with pytest.raises(ValueError, match="unknown or unusable candidate.*nope"):
-        ALBL(candidates=("margin", "nope"))
-    with pytest.raises(ValueError, match="unusable candidate.*autoal"):
-        ALBL(candidates=("margin", "autoal"))
-    with pytest.raises(ValueError, match="delta"):
-        ALBL(delta=0.0)
-    with pytest.raises(ValueError, match="pmin"):
-        ALBL(candidates=("margin", "entropy"), pmin=0.6)
-    with pytest.raises(ValueError, match="at least one"):
-        ALBL(candidates=())
-
+    bad = [
+        ({"candidates": ("margin", "nope")}, "unknown or unusable candidate.*nope"),
+        ({"candidates": ("margin", "autoal")}, "unusable candidate.*autoal"),
+        ({"delta": 0.0}, "delta"),
+        ({"candidates": ("margin", "entropy"), "pmin": 0.6}, "pmin"),
+        ({"candidates": ()}, "at least one"),
+        ({"horizon": 0}, "horizon"),
+    ]
+    for params, message in bad:
+        albl = ALBL(**params)  # the constructor only stores (scikit-learn convention)
+        assert albl.get_params()["delta"] == params.get("delta", 0.1)
+        with pytest.raises(ValueError, match=message):
+            albl.validate()
+        with pytest.raises(ValueError, match=message):  # first use checks too
+            albl.select(Evidence(probs=np.full((4, C), 1 / C)), 1)
+        with pytest.raises(ValueError, match=message):
+            get_strategy("albl", **params)
 
 def _tied_var_ratio_evidence(n=60, t=10):
     """MC samples where every pool sample has the same variation ratio (7 of 10 votes for

@@ -10,7 +10,7 @@ from scipy.stats import spearmanr
 from autoal import Evidence
 from autoal.data import Dataset
 from autoal.loop.runner import LoopConfig, run_active_learning
-from autoal.models import TorchClassifier, build_net
+from autoal.models import EvidenceRequest, TorchClassifier, build_net
 from autoal.models.loss_module import LossPredictionModule, feature_taps, ranking_loss
 from autoal.strategies import get_strategy
 
@@ -54,7 +54,7 @@ def test_predicted_losses_rank_like_true_losses_on_held_out_data(seed):
     X_test, y_test = blobs(600, seed + 100)
     clf = TorchClassifier(model="mlp", epochs=20, batch_size=32, loss_module=True,
                           random_state=seed, device="cpu").fit(X, y, 3)
-    ev = clf.evidence(X_test, mc_samples=0)
+    ev = clf.evidence(X_test, request=EvidenceRequest())
     assert ev.predicted_loss is not None and ev.predicted_loss.shape == (600,)
     true_loss = -np.log(np.clip(ev.probs[np.arange(len(y_test)), y_test], 1e-12, None))
     rho = spearmanr(ev.predicted_loss, true_loss).statistic
@@ -62,14 +62,14 @@ def test_predicted_losses_rank_like_true_losses_on_held_out_data(seed):
     # deterministic for a seed
     again = TorchClassifier(model="mlp", epochs=20, batch_size=32, loss_module=True,
                             random_state=seed, device="cpu").fit(X, y, 3)
-    np.testing.assert_allclose(again.evidence(X_test, mc_samples=0).predicted_loss,
+    np.testing.assert_allclose(again.evidence(X_test, request=EvidenceRequest()).predicted_loss,
                                ev.predicted_loss, rtol=1e-5)
 
 
 def test_without_the_module_there_is_no_predicted_loss():
     X, y = blobs(40, 0)
     clf = TorchClassifier(model="mlp", epochs=1, device="cpu").fit(X, y, 3)
-    assert clf.evidence(X, mc_samples=0).predicted_loss is None
+    assert clf.evidence(X, request=EvidenceRequest()).predicted_loss is None
 
 
 def test_strategy_ranks_by_predicted_loss():

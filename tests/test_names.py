@@ -31,9 +31,9 @@ def test_autoal_accepts_each_named_value_and_rejects_others(option, values):
     from autoal.search import AutoAL
 
     for value in values:
-        AutoAL(random_state=0, **{option: value})
+        AutoAL(random_state=0, **{option: value}).validate()
     with pytest.raises(ValueError, match=option):
-        AutoAL(random_state=0, **{option: "not-a-" + option})
+        AutoAL(random_state=0, **{option: "not-a-" + option}).validate()
 
 
 def test_every_net_name_builds_and_image_nets_need_images():

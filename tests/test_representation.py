@@ -80,10 +80,10 @@ def test_missing_features_name_the_field(name):
 
 @pytest.mark.parametrize("name", EMBEDDING_BASED)
 def test_requires_follows_the_representation(name):
-    assert "embeddings" in strategy_class(name).requires
+    assert "embeddings" in get_strategy(name).requires
     swapped = get_strategy(name, representation="features").requires
     assert "features" in swapped and "embeddings" not in swapped
-    assert get_strategy(name).requires == strategy_class(name).requires
+    assert get_strategy(name).requires == strategy_class(name).required_fields
 
 
 @pytest.mark.parametrize("name", EMBEDDING_BASED)

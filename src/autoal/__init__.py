@@ -1,7 +1,21 @@
-"""autoal: active learning with AutoAL, classical query strategies and a benchmark harness."""
+"""autoal: active learning with AutoAL, classical query strategies and a benchmark harness.
 
-from autoal.evidence import Evidence, MissingEvidenceError
+``from autoal import ActiveLearner`` is the Python entry point (see :mod:`autoal.learner`);
+it is imported on first use, so that ``import autoal`` stays light (no torch).
+"""
+
+from typing import Any
+
+from autoal.evidence import Evidence, EvidenceRequest, MissingEvidenceError
 
 __version__ = "0.1.0"
 
-__all__ = ["Evidence", "MissingEvidenceError", "__version__"]
+__all__ = ["ActiveLearner", "Evidence", "EvidenceRequest", "MissingEvidenceError", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ActiveLearner":
+        from autoal.learner import ActiveLearner
+
+        return ActiveLearner
+    raise AttributeError(f"module 'autoal' has no attribute {name!r}")

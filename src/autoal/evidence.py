@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Evidence", "MissingEvidenceError"]
+__all__ = ["Evidence", "EvidenceRequest", "MissingEvidenceError"]
 
 
 class MissingEvidenceError(ValueError):
@@ -159,3 +159,45 @@ class Evidence:
         delta = probs.astype(np.float64)
         delta[np.arange(len(delta)), probs.argmax(axis=1)] -= 1.0
         return delta, np.asarray(emb, dtype=np.float64)
+
+
+#: Evidence fields that only ride along with the raw data (``EvidenceRequest.with_inputs``).
+INPUT_FIELDS = ("inputs", "labeled_inputs", "labeled_targets")
+
+
+@dataclass(frozen=True)
+class EvidenceRequest:
+    """What a learner's ``evidence`` must compute for a strategy (see
+    :func:`autoal.models.evidence_request`, which builds it from a strategy's ``requires``).
+
+    Parameters
+    ----------
+    fields:
+        The :class:`Evidence` fields the strategy reads; :meth:`missing` checks them.
+    mc_samples:
+        Number ``T`` of Monte-Carlo dropout samples to draw for ``mc_probs`` (0: none).
+    with_inputs:
+        Attach the raw inputs of the pool and of the labeled set and the labeled class ids
+        (``inputs``, ``labeled_inputs``, ``labeled_targets``).
+    loss_module:
+        The learner must be trained with a loss-prediction module (``predicted_loss``).
+        It is a training-time setting: ``evidence`` cannot add it to a fitted learner.
+    """
+
+    fields: tuple[str, ...] = ()
+    mc_samples: int = 0
+    with_inputs: bool = False
+    loss_module: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.fields if f not in Evidence.__dataclass_fields__]
+        if unknown:
+            raise ValueError(f"EvidenceRequest names unknown Evidence field(s): {unknown}")
+        if isinstance(self.mc_samples, bool) or int(self.mc_samples) != self.mc_samples or (
+            self.mc_samples < 0
+        ):
+            raise ValueError(f"mc_samples must be a non-negative integer, got {self.mc_samples}")
+
+    def missing(self, evidence: Evidence) -> tuple[str, ...]:
+        """The requested fields that ``evidence`` lacks (empty when it has them all)."""
+        return tuple(f for f in self.fields if getattr(evidence, f) is None)

@@ -43,8 +43,7 @@ def strategy_parameters(strategy: Any) -> dict[str, Any]:
     A run file stores them, so that a resumed benchmark notices when the code now builds
     the same config cell with other values (e.g. a changed preset or constructor default).
     """
-    names = [n for n in inspect.signature(type(strategy).__init__).parameters if n != "self"]
-    params = {n: getattr(strategy, n) for n in names if hasattr(strategy, n)}
+    params = dict(strategy.get_params(deep=False))
     resolved = getattr(strategy, "resolved", None)
     if callable(resolved):
         params["resolved"] = resolved()

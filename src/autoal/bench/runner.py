@@ -109,7 +109,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if cell.variant.mc_overlap:
         from autoal.loop import mc_topb_overlap
-        from autoal.models import TorchClassifier
+        from autoal.models import torch_classifier_for
 
         holder: dict[str, Any] = {}
         pool = pool_indices(len(data.X_train), config.pool_size, config.seed)
@@ -117,12 +117,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
         labeled = np.zeros(len(pool), dtype=bool)
 
         def factory(round_seed: int) -> Any:
-            holder["learner"] = TorchClassifier(
-                model=config.model, epochs=config.epochs, batch_size=config.batch_size,
-                lr=config.lr, mc_samples=config.mc_samples, device=config.device,
-                random_state=round_seed,
-                loss_module="predicted_loss" in getattr(strategy, "requires", ()),
-            )
+            holder["learner"] = torch_classifier_for(strategy, config, round_seed)
             return holder["learner"]
 
         def on_round(record: dict[str, Any]) -> None:

@@ -93,7 +93,7 @@ def select_batch(
         Nothing left to label, or the strategy cannot run.
     """
     from autoal.evidence import Evidence, MissingEvidenceError
-    from autoal.models import DEFAULT_MC_SAMPLES
+    from autoal.models import evidence_request
     from autoal.strategies import get_strategy
 
     cfg = config
@@ -129,12 +129,8 @@ def select_batch(
         items.X[lab_idx], y_lab, len(cfg.classes)
     )
     strategy = get_strategy(cfg.strategy, random_state=round_seed)
-    requires = set(getattr(strategy, "requires", ()))
-    ev = learner.evidence(
-        items.X[pool], items.X[lab_idx], y_lab,
-        mc_samples=DEFAULT_MC_SAMPLES if "mc_probs" in requires else 0,
-        with_inputs=bool(requires & {"inputs", "labeled_inputs", "labeled_targets"}),
-    )
+    ev = learner.evidence(items.X[pool], items.X[lab_idx], y_lab,
+                          request=evidence_request(strategy))
     try:
         picked = np.asarray(strategy.select(ev, n), dtype=np.int64)
     except MissingEvidenceError as err:

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from autoal.data import Dataset
 from autoal.loop.metrics import aubc
-from autoal.models import DEFAULT_MC_SAMPLES, TorchClassifier
+from autoal.models import DEFAULT_MC_SAMPLES, evidence_request, torch_classifier_for
 from autoal.strategies import QueryStrategy, get_strategy
 
 __all__ = ["LoopConfig", "run_active_learning", "run_options", "validate_sizes", "pool_indices"]
@@ -20,7 +20,29 @@ __all__ = ["LoopConfig", "run_active_learning", "run_options", "validate_sizes",
 
 @dataclass
 class LoopConfig:
-    """Protocol settings of one simulated run (see docs/ and the benchmark protocol)."""
+    """Protocol settings of one simulated run (see docs/ and the benchmark protocol).
+
+    Attributes
+    ----------
+    init:
+        Random labels before the first query (round 0).
+    budget:
+        Labels queried per round.
+    rounds:
+        Query rounds.
+    seed:
+        Seeds the pool subset, the initial set, the strategy and each round's model.
+    pool_size:
+        A random subset of the training split of this size forms the pool (None: all).
+    model, epochs, batch_size, lr:
+        The :class:`~autoal.models.TorchClassifier`'s network and training schedule.
+    mc_samples:
+        Monte-Carlo dropout samples ``T`` for strategies that read ``mc_probs``.
+    device:
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    strategy_params:
+        Options of a strategy given by name (the record stores them as run).
+    """
 
     init: int = 100
     budget: int = 100
@@ -62,10 +84,6 @@ def pool_indices(n_train: int, pool_size: int | None, seed: int) -> np.ndarray:
     if pool_size is None or pool_size >= n_train:
         return np.arange(n_train)
     return np.sort(np.random.default_rng([seed, 1]).choice(n_train, pool_size, replace=False))
-
-
-def _needs(strategy: QueryStrategy, name: str) -> bool:
-    return name in getattr(strategy, "requires", ())
 
 
 def run_options(strategy: str, params: Mapping[str, Any], rounds: int) -> dict[str, Any]:
@@ -112,17 +130,9 @@ def run_active_learning(
     def make_learner(round_seed: int) -> Any:
         if learner_factory is not None:
             return learner_factory(round_seed)
-        return TorchClassifier(
-            model=config.model,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            lr=config.lr,
-            mc_samples=config.mc_samples,
-            device=config.device,
-            random_state=round_seed,
-            loss_module=_needs(strategy, "predicted_loss"),
-        )
+        return torch_classifier_for(strategy, config, round_seed)
 
+    request = evidence_request(strategy, mc_samples=config.mc_samples)
     rng = np.random.default_rng([config.seed, 2])
     labeled_order = list(rng.choice(pool_size, config.init, replace=False))
     is_labeled = np.zeros(pool_size, dtype=bool)
@@ -147,8 +157,7 @@ def run_active_learning(
                 X_pool[unlabeled],
                 X_pool[lab],
                 y_pool[lab],
-                mc_samples=config.mc_samples if _needs(strategy, "mc_probs") else 0,
-                with_inputs=_needs(strategy, "inputs") or _needs(strategy, "labeled_targets"),
+                request=request,
             )
             seconds["evidence"] = time.perf_counter() - t0
             t0 = time.perf_counter()

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from autoal.models.nets import EmbeddingNet
+
 __all__ = [
     "LOSS_WEIGHT",
     "RANKING_MARGIN",
@@ -154,7 +156,7 @@ class LossPredictionModule(nn.Module):
     @classmethod
     def for_net(
         cls,
-        net: nn.Module,
+        net: EmbeddingNet,
         input_shape: Sequence[int],
         *,
         intermediate: bool = True,
@@ -191,7 +193,7 @@ class LossPredictionModule(nn.Module):
 
     def joint_loss(
         self,
-        net: nn.Module,
+        net: EmbeddingNet,
         x: torch.Tensor,
         y: torch.Tensor,
         *,
@@ -220,7 +222,7 @@ class LossPredictionModule(nn.Module):
 
     @torch.no_grad()
     def embed_and_predict(
-        self, net: nn.Module, X: np.ndarray, device: torch.device, chunk: int = 1024
+        self, net: EmbeddingNet, X: np.ndarray, device: torch.device, chunk: int = 1024
     ) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings ``(N, D)`` and predicted losses ``(N,)`` of ``X`` in one backbone pass."""
         X = np.asarray(X, dtype=np.float32)

@@ -15,6 +15,17 @@ class EmbeddingNet(nn.Module):
 
     Dropout sits only before the last layer, so Monte-Carlo dropout samples can be drawn from
     the head alone over embeddings computed once: exact for this model and far cheaper.
+
+    Parameters
+    ----------
+    backbone:
+        Maps a batch of inputs to ``(batch, embedding_dim)`` features.
+    embedding_dim:
+        Width of the backbone's output, the head's input.
+    n_classes:
+        Number of classes (the head's outputs).
+    dropout:
+        Dropout rate before the head.
     """
 
     def __init__(self, backbone: nn.Module, embedding_dim: int, n_classes: int, dropout: float):
@@ -44,7 +55,19 @@ def _mlp_backbone(n_features: int, hidden: tuple[int, ...]) -> nn.Sequential:
 
 
 class MLP(EmbeddingNet):
-    """Multi-layer perceptron for vector data (any input is flattened)."""
+    """Multi-layer perceptron for vector data (any input is flattened).
+
+    Parameters
+    ----------
+    input_shape:
+        Shape of one sample; its product is the input width.
+    n_classes:
+        Number of classes.
+    hidden:
+        Widths of the hidden ReLU layers; the last one is the embedding.
+    dropout:
+        Dropout rate before the head.
+    """
 
     def __init__(
         self,
@@ -61,7 +84,19 @@ class MLP(EmbeddingNet):
 
 class SmallCNN(EmbeddingNet):
     """Two conv blocks (16 and 32 channels) and a dense layer; made for 28x28 images, any
-    size works. Kept narrow so a CPU round over a 20k pool takes seconds."""
+    size works. Kept narrow so a CPU round over a 20k pool takes seconds.
+
+    Parameters
+    ----------
+    input_shape:
+        ``(channels, height, width)`` of one image.
+    n_classes:
+        Number of classes.
+    embedding_dim:
+        Width of the dense layer, the embedding.
+    dropout:
+        Dropout rate before the head.
+    """
 
     def __init__(
         self,
@@ -106,7 +141,20 @@ class _BasicBlock(nn.Module):
 
 
 class ResNet18(EmbeddingNet):
-    """ResNet-18 (He et al. 2016) in its CIFAR form (3x3 stem, no max-pool), plain torch."""
+    """ResNet-18 (He et al. 2016) in its CIFAR form (3x3 stem, no max-pool), plain torch.
+
+    Parameters
+    ----------
+    input_shape:
+        ``(channels, height, width)`` of one image.
+    n_classes:
+        Number of classes.
+    dropout:
+        Dropout rate before the head.
+    width:
+        Channels of the first stage (doubled at each of the next three); the embedding has
+        ``8 * width`` features.
+    """
 
     def __init__(
         self,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from torch import nn
 
-from autoal.evidence import Evidence
+from autoal.evidence import Evidence, EvidenceRequest
 from autoal.models.device import resolve_device
 from autoal.models.loss_module import DETACH_AFTER, LossPredictionModule
 from autoal.models.nets import EmbeddingNet, build_net
@@ -18,8 +19,11 @@ __all__ = ["TorchClassifier", "DEFAULT_MC_SAMPLES"]
 DEFAULT_MC_SAMPLES = 100
 
 
-class TorchClassifier:
+class TorchClassifier(BaseEstimator):
     """A torch network trained from scratch by :meth:`fit`, with a dropout head.
+
+    A :class:`~autoal.models.Learner`, and a scikit-learn estimator as far as ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` go.
 
     Parameters
     ----------
@@ -201,21 +205,26 @@ class TorchClassifier:
         X_labeled: np.ndarray | None = None,
         y_labeled: np.ndarray | None = None,
         *,
-        mc_samples: int | None = None,
-        with_inputs: bool = False,
+        request: EvidenceRequest | None = None,
     ) -> Evidence:
         """Everything the strategies need about the pool, from one backbone pass over it.
 
-        ``mc_samples`` overrides the constructor's ``T`` (0 skips MC samples). With
-        ``with_inputs`` the raw inputs and labels ride along for AutoAL's search.
+        Always ``probs`` and ``embeddings`` (and ``labeled_embeddings``, ``labeled_probs``
+        when ``X_labeled`` is given); ``predicted_loss`` when trained with the loss module;
+        ``request.mc_samples`` MC samples (``request=None``: the constructor's ``T``); with
+        ``request.with_inputs`` the raw inputs and labels ride along for AutoAL's search.
         """
+        if request is None:
+            request = EvidenceRequest(mc_samples=self.mc_samples)
         predicted_loss = None
-        if getattr(self, "loss_net_", None) is not None:
+        loss_net = getattr(self, "loss_net_", None)
+        if loss_net is not None:
             self._check_fitted()
-            emb, predicted_loss = self.loss_net_.embed_and_predict(self.net_, X_pool, self.device_)
+            emb, predicted_loss = loss_net.embed_and_predict(self.net_, X_pool, self.device_)
         else:
             emb = self.embed(X_pool)
-        t = self.mc_samples if mc_samples is None else mc_samples
+        t = request.mc_samples
+        with_inputs = request.with_inputs
         labeled_emb = self.embed(X_labeled) if X_labeled is not None else None
         return Evidence(
             probs=self._head_probs(emb),

@@ -9,7 +9,7 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from autoal.models import TorchClassifier
+from autoal.models import EvidenceRequest, TorchClassifier, evidence_request
 from autoal.search.objectives import RidgeProbe, SearchProblem
 from autoal.strategies.base import QueryStrategy
 from autoal.strategies.ranks import rank_normalise, standardisation
@@ -49,6 +49,30 @@ class CrossFitter:
     which the ridge probe is judged. FitNet never sees the samples it scores. A per-sample
     SearchNet sees each sample's candidate scores, the loss module's rank of it, and
     ``n_components`` principal components of its raw input (fitted on the labeled inputs).
+
+    Parameters
+    ----------
+    candidates:
+        The candidate strategies that score each held-out part.
+    n_folds:
+        Parts of the labeled set (rotations).
+    fraction:
+        Fraction of a scored part the soft selection takes; sets the candidates' budget.
+    model, epochs, device:
+        FitNet's network, training epochs and device.
+    mc_samples:
+        FitNet's Monte-Carlo dropout samples, drawn when a candidate reads ``mc_probs``.
+    loss_module:
+        Train FitNet with a loss-prediction module (its predictions feed the SearchNet).
+    with_probe:
+        Split each scored part into candidates and a validation half for the lookahead
+        objective's ridge probe.
+    ridge:
+        The ridge probe's strength, relative to its training size.
+    n_components:
+        Principal components of the raw inputs among the SearchNet's features.
+    random_state:
+        Seeds the parts, the PCA and each rotation's FitNet.
     """
 
     def __init__(
@@ -160,7 +184,8 @@ class CrossFitter:
             both = np.concatenate([train, cand])
             weight = np.concatenate([np.ones(len(train)), cand_weight])
             fitnet.fit(X[both], y[both], n_classes, sample_weight=weight)
-        ev = fitnet.evidence(X[cand], X[train], y[train], mc_samples=self.mc_samples)
+        request = evidence_request(self.candidates, mc_samples=self.mc_samples)
+        ev = fitnet.evidence(X[cand], X[train], y[train], request=request)
         budget = max(1, int(round(self.fraction * len(cand))))
         scores = rank_normalise(
             np.column_stack([c.score(ev, budget=budget) for c in self.candidates])
@@ -189,7 +214,7 @@ class CrossFitter:
             raise RuntimeError("call problems() first")
         predicted_loss = None
         if self._last.loss_module:
-            predicted_loss = self._last.evidence(X_pool, mc_samples=0).predicted_loss
+            predicted_loss = self._last.evidence(X_pool, request=EvidenceRequest()).predicted_loss
 
         def featurize(scores: np.ndarray) -> np.ndarray:
             return self._features(scores, X_pool, predicted_loss)

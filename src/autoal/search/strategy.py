@@ -19,7 +19,7 @@ from autoal.search.trainer import (
     final_mask,
     run_search,
 )
-from autoal.strategies.base import QueryStrategy, check_budget, top_k
+from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,
@@ -155,12 +155,11 @@ class AutoAL(QueryStrategy):
         self.warm_start = warm_start
         self.momentum = momentum
         self.device = device
-        self._validate()
         self._state: dict[str, Any] = {}
         self._info: dict[str, Any] = {}
 
     # -- configuration ------------------------------------------------------------------------
-    def _validate(self) -> None:
+    def validate(self) -> None:
         """Check the options (cheap; no work): a bad one raises ValueError naming it."""
         if self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
@@ -211,8 +210,10 @@ class AutoAL(QueryStrategy):
         return cfg
 
     @property
-    def requires(self) -> tuple[str, ...]:  # type: ignore[override]
-        """Evidence fields needed: the candidates' own, plus the raw labeled data to search."""
+    def requires(self) -> tuple[str, ...]:
+        """Evidence fields needed: the candidates' own, plus the raw labeled data to search.
+        Checks the options first."""
+        self.validate()
         cfg = self.resolved()
         needed: list[str] = []
         for cand in self._candidate_strategies():
@@ -273,7 +274,7 @@ class AutoAL(QueryStrategy):
         """Top ``budget`` of the combined score (ties broken by the seeded generator)."""
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        idx = top_k(self.score(evidence, budget=budget), budget, self.rng)
+        idx = self._pick(self.score(evidence, budget=budget), budget)
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
             zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)

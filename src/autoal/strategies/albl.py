@@ -41,7 +41,6 @@ from autoal.strategies.registry import (
     check_candidates,
     get_strategy,
     register_strategy,
-    strategy_class,
 )
 
 __all__ = ["ALBL", "DEFAULT_CANDIDATES"]
@@ -86,7 +85,7 @@ class ALBL(QueryStrategy):
 
     name = "albl"
     stateful = True
-    requires: tuple[str, ...] = ("labeled_probs", "labeled_targets")
+    required_fields = ("labeled_probs", "labeled_targets")
 
     def __init__(
         self,
@@ -98,25 +97,11 @@ class ALBL(QueryStrategy):
         horizon: int = 10,
     ) -> None:
         super().__init__(random_state)
-        check_candidates(candidates)
-        if not 0 < delta < 1:
-            raise ValueError(f"delta must lie in (0, 1), got {delta}")
-        if int(horizon) != horizon or horizon < 1:
-            raise ValueError(f"horizon must be a positive integer, got {horizon}")
-        self.candidates = tuple(candidates)
-        self.uniform_expert = bool(uniform_expert)
-        self.delta = float(delta)
-        self.horizon = int(horizon)
-        m = len(self.experts)
-        if pmin is not None and not 0 < pmin <= 1.0 / m:
-            raise ValueError(f"pmin must lie in (0, 1/{m}] for {m} experts, got {pmin}")
+        self.candidates = candidates
+        self.uniform_expert = uniform_expert
+        self.delta = delta
         self.pmin = pmin
-        needs: list[str] = []
-        for c in self.candidates:
-            for f in strategy_class(c).requires:
-                if f not in needs:
-                    needs.append(f)
-        self.requires = (*needs, *ALBL.requires)
+        self.horizon = horizon
         self._log_w: np.ndarray | None = None
         self._pending: dict[str, Any] | None = None
         self._history_w: list[float] = []
@@ -124,13 +109,37 @@ class ALBL(QueryStrategy):
         self._tie_rng: np.random.Generator | None = None
         self._info: dict[str, Any] = {}
 
+    def validate(self) -> None:
+        """Check the candidates, ``delta``, ``horizon`` and ``pmin``; ValueError names one."""
+        check_candidates(self.candidates)
+        if not 0 < self.delta < 1:
+            raise ValueError(f"delta must lie in (0, 1), got {self.delta}")
+        if int(self.horizon) != self.horizon or self.horizon < 1:
+            raise ValueError(f"horizon must be a positive integer, got {self.horizon}")
+        m = len(self.experts)
+        if self.pmin is not None and not 0 < self.pmin <= 1.0 / m:
+            raise ValueError(f"pmin must lie in (0, 1/{m}] for {m} experts, got {self.pmin}")
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The candidates' evidence fields, then the labeled set's probabilities and targets
+        (for the reward). Checks the parameters first."""
+        self.validate()
+        needs: list[str] = []
+        for c in self.candidates:
+            for f in get_strategy(c).requires:
+                if f not in needs:
+                    needs.append(f)
+        return (*needs, *(f for f in self.required_fields if f not in needs))
+
     # -- bandit state -------------------------------------------------------------------------
     @property
     def experts(self) -> tuple[str, ...]:
         """Expert names: the candidates, then ``"random"`` for the uniform expert."""
-        if self.uniform_expert and _UNIFORM not in self.candidates:
-            return (*self.candidates, _UNIFORM)
-        return self.candidates
+        candidates = tuple(self.candidates)
+        if self.uniform_expert and _UNIFORM not in candidates:
+            return (*candidates, _UNIFORM)
+        return candidates
 
     @property
     def p_min(self) -> float:

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from autoal.evidence import Evidence
 
@@ -31,18 +32,36 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return order[:k].astype(np.int64)
 
 
-class QueryStrategy(ABC):
+class QueryStrategy(BaseEstimator, ABC):  # type: ignore[misc]
     """Base class: a strategy scores pool samples and selects a batch to label.
 
-    Subclasses set ``name`` and ``requires`` (the :class:`Evidence` fields they need) and
-    implement :meth:`score`. Batch strategies (k-means, coreset, BADGE) override
-    :meth:`select` as well. Constructors only store parameters (scikit-learn convention);
-    the random generator is created on first use from ``random_state``, so two strategies
+    Subclasses set ``name``, declare the :class:`Evidence` fields they read and implement
+    :meth:`score`. Batch strategies (k-means, coreset, BADGE) override :meth:`select` as
+    well.
+
+    ``requires`` is read on an instance, always: a tuple of :class:`Evidence` field names.
+    A strategy whose needs are fixed sets the class attribute ``required_fields``, which
+    the base class's ``requires`` property returns; a strategy whose needs follow from its
+    parameters (ALBL and AutoAL: the union of their candidates' needs) overrides the
+    ``requires`` property. :func:`autoal.models.evidence_request` maps ``requires`` to
+    what a learner must compute.
+
+    Strategies are scikit-learn estimators: ``get_params``, ``set_params``,
+    ``sklearn.base.clone`` and ``repr`` work. Constructors only store their parameters
+    (every ``__init__`` argument under its own name, unchanged); :meth:`validate` checks
+    them, on first use or when :func:`~autoal.strategies.get_strategy` builds the strategy.
+    The random generator is created on first use from ``random_state``, so two strategies
     built with the same ``random_state`` and called in the same order give the same result.
+
+    Parameters
+    ----------
+    random_state:
+        Seeds the strategy's random generator (tie-breaking and any random draws).
     """
 
     name: ClassVar[str] = ""
-    requires: ClassVar[tuple[str, ...]] = ()
+    #: The evidence fields every instance of the class reads (see ``requires``).
+    required_fields: ClassVar[tuple[str, ...]] = ()
     #: True for strategies that learn across rounds (ALBL, AutoAL): their state assumes one
     #: call per round of one campaign, so they cannot be candidates of another strategy.
     stateful: ClassVar[bool] = False
@@ -50,6 +69,14 @@ class QueryStrategy(ABC):
     def __init__(self, random_state: int | None = None) -> None:
         self.random_state = random_state
         self._rng: np.random.Generator | None = None
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The :class:`Evidence` fields this strategy reads (default: ``required_fields``)."""
+        return tuple(self.required_fields)
+
+    def validate(self) -> None:
+        """Check the parameters; raise ValueError naming a bad one (none to check here)."""
 
     @property
     def rng(self) -> np.random.Generator:
@@ -70,10 +97,20 @@ class QueryStrategy(ABC):
         """
 
     def select(self, evidence: Evidence, budget: int) -> np.ndarray:
-        """Indices of ``budget`` distinct pool samples to label next (highest scores first)."""
+        """Indices of ``budget`` distinct pool samples to label next (highest scores first).
+
+        The scores behind the pick are kept as ``last_scores_`` (see :meth:`_pick`).
+        """
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        return top_k(self.score(evidence, budget=budget), budget, self.rng)
+        return self._pick(self.score(evidence, budget=budget), budget)
+
+    def _pick(self, scores: np.ndarray, budget: int) -> np.ndarray:
+        """The top ``budget`` of ``scores`` (ties broken by :attr:`rng`); keeps ``scores`` as
+        ``last_scores_`` so that callers can report them with the pick (a batch strategy's
+        ``score(evidence, budget)`` already ranks its batch first, in pick order)."""
+        self.last_scores_ = np.asarray(scores, dtype=np.float64)
+        return top_k(scores, budget, self.rng)
 
     def round_info(self) -> dict[str, Any]:
         """What the last :meth:`select` call wants recorded in the run (empty by default).
@@ -82,9 +119,3 @@ class QueryStrategy(ABC):
         every other key is stored in the round's record as it is.
         """
         return {}
-
-    def __repr__(self) -> str:
-        params = ", ".join(
-            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_")
-        )
-        return f"{type(self).__name__}({params})"

@@ -21,7 +21,7 @@ class VariationRatio(QueryStrategy):
     """
 
     name = "var_ratio"
-    requires = ("mc_probs",)
+    required_fields = ("mc_probs",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the fraction of MC samples that disagree with the modal prediction."""
@@ -37,7 +37,7 @@ class MeanStd(QueryStrategy):
     """Mean over classes of the standard deviation (over MC samples) of ``p(c|x)``."""
 
     name = "mean_std"
-    requires = ("mc_probs",)
+    required_fields = ("mc_probs",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the class-averaged MC standard deviation (population std, ddof=0)."""
@@ -50,7 +50,7 @@ class BALD(QueryStrategy):
     """BALD: mutual information ``H(mean_t p_t) - mean_t H(p_t)`` between label and weights."""
 
     name = "bald"
-    requires = ("mc_probs",)
+    required_fields = ("mc_probs",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the mutual information per sample (nats), clipped at zero."""

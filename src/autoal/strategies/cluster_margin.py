@@ -8,11 +8,11 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from autoal.evidence import Evidence
-from autoal.strategies.base import QueryStrategy, check_budget, top_k
+from autoal.strategies.base import check_budget, top_k
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
-    RepresentationRequires,
+    RepresentationStrategy,
     check_representation,
     space_of,
 )
@@ -33,7 +33,7 @@ def round_robin(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 @register_strategy
-class ClusterMargin(QueryStrategy):
+class ClusterMargin(RepresentationStrategy):
     """Cluster-Margin (Citovsky, DeSalvo, Gentile, Karydas, Rajagopalan, Rostamizadeh &
     Kumar, "Batch active learning at scale", NeurIPS 2021).
 
@@ -71,7 +71,7 @@ class ClusterMargin(QueryStrategy):
     """
 
     name = "cluster_margin"
-    requires = RepresentationRequires("probs", "embeddings")  # type: ignore[assignment]
+    required_fields = ("probs", "embeddings")
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from autoal.evidence import Evidence
 from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
-    RepresentationRequires,
+    RepresentationStrategy,
     check_representation,
     space_of,
 )
@@ -45,28 +45,28 @@ def batch_first_scores(order: np.ndarray, rest: np.ndarray) -> np.ndarray:
 
 
 @register_strategy
-class KMeansSampling(QueryStrategy):
+class KMeansSampling(RepresentationStrategy):
     """k-means with ``k = budget`` on the embeddings; pick the member nearest each centre.
 
     As a score: the batch members first, then every other sample by closeness to its own
-    centre. ``n_clusters`` is used when :meth:`score` is called without a budget (default:
-    the number of classes when ``probs`` is known, else 10).
+    centre.
 
     Parameters
     ----------
     random_state:
-        Seed of k-means.
+        Seeds k-means's initialisation and tie-breaking.
     n_clusters:
-        Number of clusters when :meth:`score` is called without a budget.
+        ``k`` when :meth:`score` is called without a budget (default: the number of classes
+        when ``probs`` is known, else 10).
     max_iter:
-        k-means iterations.
+        Maximum iterations of each k-means run.
     representation:
         ``"model"`` (the task model's embeddings) or ``"features"`` (the label-free
         ``Evidence.features``); see :mod:`autoal.strategies.representation`.
     """
 
     name = "kmeans"
-    requires = RepresentationRequires("embeddings")  # type: ignore[assignment]
+    required_fields = ("embeddings",)
 
     def __init__(
         self,
@@ -123,7 +123,7 @@ def _k_center_greedy(
 
 
 @register_strategy
-class CoreSet(QueryStrategy):
+class CoreSet(RepresentationStrategy):
     """Core-set (Sener & Savarese 2018): k-center greedy on embeddings.
 
     Starts from ``labeled_embeddings`` when given (else from the sample nearest the pool
@@ -140,7 +140,7 @@ class CoreSet(QueryStrategy):
     """
 
     name = "coreset"
-    requires = RepresentationRequires("embeddings")  # type: ignore[assignment]
+    required_fields = ("embeddings",)
 
     def __init__(self, random_state: int | None = None, representation: str = "model") -> None:
         super().__init__(random_state)
@@ -169,7 +169,7 @@ class Badge(QueryStrategy):
     """
 
     name = "badge"
-    requires = ("probs", "embeddings")
+    required_fields = ("probs", "embeddings")
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return seeding-order-first scores (with a budget) or gradient norms."""

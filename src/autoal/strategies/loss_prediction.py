@@ -21,7 +21,7 @@ class LossPrediction(QueryStrategy):
     """
 
     name = "loss_prediction"
-    requires = ("predicted_loss",)
+    required_fields = ("predicted_loss",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return ``Evidence.predicted_loss``."""

@@ -9,11 +9,11 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize as unit_rows
 
 from autoal.evidence import Evidence, MissingEvidenceError
-from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.base import check_budget
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
-    RepresentationRequires,
+    RepresentationStrategy,
     check_representation,
     space_of,
 )
@@ -65,7 +65,7 @@ def n_classes_of(evidence: Evidence, n_classes: int | None) -> int:
 
 
 @register_strategy
-class ProbCover(QueryStrategy):
+class ProbCover(RepresentationStrategy):
     """ProbCover (Yehuda, Dekel, Hacohen & Weinshall, "Active learning through a covering
     lens", NeurIPS 2022).
 
@@ -107,7 +107,7 @@ class ProbCover(QueryStrategy):
     """
 
     name = "probcover"
-    requires = RepresentationRequires("embeddings")  # type: ignore[assignment]
+    required_fields = ("embeddings",)
 
     def __init__(
         self,

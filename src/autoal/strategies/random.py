@@ -16,7 +16,7 @@ class RandomSampling(QueryStrategy):
     """Scores are independent uniform draws; needs only the pool size."""
 
     name = "random"
-    requires = ()
+    required_fields = ()
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return one uniform [0, 1) draw per sample."""

@@ -96,5 +96,9 @@ def check_candidates(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def get_strategy(name: str, random_state: int | None = None, **params: Any) -> QueryStrategy:
-    """Build the strategy registered as ``name`` with ``random_state`` and its own ``params``."""
-    return strategy_class(name)(random_state=random_state, **params)
+    """Build the strategy registered as ``name`` with ``random_state`` and its own ``params``,
+    and check the parameters (:meth:`QueryStrategy.validate`), so that a bad option fails
+    here rather than at the first query."""
+    strategy = strategy_class(name)(random_state=random_state, **params)
+    strategy.validate()
+    return strategy

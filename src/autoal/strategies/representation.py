@@ -15,13 +15,12 @@ Every embedding-based strategy (``kmeans``, ``coreset``, ``typiclust``, ``probco
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from autoal.evidence import Evidence, MissingEvidenceError
+from autoal.strategies.base import QueryStrategy
 
-__all__ = ["REPRESENTATIONS", "RepresentationRequires", "check_representation", "space_of"]
+__all__ = ["REPRESENTATIONS", "RepresentationStrategy", "check_representation", "space_of"]
 
 #: The accepted values of the ``representation`` option.
 REPRESENTATIONS: tuple[str, ...] = ("model", "features")
@@ -87,20 +86,28 @@ def space_of(evidence: Evidence, representation: str) -> tuple[np.ndarray, np.nd
     return pool, labeled
 
 
-class RepresentationRequires:
-    """A ``requires`` attribute that follows the instance's ``representation``.
+class RepresentationStrategy(QueryStrategy):
+    """Base of the strategies that measure distances in a space: their ``requires`` follows
+    the instance's ``representation``.
 
-    Read on the class it gives the fields of the default (``"model"``) space, so code that
-    asks a strategy class what it needs (ALBL's candidate check) keeps working; read on an
-    instance built with ``representation="features"``, ``embeddings`` becomes ``features``
-    and ``labeled_embeddings`` becomes ``labeled_features``.
+    Subclasses list ``required_fields`` for the default (``"model"``) space; built with
+    ``representation="features"``, ``embeddings`` becomes ``features`` and
+    ``labeled_embeddings`` becomes ``labeled_features``. Subclasses store
+    ``representation`` in their constructor (scikit-learn convention: one argument, one
+    attribute) and check it with :func:`check_representation` when used.
     """
 
-    def __init__(self, *fields: str) -> None:
-        self.fields = tuple(fields)
+    representation: str = "model"
 
-    def __get__(self, obj: Any, owner: type | None = None) -> tuple[str, ...]:
-        if obj is None or getattr(obj, "representation", "model") != "features":
-            return self.fields
+    def validate(self) -> None:
+        """Check ``representation`` (subclasses check their own parameters too)."""
+        super().validate()
+        check_representation(self.representation)
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The evidence fields read, in this instance's representation."""
+        if self.representation != "features":
+            return tuple(self.required_fields)
         swap = {"embeddings": "features", "labeled_embeddings": "labeled_features"}
-        return tuple(swap.get(f, f) for f in self.fields)
+        return tuple(swap.get(f, f) for f in self.required_fields)

@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 
 from autoal.evidence import Evidence
-from autoal.strategies.base import QueryStrategy
 from autoal.strategies.registry import register_strategy
-from autoal.strategies.representation import RepresentationRequires, check_representation
+from autoal.strategies.representation import RepresentationStrategy, check_representation
 from autoal.strategies.typiclust import TypiClust
 from autoal.strategies.uncertainty import Margin
 
@@ -26,7 +25,7 @@ def labeled_count(evidence: Evidence) -> int:
 
 
 @register_strategy
-class TCM(QueryStrategy):
+class TCM(RepresentationStrategy):
     """TCM (Doucet, Estermann, Aczel & Wattenhofer, "Bridging diversity and uncertainty in
     active learning with self-supervised pre-training", ICLR 2024 workshop PML4LRS).
 
@@ -54,7 +53,7 @@ class TCM(QueryStrategy):
     """
 
     name = "tcm"
-    requires = RepresentationRequires("probs", "embeddings")  # type: ignore[assignment]
+    required_fields = ("probs", "embeddings")
 
     def __init__(
         self,

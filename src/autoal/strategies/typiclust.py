@@ -7,11 +7,11 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.neighbors import NearestNeighbors
 
 from autoal.evidence import Evidence
-from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.base import check_budget
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
-    RepresentationRequires,
+    RepresentationStrategy,
     check_representation,
     space_of,
 )
@@ -54,7 +54,7 @@ def cluster_points(
 
 
 @register_strategy
-class TypiClust(QueryStrategy):
+class TypiClust(RepresentationStrategy):
     """TypiClust (Hacohen, Dekel & Weinshall, "Active learning on a budget: opposite
     strategies suit high and low budgets", ICML 2022).
 
@@ -91,7 +91,7 @@ class TypiClust(QueryStrategy):
     """
 
     name = "typiclust"
-    requires = RepresentationRequires("embeddings")  # type: ignore[assignment]
+    required_fields = ("embeddings",)
 
     def __init__(
         self,

@@ -10,11 +10,11 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize as unit_rows
 
 from autoal.evidence import Evidence
-from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.base import check_budget
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
-    RepresentationRequires,
+    RepresentationStrategy,
     check_representation,
     space_of,
 )
@@ -85,19 +85,8 @@ def kernel_radius(
     return float(np.median(d)) if len(d) else 1.0
 
 
-class _Requires(RepresentationRequires):
-    """``requires`` of UHerding: the labeled probabilities and targets only when it fits
-    the temperature."""
-
-    def __get__(self, obj: Any, owner: type | None = None) -> tuple[str, ...]:
-        fields = super().__get__(obj, owner)
-        if obj is not None and getattr(obj, "temperature", None) is not None:
-            return tuple(f for f in fields if f not in ("labeled_probs", "labeled_targets"))
-        return fields
-
-
 @register_strategy
-class UncertaintyHerding(QueryStrategy):
+class UncertaintyHerding(RepresentationStrategy):
     """Uncertainty Herding (Bae, Oliveira & Sutherland, "Uncertainty herding: one active
     learning method for all label budgets", ICLR 2025).
 
@@ -147,9 +136,16 @@ class UncertaintyHerding(QueryStrategy):
     """
 
     name = "uherding"
-    requires = _Requires(  # type: ignore[assignment]
-        "probs", "embeddings", "labeled_probs", "labeled_targets"
-    )
+    required_fields = ("probs", "embeddings", "labeled_probs", "labeled_targets")
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The fields read; the labeled probabilities and targets only when the temperature
+        is fitted (``temperature=None``)."""
+        fields = super().requires
+        if self.temperature is not None:
+            return tuple(f for f in fields if f not in ("labeled_probs", "labeled_targets"))
+        return fields
 
     def __init__(
         self,

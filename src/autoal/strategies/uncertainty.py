@@ -22,7 +22,7 @@ class LeastConfidence(QueryStrategy):
     """``1 - max_c p(c|x)``: the model's doubt about its own prediction."""
 
     name = "least_confidence"
-    requires = ("probs",)
+    required_fields = ("probs",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return ``1 - max p`` per sample."""
@@ -35,7 +35,7 @@ class Margin(QueryStrategy):
     """``1 - (p_top1 - p_top2)``: how close the two most likely classes are."""
 
     name = "margin"
-    requires = ("probs",)
+    required_fields = ("probs",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return one minus the gap between the two largest probabilities."""
@@ -52,7 +52,7 @@ class Entropy(QueryStrategy):
     """``-sum_c p log p``: the entropy of the predicted class distribution."""
 
     name = "entropy"
-    requires = ("probs",)
+    required_fields = ("probs",)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the predictive entropy per sample (nats)."""

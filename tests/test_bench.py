@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -491,3 +492,32 @@ def test_reuse_refuses_a_folder_without_runs(tmp_path):
                                     "--reuse", str(tmp_path / "nothing"), "--no-data-check"])
     assert res.exit_code == 2 and "has no runs/ folder" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_features_file_reaches_the_cells_and_is_checked(tmp_path):
+    from autoal.bench import check_data
+    from autoal.data import load_dataset
+
+    n_train = len(load_dataset("digits").X_train)
+    good, bad = tmp_path / "good.npy", tmp_path / "bad.npy"
+    np.save(good, np.random.default_rng(0).normal(size=(n_train, 4)))
+    np.save(bad, np.zeros((5, 4)))
+    text = TINY.format(variants='c = { strategy = "coreset", representation = "features" }')
+    plain = load_config(write(tmp_path, text, "plain.toml"))
+    with_file = load_config(write(tmp_path, text.replace(
+        '[datasets.digits]', f'[datasets.digits]\nfeatures = "{good}"'), "f.toml"))
+    # a features file changes what the cell computes; without one the fingerprint is as before
+    assert plain.cells()[0].fingerprint() != with_file.cells()[0].fingerprint()
+    assert with_file.cells()[0].dataset.features == str(good)
+    assert check_data(with_file) == []
+    broken = load_config(write(tmp_path, text.replace(
+        '[datasets.digits]', f'[datasets.digits]\nfeatures = "{bad}"'), "b.toml"))
+    assert any("have 5 rows" in p for p in check_data(broken))
+    with pytest.raises(ConfigError, match="features does not exist"):
+        load_config(write(tmp_path, text.replace(
+            '[datasets.digits]', '[datasets.digits]\nfeatures = "nope.npy"'), "n.toml"))
+    result = run_bench(with_file, tmp_path / "out", workers=1, progress=False,
+                       echo=lambda s: None)
+    assert result.failed == {}
+    run = json.loads(cell_path(tmp_path / "out", with_file.cells()[0]).read_text())
+    assert run["features"] == {"source": str(good), "dim": 4}

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from autoal.cli import main
+from autoal.data import load_dataset
+from autoal.strategies import get_strategy
 
 TINY = ["--init", "20", "--budget", "10", "--rounds", "2", "--epochs", "3", "--quiet"]
 
@@ -209,3 +211,48 @@ def test_run_options_give_albl_the_rounds_as_horizon_and_leave_the_rest():
     params = {"preset": "paper"}
     assert run_options("autoal", params, 10) == params
     assert run_options("autoal", params, 10) is not params   # a copy: callers may extend it
+
+
+def test_run_with_label_free_features_records_them_and_changes_the_space(tmp_path):
+    from autoal.loop import LoopConfig, run_active_learning
+
+    data = load_dataset("digits")
+    cfg = LoopConfig(init=20, budget=10, rounds=2, epochs=2, seed=0, mc_samples=5)
+    model_run = run_active_learning(data, get_strategy("coreset", random_state=0), cfg,
+                                    progress=False)
+    pca_run = run_active_learning(
+        data, get_strategy("coreset", random_state=0, representation="features"), cfg,
+        progress=False)
+    assert "features" not in model_run and "features_path" not in model_run["config"]
+    assert pca_run["features"] == {"source": "pca", "dim": 50}
+    # the first batch comes from the same model but another space: other picks
+    assert model_run["rounds"][1]["queried"] != pca_run["rounds"][1]["queried"]
+    # the user's vectors: the raw pixels themselves, one row per training sample
+    vectors = tmp_path / "v.npy"
+    np.save(vectors, data.X_train.reshape(len(data.X_train), -1))
+    out = tmp_path / "run.json"
+    res = CliRunner().invoke(main, [
+        "run", "--dataset", "digits", "--strategy", "coreset", "--representation", "features",
+        "--features", str(vectors), "--init", "20", "--budget", "10", "--rounds", "1",
+        "--epochs", "2", "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    run = json.loads(out.read_text())
+    assert run["features"] == {"source": str(vectors), "dim": 64}
+    assert run["config"]["strategy_params"]["representation"] == "features"
+
+
+def test_run_refuses_bad_features_before_any_work(tmp_path):
+    vectors = tmp_path / "v.npy"
+    np.save(vectors, np.zeros((7, 3)))
+    base = ["run", "--dataset", "digits", "--init", "20", "--budget", "10", "--rounds", "1",
+            "--out", str(tmp_path / "r.json"), "--quiet"]
+    res = CliRunner().invoke(main, [*base, "--strategy", "coreset", "--representation",
+                                    "features", "--features", str(vectors)])
+    assert res.exit_code == 2 and "have 7 rows but the data set has" in res.output
+    res = CliRunner().invoke(main, [*base, "--strategy", "coreset", "--features", str(vectors)])
+    assert res.exit_code == 2 and "--features only applies with --representation features" in (
+        res.output)
+    res = CliRunner().invoke(main, [*base, "--strategy", "margin", "--representation",
+                                    "features"])
+    assert res.exit_code == 2 and "margin" in res.output
+    assert not (tmp_path / "r.json").exists()

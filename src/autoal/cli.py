@@ -75,6 +75,13 @@ def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> Any:
 @click.option("--coverage", type=float, default=None, help="AutoAL class-coverage weight.")
 @click.option("--ablation", type=click.Choice(ABLATIONS),
               default=None, help="AutoAL ablation [default: none].")
+@click.option("--representation", type=click.Choice(["model", "features"]), default=None,
+              help="Diversity strategies: measure distances in the task model's embeddings "
+                   "(model, their default) or in label-free features (see --features).")
+@click.option("--features", "features_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="With --representation features: a .npy of feature vectors, "
+                                 "one row per training sample (default: a standardised PCA "
+                                 "of the inputs, fitted once per run).")
 @click.option("--threads", type=int, default=None,
               help="Torch threads (default: the cores available; 1 is faster for small models "
                    "on a busy machine).")
@@ -99,6 +106,8 @@ def run(
     weights: str | None,
     coverage: float | None,
     ablation: str | None,
+    representation: str | None,
+    features_path: Path | None,
     threads: int | None,
     quiet: bool,
 ) -> None:
@@ -127,7 +136,12 @@ def run(
     if autoal_options and strategy != "autoal":
         given = ", ".join(f"--{k}" for k in autoal_options)
         raise InputError(f"{given} only apply with --strategy autoal, not {strategy!r}")
-    params = run_options(strategy, autoal_options, rounds)
+    if features_path is not None and representation != "features":
+        raise InputError("--features only applies with --representation features")
+    strategy_options = dict(autoal_options)
+    if representation is not None:
+        strategy_options["representation"] = representation
+    params = run_options(strategy, strategy_options, rounds)
     strat = _build_strategy(strategy, seed, params)
     if device == "cuda":
         try:
@@ -154,11 +168,16 @@ def run(
         mc_samples=DEFAULT_MC_SAMPLES if mc_samples is None else mc_samples,
         device=device,
         strategy_params=params,
+        features_path=None if features_path is None else str(features_path),
     )
     try:
         validate_sizes(config, len(data.X_train))
         if model in IMAGE_NETS and data.kind != "image":
             raise ValueError(f"--model {model} needs image data; {data.name} is vector data")
+        if features_path is not None:
+            from autoal.features import load_feature_vectors
+
+            load_feature_vectors(features_path, len(data.X_train))  # checked before any work
     except ValueError as err:
         raise InputError(str(err)) from None
     configure_threads(threads)

@@ -26,7 +26,9 @@ from autoal.names import DEVICE_NAMES, MODEL_NAMES
 __all__ = ["ConfigError", "DEFAULT_SEEDS", "load_config", "parse_config"]
 
 _PROTOCOL_KEYS = {**CELL_KEYS, "seeds": "seeds"}
-_DATASET_KEYS = {**CELL_KEYS, "regimes": "regimes", "path": "str", "label_column": "str"}
+_DATASET_KEYS = {
+    **CELL_KEYS, "regimes": "regimes", "path": "str", "label_column": "str", "features": "str",
+}
 _VARIANT_RESERVED = {"strategy", "datasets", "regimes", "optional", "mc_overlap"}
 _TOP_KEYS = {"description", "protocol", "regimes", "datasets", "variants"}
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]|_(?!_))*(?<!_)$")
@@ -217,9 +219,15 @@ def parse_config(
                 )
                 continue
             ds_source = key
+        features = tab.get("features")
+        if features is not None and not isinstance(features, str):
+            errors.append(f"{where}.features must be a path to a .npy file, got {features!r}")
+            features = None
+        elif features is not None and not Path(features).expanduser().is_file():
+            errors.append(f"{where}.features does not exist: {features}")
         if not name_ok:
             continue
-        datasets[name] = DatasetSpec(name, ds_source, label_column)
+        datasets[name] = DatasetSpec(name, ds_source, label_column, features)
         # which regimes, with per-dataset overrides
         raw_regimes = tab.get("regimes")
         overrides: dict[str, dict[str, Any]] = {}

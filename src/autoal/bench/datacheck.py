@@ -16,7 +16,8 @@ def check_data(
 ) -> list[str]:
     """Load each data set once and check every regime fits it; return the problems found.
 
-    Checks that the data set loads, that ``init + budget * rounds`` fits the pool, that
+    Checks that the data set loads, that its ``features`` file (if any) has a row per
+    training sample, that ``init + budget * rounds`` fits the pool, that
     ``pool_size`` does not exceed the training split, and that ``cnn``/``resnet18`` are
     only asked of image data.
     """
@@ -31,6 +32,13 @@ def check_data(
         except ValueError as err:  # DatasetError is a ValueError
             problems.append(f"data set {name!r}: {err}")
             continue
+        if spec.features is not None:
+            from autoal.features import load_feature_vectors
+
+            try:
+                load_feature_vectors(spec.features, len(data.X_train))
+            except ValueError as err:
+                problems.append(f"data set {name!r}: {err}")
         for regime, s in config.settings.get(name, {}).items():
             loop = LoopConfig(**{k: s[k] for k in ("init", "budget", "rounds", "pool_size")})
             try:

@@ -43,11 +43,15 @@ class DatasetSpec:
         A built-in data set name, or the ``path`` given in the config.
     label_column:
         CSV label column (user files only).
+    features:
+        A ``.npy`` of label-free feature vectors, one row per training sample, for variants
+        with ``representation = "features"`` (None: a standardised PCA of the inputs).
     """
 
     name: str
     source: str
     label_column: str = "label"
+    features: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ class Cell:
             "seed": self.seed,
             "mc_overlap": self.variant.mc_overlap,
         }
+        if self.dataset.features is not None:  # absent key: fingerprints from before stay
+            payload["features"] = self.dataset.features
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

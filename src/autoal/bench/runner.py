@@ -104,6 +104,7 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
         mc_samples=s["mc_samples"],
         device=s["device"],
         strategy_params=dict(cell.variant.options),
+        features_path=cell.dataset.features,
     )
     strategy = build_strategy(cell)
     kwargs: dict[str, Any] = {}

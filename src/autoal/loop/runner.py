@@ -42,6 +42,10 @@ class LoopConfig:
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     strategy_params:
         Options of a strategy given by name (the record stores them as run).
+    features_path:
+        A ``.npy`` of label-free feature vectors, one row per training sample, for strategies
+        built with ``representation="features"`` (None: a standardised PCA of the pool's
+        inputs, :func:`autoal.features.label_free_features`, fitted once per run).
     """
 
     init: int = 100
@@ -56,6 +60,7 @@ class LoopConfig:
     mc_samples: int = DEFAULT_MC_SAMPLES
     device: str = "auto"
     strategy_params: dict[str, Any] = field(default_factory=dict)
+    features_path: str | None = None
 
 
 def validate_sizes(config: LoopConfig, n_train: int) -> int:
@@ -133,6 +138,9 @@ def run_active_learning(
         return torch_classifier_for(strategy, config, round_seed)
 
     request = evidence_request(strategy, mc_samples=config.mc_samples)
+    features, features_info = _run_features(
+        request.fields, X_pool, pool, len(dataset.X_train), config
+    )
     rng = np.random.default_rng([config.seed, 2])
     labeled_order = list(rng.choice(pool_size, config.init, replace=False))
     is_labeled = np.zeros(pool_size, dtype=bool)
@@ -159,6 +167,10 @@ def run_active_learning(
                 y_pool[lab],
                 request=request,
             )
+            if features is not None:
+                evidence = replace(
+                    evidence, features=features[unlabeled], labeled_features=features[lab]
+                )
             seconds["evidence"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             picked = strategy.select(evidence, config.budget)
@@ -193,7 +205,9 @@ def run_active_learning(
     bar.close()
     cfg = asdict(config)
     cfg["pool_size"] = pool_size
-    return {
+    if cfg["features_path"] is None:
+        del cfg["features_path"]  # records of runs without features keep their old shape
+    record = {
         "dataset": dataset.name,
         "strategy": strategy.name,
         "seed": config.seed,
@@ -201,3 +215,25 @@ def run_active_learning(
         "rounds": rounds,
         "aubc": aubc([r["labeled"] for r in rounds], [r["accuracy"] for r in rounds]),
     }
+    if features_info is not None:
+        record["features"] = features_info
+    return record
+
+
+def _run_features(
+    fields: tuple[str, ...], X_pool: np.ndarray, pool: np.ndarray, n_train: int,
+    config: LoopConfig,
+) -> tuple[np.ndarray | None, dict[str, Any] | None]:
+    """The run's label-free features of the pool, once per run, when a strategy reads them
+    (``representation="features"``), and what the record says of them."""
+    if "features" not in fields and "labeled_features" not in fields:
+        return None, None
+    from autoal.features import label_free_features, load_feature_vectors
+
+    if config.features_path is not None:
+        features = load_feature_vectors(config.features_path, n_train)[pool]
+        source = str(config.features_path)
+    else:
+        features = label_free_features(X_pool, random_state=config.seed)
+        source = "pca"
+    return features, {"source": source, "dim": int(features.shape[1])}

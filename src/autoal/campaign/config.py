@@ -41,6 +41,10 @@ class CampaignConfig:
         CSV columns of known labels and item ids.
     batch_size, min_steps : int
         Training batch size and the minimum number of optimiser steps per fit.
+    audit : float
+        Share of each batch drawn at random for the accuracy estimate (see
+        :mod:`autoal.campaign.audit`); 0 turns the audit off. Campaigns made before the
+        audit get the default.
     """
 
     data_path: str
@@ -54,6 +58,7 @@ class CampaignConfig:
     id_column: str = "id"
     batch_size: int = 64
     min_steps: int = 100
+    audit: float = 0.1
 
     def to_json(self) -> str:
         """The config as JSON."""

@@ -29,6 +29,7 @@ def create(
     label_column: str,
     id_column: str,
     busy_timeout: float,
+    audit: float = 0.1,
 ) -> tuple[Store, Items, list[str]]:
     """Create a campaign's database (see :meth:`autoal.campaign.Campaign.init`).
 
@@ -57,6 +58,8 @@ def create(
         raise CampaignError(f"unknown model {model!r}; use auto, mlp or cnn")
     if int(epochs) < 1:
         raise CampaignError(f"epochs must be at least 1, got {epochs}")
+    if not 0 <= float(audit) < 1:
+        raise CampaignError(f"the audit share must be at least 0 and below 1, got {audit}")
     if int(min_steps) < 0:
         raise CampaignError(f"min_steps must be non-negative, got {min_steps}")
     data_path = Path(data).expanduser().resolve()
@@ -75,7 +78,7 @@ def create(
     config = CampaignConfig(
         data_path=str(data_path), data_kind=kind, classes=names, strategy=strategy,
         model=resolved, seed=int(seed), epochs=int(epochs), min_steps=int(min_steps),
-        label_column=label_column, id_column=id_column,
+        label_column=label_column, id_column=id_column, audit=float(audit),
     )
     from autoal import __version__
 

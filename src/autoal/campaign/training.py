@@ -60,7 +60,8 @@ def diversity_features(X: np.ndarray, seed: int, max_dim: int = 50) -> np.ndarra
 
 
 def select_batch(
-    config: CampaignConfig, items: Items, labels: list[tuple[str, str]], n: int, round_no: int
+    config: CampaignConfig, items: Items, labels: list[tuple[str, str]], n: int, round_no: int,
+    *, pool_guesses: dict[str, str] | None = None,
 ) -> tuple[str, list[int], list[str | None], list[float | None], dict[str, Any]]:
     """Train on the labels and pick ``n`` items to label next (no database access).
 
@@ -80,6 +81,9 @@ def select_batch(
         Batch size (fewer when fewer items are left; a note says so).
     round_no : int
         The round's number, which seeds the round.
+    pool_guesses : dict, optional
+        Filled with the trained model's guess (class name) for every unlabeled item (left
+        empty by a diverse start, which trains no model).
 
     Returns
     -------
@@ -141,6 +145,9 @@ def select_batch(
         raise CampaignError(f"strategy {cfg.strategy!r} cannot run here: {err}") from None
     info = dict(strategy.round_info())
     info["notes"] = notes
+    if pool_guesses is not None:
+        pool_guesses.update(zip((items.ids[i] for i in pool),
+                                (cfg.classes[k] for k in ev.probs.argmax(axis=1)), strict=True))
     probs = ev.probs[picked]
     guesses = [cfg.classes[k] for k in probs.argmax(axis=1)]
     confidences = [float(p) for p in probs.max(axis=1)]

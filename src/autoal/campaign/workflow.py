@@ -38,6 +38,7 @@ from autoal.campaign import start as _start
 from autoal.campaign import state as _state
 from autoal.campaign import status as _status
 from autoal.campaign import teach as _teach
+from autoal.campaign.audit import DEFAULT_AUDIT
 from autoal.campaign.config import SKIP as SKIP
 from autoal.campaign.config import CampaignConfig
 from autoal.campaign.datacheck import DataCheck
@@ -100,6 +101,7 @@ class Campaign:
         min_steps: int = 100,
         label_column: str = "label",
         id_column: str = "id",
+        audit: float = DEFAULT_AUDIT,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> Campaign:
         """Start a campaign in ``directory`` on the data at ``data``.
@@ -129,6 +131,10 @@ class Campaign:
             first rounds' models are trained at all (``0`` makes ``epochs`` exact).
         label_column, id_column : str
             CSV columns with known labels and item ids.
+        audit : float
+            Share of each batch drawn at random from the unlabeled items for the accuracy
+            estimate (default 0.1; 0 turns it off; below 1). Their labels train the model
+            only once the strategy picks them (see :mod:`autoal.campaign.audit`).
         busy_timeout : float
             Seconds to wait for another command's write lock.
 
@@ -145,7 +151,7 @@ class Campaign:
         """
         store, items, notes = _start.create(
             directory, data, classes, strategy=strategy, model=model, seed=seed, epochs=epochs,
-            min_steps=min_steps, label_column=label_column, id_column=id_column,
+            min_steps=min_steps, label_column=label_column, id_column=id_column, audit=audit,
             busy_timeout=busy_timeout)
         campaign = cls(store)
         campaign._data = DataCheck(store, campaign.config, items)
@@ -317,14 +323,19 @@ class Campaign:
         return _teach.undo(self._store)
 
     def status(self, *, estimate: bool = True) -> CampaignStatus:
-        """Counts, the last round and an estimate of the model's accuracy.
+        """Counts, the last round, the accuracy estimate and the stopping rule's verdict.
+
+        The estimate is the latest model round's accuracy on the items not yet labeled,
+        measured on the audit (items drawn at random, see :mod:`autoal.campaign.audit`),
+        with a 95 % Wilson interval; ``history`` has it per round with how much the
+        predictions changed between rounds, and ``stopping`` the verdict of the
+        stabilizing-predictions rule (see :mod:`autoal.campaign.stopping`). Reads the
+        database only; the data is hash-checked, not read.
 
         Parameters
         ----------
         estimate : bool
-            Cross-validate the campaign's model on the labels (up to 3 stratified folds,
-            trained like a query's model; cached per labels version). Otherwise the data
-            is only hash-checked, not read.
+            Ignored (kept for compatibility: the estimate no longer trains a model).
 
         Returns
         -------

@@ -117,11 +117,13 @@ class UndoResult:
 
 @dataclass
 class ExportResult:
-    """Files written by export."""
+    """Files written by export: the labels (or Label Studio tasks: ``n_labels`` is then the
+    number of tasks), the model, the Label Studio labeling config."""
 
     labels_path: str
     n_labels: int
     model_path: str | None = None
+    config_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""

@@ -13,6 +13,7 @@ import numpy as np
 
 from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.errors import CampaignError
+from autoal.campaign.estimators import is_sklearn_model, make_estimator
 from autoal.campaign.items import Items
 
 __all__ = [
@@ -25,13 +26,18 @@ __all__ = [
 
 
 def make_learner(config: CampaignConfig, round_seed: int, n_train: int) -> Any:
-    """The campaign's model, untrained: a :class:`~autoal.models.TorchClassifier`.
+    """The campaign's model, untrained: a :class:`~autoal.models.TorchClassifier` (or, for
+    a scikit-learn model, a :class:`~autoal.models.sklearn_model.SklearnClassifier`).
 
     Trained for ``config.epochs`` epochs, or more so that at least ``config.min_steps``
     optimiser steps are made on ``n_train`` labels.
     """
     from autoal.models import TorchClassifier
 
+    if is_sklearn_model(config.model):
+        from autoal.models.sklearn_model import SklearnClassifier
+
+        return SklearnClassifier(make_estimator(config.model, round_seed))
     cfg = config
     steps_per_epoch = max(1, math.ceil(n_train / cfg.batch_size))
     epochs = max(cfg.epochs, math.ceil(cfg.min_steps / steps_per_epoch))
@@ -218,6 +224,16 @@ def model_payload(config: CampaignConfig, items: Items, labels: list[tuple[str, 
     y = np.array([c for _, c in lab], dtype=np.int64)
     learner = make_learner(cfg, cfg.seed * 1000, len(idx)).fit(items.X[idx], y,
                                                               len(cfg.classes))
+    if is_sklearn_model(cfg.model):
+        return {
+            "format": "autoal-campaign-sklearn/1", "estimator": learner.estimator_,
+            "model": cfg.model, "classes": list(cfg.classes),
+            "class_ids": learner.estimator_.classes_.tolist(),
+            "mean": None if items.mean is None else items.mean.tolist(),
+            "std": None if items.std is None else items.std.tolist(),
+            "feature_names": items.feature_names, "n_labels": len(idx),
+            "autoal_version": __version__,
+        }
     return {
         "format": "autoal-campaign-model/1",
         "state_dict": {k: v.detach().cpu() for k, v in learner.net_.state_dict().items()},

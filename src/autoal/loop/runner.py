@@ -186,6 +186,7 @@ def run_active_learning(
     cfg["pool_size"] = pool_size
     return {
         "dataset": dataset.name,
+        "classes": list(dataset.classes),
         "strategy": strategy.name,
         "seed": config.seed,
         "config": cfg,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_support import CLASSES, image_campaign
+from test_web_support import CLASSES, image_campaign, write_png_folder
 
 from autoal.campaign import Campaign
 
@@ -227,3 +227,56 @@ def _screenshot(driver: Any, path: Path, truth: dict[str, str]) -> None:
     img = img.quantize(colors=128, method=Image.Quantize.MEDIANCUT)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, optimize=True)
+
+
+@pytest.fixture()
+def estimate_server(tmp_path: Path) -> Any:
+    """A campaign on 60 digit PNGs after three rounds of 12 with half of each batch audited."""
+    from autoal.campaign.web import make_server
+
+    folder = tmp_path / "images"
+    truth = write_png_folder(folder, 60)
+    directory = tmp_path / "camp"
+    with Campaign.init(directory, folder, CLASSES, strategy="margin", model="mlp", epochs=2,
+                       min_steps=0, audit=0.5) as c:
+        for _ in range(3):
+            c.teach({i.id: truth[i.id] for i in c.query(12).items})
+        c.query(12)
+    srv = make_server(directory, "127.0.0.1", 0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}/", directory
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(10)
+
+
+def test_page_shows_the_estimate_the_stopping_rule_and_audit_items(browser,
+                                                                  estimate_server) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, directory = estimate_server
+    with Campaign.open(directory) as c:
+        st = c.status()
+        audit = {i.id for i in c.batch().items if i.audit}
+    est = st.accuracy_estimate
+    assert est is not None and audit
+    driver = browser
+    _open(driver, url)
+    assert driver.find_element(By.ID, "est-value").text == f"{est['value']:.3f}"
+    assert f"random audit of {est['labels']} labels" in driver.find_element(By.ID,
+                                                                             "est-detail").text
+    assert driver.find_element(By.ID, "stopping").is_displayed()
+    verdict = driver.find_element(By.ID, "stop-verdict").text
+    assert st.stopping["rule"] in verdict and ("Keep labeling" in verdict) != st.stopping["stop"]
+    assert driver.find_elements(By.CSS_SELECTOR, "#stop-chart polyline.acc")
+    assert driver.find_elements(By.CSS_SELECTOR, "#stop-chart polygon.band")
+    # audit items show no guess and no accept button
+    for card in _cards(driver):
+        is_audit = card.get_attribute("data-id") in audit
+        assert bool(card.find_elements(By.CSS_SELECTOR, ".guess .audit")) == is_audit
+        assert bool(card.find_elements(By.CSS_SELECTOR, "button.accept")) != is_audit
+    severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    assert not severe, severe

@@ -84,21 +84,30 @@ def campaign() -> None:
 @click.option("--classes", required=True, help="Class names, comma-separated: a,b,c.")
 @click.option("--strategy", default="autoal", show_default=True,
               help="Query strategy (see `autoal strategies`).")
-@click.option("--model", type=click.Choice(["auto", "mlp", "cnn"]), default="auto",
-              show_default=True, help="auto: cnn for images, mlp for feature vectors.")
+@click.option("--model", default="auto", show_default=True,
+              help="auto (cnn for images, mlp for vectors), mlp, cnn, sklearn:ClassName "
+                   "(e.g. sklearn:LogisticRegression) or a pickled estimator (.pkl).")
+@click.option("--features", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Your own feature vectors for the model: a .npy (one row per item, "
+                   "in data order; images: their relative paths sorted) or a CSV with an "
+                   "id column.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--epochs", type=int, default=20, show_default=True, help="Training epochs.")
 @click.option("--label-column", default="label", show_default=True,
               help="CSV column with labels already known.")
 @click.option("--id-column", default="id", show_default=True, help="CSV column of item ids.")
-def init(directory: Path, data: Path, classes: str, strategy: str, model: str, seed: int,
-         epochs: int, label_column: str, id_column: str) -> None:
+@click.option("--audit", type=float, default=0.1, show_default=True,
+              help="Share of each batch drawn at random to estimate accuracy (0: none).")
+def init(directory: Path, data: Path, classes: str, strategy: str, model: str,
+         features: Path | None, seed: int, epochs: int, label_column: str, id_column: str,
+         audit: float) -> None:
     """Start a campaign in DIRECTORY on the data at --data."""
     with _errors():
         if not data.exists():
             raise CampaignError(f"--data {data}: no such file or folder")
         c = Campaign.init(directory, data, classes, strategy=strategy, model=model, seed=seed,
-                          epochs=epochs, label_column=label_column, id_column=id_column)
+                          epochs=epochs, label_column=label_column, id_column=id_column,
+                          audit=audit, features=features)
         try:
             for note in c.notes:
                 click.echo(f"note: {note}", err=True)
@@ -118,6 +127,7 @@ def _format_query(result: QueryResult, fmt: str) -> str:
         (i.id, i.source, i.guess or "", "" if i.confidence is None else f"{i.confidence:.4f}")
         for i in result.items
     ]
+    audit = sum(1 for i in result.items if i.audit)
     if fmt == "json":
         return json.dumps(result.to_dict(), indent=1)
     if fmt == "csv":
@@ -134,6 +144,9 @@ def _format_query(result: QueryResult, fmt: str) -> str:
     ]
     for r in (header, *rows):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+    if audit:
+        lines.append(f"{audit} of these items were drawn at random for the accuracy estimate "
+                     "(no guess shown); label them like the others")
     return "\n".join(lines)
 
 
@@ -161,7 +174,8 @@ def query(directory: Path, n: int, fmt: str, refresh: bool, accept_changed_data:
 @click.option("--relabel", is_flag=True, help="Allow changing labels given before.")
 @_ACCEPT
 def teach(directory: Path, labels: Path, relabel: bool, accept_changed_data: bool) -> None:
-    """Add the labels in LABELS (a CSV with columns id,label; label `skip` excludes an item).
+    """Add the labels in LABELS: a CSV with columns id,label (label `skip` excludes an item)
+    or a Label Studio JSON export (.json) of the tasks `export --format label-studio` wrote.
 
     Every row is checked first; on any problem all are listed and nothing is written.
     """
@@ -184,10 +198,11 @@ def teach(directory: Path, labels: Path, relabel: bool, accept_changed_data: boo
 @campaign.command()
 @_DIR
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-@click.option("--no-estimate", is_flag=True, help="Skip the cross-validated accuracy.")
+@click.option("--no-estimate", is_flag=True, hidden=True,
+              help="Ignored (the estimate reads the database only).")
 @_ACCEPT
 def status(directory: Path, as_json: bool, no_estimate: bool, accept_changed_data: bool) -> None:
-    """Counts per class, pending, skipped, rounds and an accuracy estimate."""
+    """Counts per class, the accuracy estimate per round, and whether to stop labeling."""
     with _opened(directory, accept_changed_data) as c:
         st = c.status(estimate=not no_estimate)
     if as_json:
@@ -201,13 +216,37 @@ def status(directory: Path, as_json: bool, no_estimate: bool, accept_changed_dat
         click.echo(f"    {name.ljust(width)}  {count}")
     click.echo(f"  rounds {st.rounds}, teaches {st.teaches}; strategy {st.strategy}, "
                f"model {st.model}")
-    acc = "n/a" if st.accuracy is None else f"{st.accuracy:.3f}"
-    click.echo(f"  estimated accuracy {acc} ({st.accuracy_note})")
+    est = st.accuracy_estimate
+    if est is None:
+        click.echo(f"  accuracy: {st.accuracy_note}")
+    else:
+        click.echo(f"  estimated accuracy on the unlabeled items {est['value']:.3f} (95% "
+                   f"interval {est['low']:.3f}-{est['high']:.3f}; random audit of "
+                   f"{est['labels']} labels, model of round {est['round']})")
+    for line in _history_lines(st.history):
+        click.echo(line)
+    click.echo(f"  stopping rule ({st.stopping['rule']}): {st.stopping['reason']}")
     if st.last_round and st.last_round.get("weights"):
         weights: dict[str, Any] = st.last_round["weights"]
         ranked = sorted(weights.items(), key=lambda kv: -float(kv[1] or 0))
         click.echo(f"  round {st.last_round['round']} candidate weights: " + ", ".join(
             f"{k} {float(v):.3f}" for k, v in ranked))
+
+
+def _history_lines(history: list[dict[str, Any]]) -> list[str]:
+    """The estimate and the round-to-round agreement per model round, as a small table."""
+    rows = [h for h in history if h["value"] is not None or h["kappa"] is not None]
+    if not rows:
+        return []
+    lines = ["  round  trained on  estimate (95% interval)  audit labels  kappa  changed"]
+    for h in rows:
+        est = ("-" if h["value"] is None
+               else f"{h['value']:.3f} ({h['low']:.3f}-{h['high']:.3f})")
+        kappa = "-" if h["kappa"] is None else f"{h['kappa']:.3f}"
+        changed = "-" if h["changed"] is None else f"{100 * h['changed']:.1f}%"
+        lines.append(f"  {h['round']:>5}  {h['n_labeled']:>10}  {est:<23}  {h['labels']:>12}"
+                     f"  {kappa:>5}  {changed:>7}")
+    return lines
 
 
 @campaign.command()
@@ -223,16 +262,35 @@ def undo(directory: Path) -> None:
 @campaign.command()
 @_DIR
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV to write: id,label,source.")
+              help="csv: the labels (id,label,source); label-studio: the tasks (JSON).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "label-studio"]), default="csv",
+              show_default=True,
+              help="label-studio: the pending batch as Label Studio import tasks, with the "
+                   "model's guesses as predictions and the labeling config next to them.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also train a model on all labels and save it here (torch).")
+              default=None, help="Also train a model on all labels and save it here (torch; "
+                                 "a pickle for scikit-learn models).")
 @click.option("--include-skipped", is_flag=True, help="Also write the rows labeled skip.")
+@click.option("--image-url-prefix", default=None,
+              help="label-studio: image URL = this prefix + the path relative to the data "
+                   "folder (default: Label Studio's /data/local-files/?d= URL of the file).")
 @_ACCEPT
-def export(directory: Path, out: Path, model_path: Path | None, include_skipped: bool,
+def export(directory: Path, out: Path, fmt: str, model_path: Path | None,
+           include_skipped: bool, image_url_prefix: str | None,
            accept_changed_data: bool) -> None:
-    """Write all labels (and optionally a trained model)."""
+    """Write all labels (and optionally a trained model), or the batch for Label Studio."""
     with _opened(directory, accept_changed_data) as c:
-        r = c.export(out, model=model_path, include_skipped=include_skipped)
+        if fmt == "label-studio":
+            if model_path is not None or include_skipped:
+                raise CampaignError("--model and --include-skipped go with --format csv")
+            r = c.export_label_studio(out, image_url_prefix=image_url_prefix)
+        else:
+            r = c.export(out, model=model_path, include_skipped=include_skipped)
+    if fmt == "label-studio":
+        click.echo(f"wrote {r.n_labels} Label Studio tasks to {r.labels_path} and the "
+                   f"labeling config to {r.config_path}; after labeling, export JSON from "
+                   f"Label Studio and run: autoal campaign teach {directory} EXPORT.json")
+        return
     click.echo(f"wrote {r.n_labels} labels to {r.labels_path}"
                + (f" and the model to {r.model_path}" if r.model_path else ""))
 

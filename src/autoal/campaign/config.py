@@ -32,7 +32,8 @@ class CampaignConfig:
     strategy : str
         Registered query strategy used once two classes have labels.
     model : str
-        ``"mlp"`` or ``"cnn"`` (resolved from ``"auto"``).
+        ``"mlp"`` or ``"cnn"`` (resolved from ``"auto"``), ``"sklearn:ClassName"`` or
+        ``"pickle:/path/estimator.pkl"`` (see :mod:`autoal.campaign.estimators`).
     seed : int
         Seeds models, strategies and the diverse start.
     epochs : int
@@ -41,6 +42,13 @@ class CampaignConfig:
         CSV columns of known labels and item ids.
     batch_size, min_steps : int
         Training batch size and the minimum number of optimiser steps per fit.
+    audit : float
+        Share of each batch drawn at random for the accuracy estimate (see
+        :mod:`autoal.campaign.audit`); 0 turns the audit off. Campaigns made before the
+        audit get the default.
+    features_path : str or None
+        Absolute path of the user's feature vectors (``.npy`` or CSV), the model's input
+        instead of the data's own values (see :func:`autoal.campaign.items.attach_features`).
     """
 
     data_path: str
@@ -54,6 +62,8 @@ class CampaignConfig:
     id_column: str = "id"
     batch_size: int = 64
     min_steps: int = 100
+    audit: float = 0.1
+    features_path: str | None = None
 
     def to_json(self) -> str:
         """The config as JSON."""
@@ -91,7 +101,8 @@ def parse_classes(classes: str | Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def resolve_strategy(name: str, notes: list[str]) -> str:
+def resolve_strategy(name: str, notes: list[str],
+                     provided: frozenset[str] = PROVIDED) -> str:
     """The registered strategy to use for ``name`` (``autoal`` falls back to ``margin``).
 
     Parameters
@@ -100,6 +111,8 @@ def resolve_strategy(name: str, notes: list[str]) -> str:
         A registered strategy name.
     notes : list of str
         Gets a message when ``autoal`` is not installed and ``margin`` is used instead.
+    provided : frozenset of str
+        The evidence fields the campaign's model provides.
 
     Raises
     ------
@@ -114,7 +127,7 @@ def resolve_strategy(name: str, notes: list[str]) -> str:
         name = "margin"
     if name not in names:
         raise CampaignError(f"unknown strategy {name!r}; valid names: {', '.join(names)}")
-    missing = set(get_strategy(name).requires) - PROVIDED
+    missing = set(get_strategy(name).requires) - provided
     if missing:
         raise CampaignError(
             f"strategy {name!r} needs {', '.join(sorted(missing))}, which a campaign's model "

@@ -16,7 +16,7 @@ from autoal.campaign.config import CampaignConfig
 from autoal.campaign.errors import CampaignBusyError, DataChangedError, DataError
 from autoal.campaign.fingerprint import FileRecord, is_legacy_hash, legacy_folder_hash, scan
 from autoal.campaign.hooks import now
-from autoal.campaign.items import Items, load_items
+from autoal.campaign.items import Items, file_digest, load_items
 from autoal.campaign.store import Store
 
 __all__ = ["DataCheck", "initial_labels", "item_rows"]
@@ -127,8 +127,21 @@ class DataCheck:
 
     def _load(self, known: Mapping[str, tuple[Any, ...]]) -> Items:
         cfg = self._config
+        if cfg.features_path is not None:
+            self._check_features(cfg.features_path)
         return load_items(cfg.data_path, cfg.data_kind, label_column=cfg.label_column,
-                          id_column=cfg.id_column, known=known)
+                          id_column=cfg.id_column, known=known, features=cfg.features_path)
+
+    def _check_features(self, path: str) -> None:
+        """The features file must be the one given at init (it is not adopted like data)."""
+        try:
+            digest = file_digest(path)
+        except OSError as err:
+            raise DataError(f"cannot read the campaign's features {path}: {err}") from None
+        if digest != self._store.get_meta("features_hash"):
+            raise DataError(f"the features {path} changed since the campaign started; put "
+                            "the original file back, or start a new campaign with the new "
+                            "features (its labels can be taught from an export)")
 
     def _remember_hashes(self, known: Mapping[str, tuple[Any, ...]],
                          records: Mapping[str, FileRecord],

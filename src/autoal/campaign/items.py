@@ -21,10 +21,13 @@ import numpy as np
 
 from autoal.campaign.fingerprint import FileRecord, scan
 
-__all__ = ["DATA_KINDS", "Items", "content_hash", "detect_kind", "load_items"]
+__all__ = ["DATA_KINDS", "FEATURE_SUFFIXES", "Items", "attach_features", "content_hash",
+           "detect_kind", "feature_order", "file_digest", "load_items"]
 
 #: The kinds of data a campaign can label.
 DATA_KINDS = ("table", "npz", "images")
+#: Files a campaign reads its own feature vectors from (``--features``).
+FEATURE_SUFFIXES = (".npy", ".csv")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
@@ -126,6 +129,7 @@ def load_items(
     label_column: str = "label",
     id_column: str = "id",
     known: Mapping[str, Sequence[int | str]] | None = None,
+    features: str | os.PathLike[str] | None = None,
 ) -> Items:
     """Read the data at ``path`` as campaign items.
 
@@ -141,12 +145,21 @@ def load_items(
     known : mapping, optional
         File hashes from an earlier scan: files whose stat signature is unchanged are not
         hashed again (see :func:`~autoal.campaign.fingerprint.scan`).
+    features : path, optional
+        The user's own feature vectors, which become the model input (see
+        :func:`attach_features`).
 
     Raises
     ------
     autoal.data.DatasetError
         Unreadable or invalid data; the message names the file and the problem.
     """
+    items = _load(path, kind, label_column=label_column, id_column=id_column, known=known)
+    return items if features is None else attach_features(items, features)
+
+
+def _load(path: str | os.PathLike[str], kind: str | None, *, label_column: str, id_column: str,
+          known: Mapping[str, Sequence[int | str]] | None) -> Items:
     from autoal.data import DatasetError, read_image_folder, read_npz, read_table
 
     path = Path(path)
@@ -181,3 +194,90 @@ def load_items(
         return Items(kind, X, rel, list(rel), list(labels), hashed.digest,
                      file_records=hashed.records)
     raise DatasetError(f"unknown data kind {kind!r}; expected one of {', '.join(DATA_KINDS)}")
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """``sha256:`` hex digest of a file's bytes (the features file's check)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+def feature_order(items: Items) -> list[str]:
+    """The item ids in the order the rows of a ``.npy`` of features must follow: the data's
+    rows for a CSV or ``.npz``; for a folder of images, the images' paths relative to the
+    folder (``cat/img01.png``), sorted as strings."""
+    return sorted(items.ids) if items.kind == "images" else list(items.ids)
+
+
+def attach_features(items: Items, path: str | os.PathLike[str]) -> Items:
+    """``items`` with the user's feature vectors as the model input (standardised).
+
+    Parameters
+    ----------
+    items : Items
+        The data as read.
+    path : path
+        A ``.npy`` with one row per item, in :func:`feature_order`; or a CSV with an ``id``
+        column (the item ids) and numeric feature columns, one row per item in any order.
+
+    Raises
+    ------
+    autoal.data.DatasetError
+        Unreadable file, not 2-D numeric and finite, or rows that do not match the items
+        one to one (the message gives the counts and some of the ids).
+    """
+    from autoal.data import DatasetError, read_table
+
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"--features {path}: no such file")
+    suffix = path.suffix.lower()
+    names: list[str] | None = None
+    if suffix == ".npy":
+        try:
+            F = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise DatasetError(f"cannot read the features {path}: {err}") from None
+        if F.ndim != 2 or F.dtype.kind not in "iuf":
+            raise DatasetError(f"the features {path} must be a 2-D numeric array (one row "
+                               f"per item), got shape {F.shape} of {F.dtype}")
+        order = feature_order(items)
+        if len(F) != len(order):
+            raise DatasetError(
+                f"the features {path} have {len(F)} rows but the data has {len(order)} items; "
+                "give one row per item, in the order "
+                + ("of the image paths relative to the folder, sorted"
+                   if items.kind == "images" else "of the data's rows")
+                + f" (first ids: {', '.join(order[:3])})")
+        rank = {item_id: k for k, item_id in enumerate(order)}
+        F = F[[rank[i] for i in items.ids]]
+    elif suffix == ".csv":
+        X, _, ids, names = read_table(path, label_column="label", id_column="id")
+        row = {item_id: k for k, item_id in enumerate(ids)}
+        missing = [i for i in items.ids if i not in row]
+        extra = [i for i in ids if i not in set(items.ids)]
+        if missing or extra or len(ids) != len(items.ids):
+            parts = []
+            if missing:
+                parts.append(f"{len(missing)} item(s) have no row ({', '.join(missing[:3])}"
+                             f"{' ...' if len(missing) > 3 else ''})")
+            if extra:
+                parts.append(f"{len(extra)} row(s) name no item ({', '.join(extra[:3])}"
+                             f"{' ...' if len(extra) > 3 else ''})")
+            raise DatasetError(f"the features {path} do not match the data's {len(items.ids)} "
+                               f"items by id: {'; '.join(parts)}")
+        F = X[[row[i] for i in items.ids]]
+    else:
+        raise DatasetError(f"--features {path}: expected a .npy (one row per item) or a .csv "
+                           "with an id column")
+    F = np.asarray(F, dtype=np.float64)
+    if not np.all(np.isfinite(F)):
+        raise DatasetError(f"the features {path} hold NaN or infinite values")
+    X, mean, std = _standardise(F)
+    return Items(items.kind, X, items.ids, items.sources, items.labels, items.content_hash,
+                 mean, std, names, items.file_records)

@@ -31,12 +31,17 @@ __all__ = [
 
 @dataclass
 class QueryItem:
-    """One item to label: its id, where it is, and the model's current guess."""
+    """One item to label: its id, where it is, and the model's current guess.
+
+    ``audit`` marks an item drawn at random for the accuracy estimate (its guess is not
+    shown: None).
+    """
 
     id: str
     source: str
     guess: str | None
     confidence: float | None
+    audit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
@@ -112,11 +117,13 @@ class UndoResult:
 
 @dataclass
 class ExportResult:
-    """Files written by export."""
+    """Files written by export: the labels (or Label Studio tasks: ``n_labels`` is then the
+    number of tasks), the model, the Label Studio labeling config."""
 
     labels_path: str
     n_labels: int
     model_path: str | None = None
+    config_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
@@ -139,7 +146,8 @@ class CampaignStatus:
     rounds, teaches : int
         Queries made; teaches in effect (undone ones excluded).
     accuracy : float or None
-        Cross-validated accuracy of the campaign's model on the labels so far.
+        The latest model round's estimated accuracy on the items not yet labeled (the
+        value of ``accuracy_estimate``).
     accuracy_note : str
         How the estimate was made, or why there is none.
     strategy, model, data_path : str
@@ -147,6 +155,18 @@ class CampaignStatus:
     last_round : dict or None
         ``round``, ``method``, ``created_at``, ``n_labeled`` and, for strategies that report
         them (AutoAL), ``weights``.
+    accuracy_estimate : dict or None
+        ``value``, ``low``, ``high`` (a 95 % interval), ``labels`` (audit labels it rests
+        on), ``method`` (``random-audit``) and ``round``; None before audit labels exist.
+        See :mod:`autoal.campaign.audit`.
+    history : list of dict
+        Per model round: ``round``, ``n_labeled``, the estimate (``value``, ``low``,
+        ``high``, ``labels``) and, from the second model round on, ``kappa`` and
+        ``changed`` (how the predictions on the unlabeled items changed since the previous
+        model round; None otherwise).
+    stopping : dict
+        The stopping rule's verdict: ``rule``, ``stop`` (bool), ``reason`` and its numbers
+        (see :func:`autoal.campaign.stopping.stopping_verdict`).
     """
 
     items: int
@@ -163,6 +183,9 @@ class CampaignStatus:
     model: str
     data_path: str
     last_round: dict[str, Any] | None
+    accuracy_estimate: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    stopping: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
@@ -185,6 +208,8 @@ class BatchItem:
         The guess's probability.
     label : str or None
         The item's label now: a class name, ``"skip"``, or None while it is pending.
+    audit : bool
+        Drawn at random for the accuracy estimate (its guess is not shown).
     """
 
     id: str
@@ -192,6 +217,7 @@ class BatchItem:
     guess: str | None
     confidence: float | None
     label: str | None
+    audit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""

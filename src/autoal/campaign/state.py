@@ -28,6 +28,12 @@ __all__ = [
 ]
 
 
+# An item is an audit item of the round that drew it.
+_AUDIT_JOIN = ("LEFT JOIN audit_items a ON a.item_id = ri.item_id "
+               "AND a.drawn_round = ri.round_id")
+_AUDIT_FLAG = "a.item_id IS NOT NULL"
+
+
 def current_labels(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(item_id, label) of present items, in labeling order; ``skip`` included."""
     return [
@@ -62,10 +68,11 @@ def round_result(conn: sqlite3.Connection, config: CampaignConfig, row: sqlite3.
     """A stored round (a ``rounds`` row) as the :class:`QueryResult` a query returns."""
     items = [
         QueryItem(r["item_id"], display_source(config, r["source"]), r["guess"],
-                  r["confidence"])
+                  r["confidence"], bool(r["audit"]))
         for r in conn.execute(
-            "SELECT ri.item_id, i.source, ri.guess, ri.confidence FROM round_items ri "
-            "JOIN items i USING (item_id) WHERE ri.round_id = ? ORDER BY ri.rank",
+            "SELECT ri.item_id, i.source, ri.guess, ri.confidence, "
+            f"{_AUDIT_FLAG} AS audit FROM round_items ri JOIN items i USING (item_id) "
+            f"{_AUDIT_JOIN} WHERE ri.round_id = ? ORDER BY ri.rank",
             (row["round_id"],),
         )
     ]
@@ -92,9 +99,9 @@ def read_batch(store: Store, config: CampaignConfig) -> Batch:
         if latest is None:
             return Batch(None, None, None, None, None)
         rows = conn.execute(
-            "SELECT ri.item_id, i.source, ri.guess, ri.confidence, l.label "
-            "FROM round_items ri JOIN items i USING (item_id) "
-            "LEFT JOIN labels l USING (item_id) "
+            "SELECT ri.item_id, i.source, ri.guess, ri.confidence, l.label, "
+            f"{_AUDIT_FLAG} AS audit FROM round_items ri JOIN items i USING (item_id) "
+            f"LEFT JOIN labels l USING (item_id) {_AUDIT_JOIN} "
             "WHERE ri.round_id = ? AND i.present = 1 ORDER BY ri.rank",
             (latest["round_id"],),
         ).fetchall()
@@ -103,7 +110,8 @@ def read_batch(store: Store, config: CampaignConfig) -> Batch:
     notes = [str(n) for n in info.pop("notes", [])]
     items = [
         BatchItem(r["item_id"], display_source(config, r["source"]), r["guess"],
-                  None if r["confidence"] is None else float(r["confidence"]), r["label"])
+                  None if r["confidence"] is None else float(r["confidence"]), r["label"],
+                  bool(r["audit"]))
         for r in rows
     ]
     return Batch(int(latest["round_id"]), latest["method"], latest["created_at"],

@@ -1,33 +1,38 @@
-"""Status: counts of labels, the last round and a cross-validated accuracy estimate."""
+"""Status: counts of labels, the last round, the accuracy estimate and the stopping rule.
+
+Everything comes from the database (no model is trained): the estimate from the audit (see
+:mod:`autoal.campaign.audit`), the rounds' agreement from what each query recorded (see
+:mod:`autoal.campaign.stopping`).
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from autoal.campaign.audit import METHOD, estimate_history
 from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.datacheck import DataCheck
-from autoal.campaign.errors import CampaignError
 from autoal.campaign.results import CampaignStatus
 from autoal.campaign.state import current_labels, latest_round
+from autoal.campaign.stopping import stopping_verdict
 from autoal.campaign.store import Store
-from autoal.campaign.training import cross_validate
 
 __all__ = ["campaign_status"]
 
 
 def campaign_status(store: Store, config: CampaignConfig, data: DataCheck, *,
                     estimate: bool = True, accept_changed: bool = False) -> CampaignStatus:
-    """Counts, the last round and an estimate of the model's accuracy.
+    """Counts, the last round, the accuracy estimate, its history and the stopping verdict.
 
-    See :meth:`autoal.campaign.Campaign.status` for ``estimate`` and the result;
-    ``accept_changed`` adopts changed data instead of raising. The data is hash-checked, and
-    read only for the estimate, which is cached in the database per labels version and data
-    hash (written only when no other command is writing).
+    See :meth:`autoal.campaign.Campaign.status` for the result; ``estimate`` is accepted for
+    compatibility (the estimate reads only the database); ``accept_changed`` adopts changed
+    data instead of raising. The data is hash-checked, not read.
     """
+    del estimate
     data.verify(accept_changed)
     cfg = config
     with store.read() as conn:
-        version = store.labels_version()
         n_items = conn.execute("SELECT COUNT(*) FROM items WHERE present = 1").fetchone()[0]
         labels = current_labels(conn)
         latest = latest_round(conn)
@@ -49,7 +54,9 @@ def campaign_status(store: Store, config: CampaignConfig, data: DataCheck, *,
         teaches = conn.execute(
             "SELECT COUNT(*) FROM teaches WHERE kind = 'teach' AND undone_at IS NULL"
         ).fetchone()[0]
-        cache = store.get_json("accuracy_cache")
+        estimates = estimate_history(conn)
+        rounds_info = conn.execute(
+            "SELECT round_id, n_labeled, method, info FROM rounds ORDER BY round_id").fetchall()
     per_class = {c: 0 for c in cfg.classes}
     skipped = 0
     for _, lab in labels:
@@ -58,24 +65,47 @@ def campaign_status(store: Store, config: CampaignConfig, data: DataCheck, *,
         elif lab in per_class:
             per_class[lab] += 1
     labeled = sum(per_class.values())
-    accuracy, note = None, "not estimated"
-    if estimate:
-        key = f"{version}:{store.get_meta('data_hash')}"
-        if cache and cache.get("key") == key:
-            accuracy, note = cache["accuracy"], cache["note"]
-        else:
-            accuracy, note = cross_validate(cfg, data.items(accept_changed), labels)
-            try:
-                with store.write(busy_timeout=0):
-                    if store.labels_version() == version:
-                        store.set_meta("accuracy_cache", json.dumps(
-                            {"key": key, "accuracy": accuracy, "note": note}))
-            except CampaignError:
-                pass  # the cache is optional; another command is writing
+    history = _history(rounds_info, estimates)
+    agreements = [{"round": h["round"], "kappa": h["kappa"], "changed": h["changed"]}
+                  for h in history if h["kappa"] is not None]
+    current = next((h for h in reversed(history) if h["value"] is not None), None)
+    accuracy_estimate = None
+    if current is not None:
+        accuracy_estimate = {k: current[k] for k in ("value", "low", "high", "labels")}
+        accuracy_estimate.update(method=METHOD, round=current["round"])
+        note = (f"random audit: {current['labels']} labels of items drawn at random, "
+                f"95% interval {current['low']:.3f}-{current['high']:.3f}; the model of "
+                f"round {current['round']} (trained on {current['n_labeled']} labels) on the "
+                "items not yet labeled")
+    elif cfg.audit <= 0:
+        note = "no estimate: the audit is off (the campaign's audit share is 0)"
+    else:
+        note = ("no estimate yet: label the audit items of a batch (drawn at random, shown "
+                "without a guess) once a model has made a round")
     return CampaignStatus(
         items=int(n_items), labeled=labeled, pending=int(pending), skipped=skipped,
         unlabeled=int(n_items) - labeled - skipped, per_class=per_class,
-        rounds=int(rounds), teaches=int(teaches), accuracy=accuracy, accuracy_note=note,
-        strategy=cfg.strategy, model=cfg.model, data_path=cfg.data_path,
-        last_round=last_round,
+        rounds=int(rounds), teaches=int(teaches),
+        accuracy=None if accuracy_estimate is None else accuracy_estimate["value"],
+        accuracy_note=note, strategy=cfg.strategy, model=cfg.model, data_path=cfg.data_path,
+        last_round=last_round, accuracy_estimate=accuracy_estimate, history=history,
+        stopping=stopping_verdict(agreements),
     )
+
+
+def _history(rounds: list[Any], estimates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per round: the estimate (None where the round has none) and the agreement with the
+    previous model round."""
+    by_round = {e["round"]: e for e in estimates}
+    history = []
+    for r in rounds:
+        rid = int(r["round_id"])
+        est = by_round.get(rid, {})
+        agreed = json.loads(r["info"]).get("agreement") or {}
+        history.append({
+            "round": rid, "n_labeled": int(r["n_labeled"]), "method": r["method"],
+            **{k: est.get(k) for k in ("value", "low", "high")},
+            "labels": int(est.get("labels", 0)),
+            "kappa": agreed.get("kappa"), "changed": agreed.get("changed"),
+        })
+    return history

@@ -4,7 +4,10 @@
 takes one of version ``v`` to ``v + 1`` (run by :meth:`~autoal.campaign.store.Store.open` in
 one transaction with the new version number). Schema version 2 added the ``file_hashes``
 table, a cache of the data files' hashes keyed by their stat signature (see
-:mod:`autoal.campaign.fingerprint`).
+:mod:`autoal.campaign.fingerprint`). Schema version 3 added the audit (``audit_items``,
+``audit_predictions``: the random sample behind the accuracy estimate, see
+:mod:`autoal.campaign.audit`) and ``round_predictions`` (each round's guesses on the unlabeled
+items, compared between rounds by the stopping rule, see :mod:`autoal.campaign.stopping`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ DB_NAME = "campaign.db"
 #: Value of ``autoal_meta.app``: marks the database as an autoal campaign.
 APP_ID = "autoal-campaign"
 #: Version of the schema this code writes; a newer database is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE autoal_meta (
@@ -97,8 +100,36 @@ CREATE TABLE file_hashes (
 """
 SCHEMA += _FILE_HASHES
 
+# Version 3: the audit sample and the rounds' predictions on the unlabeled items.
+_AUDIT = """;
+-- Items drawn uniformly at random from the unlabeled items to estimate accuracy: their labels
+-- are kept out of training until a strategy picks the item (promoted_round).
+CREATE TABLE audit_items (
+    item_id        TEXT PRIMARY KEY REFERENCES items(item_id),
+    drawn_round    INTEGER NOT NULL REFERENCES rounds(round_id),
+    promoted_round INTEGER REFERENCES rounds(round_id)
+);
+-- The guess of each round's model for every audit item it did not train on, recorded when
+-- the round was picked (before the labels of that round's audit items arrived).
+CREATE TABLE audit_predictions (
+    round_id INTEGER NOT NULL REFERENCES rounds(round_id),
+    item_id  TEXT NOT NULL REFERENCES items(item_id),
+    guess    TEXT NOT NULL,
+    PRIMARY KEY (round_id, item_id)
+);
+-- The latest model rounds' guesses on every item they did not train on (the last two rounds
+-- are kept: the stopping rule compares them).
+CREATE TABLE round_predictions (
+    round_id INTEGER NOT NULL REFERENCES rounds(round_id),
+    item_id  TEXT NOT NULL,
+    guess    TEXT NOT NULL,
+    PRIMARY KEY (round_id, item_id)
+)
+"""
+SCHEMA += _AUDIT
+
 # Migrations from version v to v + 1 (SQL scripts, run in one transaction with the version).
-MIGRATIONS: dict[int, str] = {1: _FILE_HASHES}
+MIGRATIONS: dict[int, str] = {1: _FILE_HASHES, 2: _AUDIT}
 
 
 def run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -45,7 +45,13 @@ def teach(
     CampaignError
         Unreadable labels file, changed data, busy.
     """
-    if isinstance(labels, (str, os.PathLike)):
+    found: list[str] = []  # problems found while reading the file
+    if isinstance(labels, (str, os.PathLike)) and Path(labels).suffix.lower() == ".json":
+        from autoal.campaign.labelstudio import read_export
+
+        rows, ignored, found = read_export(Path(labels))
+        where = source = source or str(Path(labels))
+    elif isinstance(labels, (str, os.PathLike)):
         rows, ignored, where = read_labels_file(Path(labels))
         source = source or str(Path(labels))
     else:
@@ -59,8 +65,15 @@ def teach(
     with store.write() as conn:
         known = {r[0] for r in conn.execute("SELECT item_id FROM items WHERE present = 1")}
         current = dict(conn.execute("SELECT item_id, label FROM labels").fetchall())
-        changes, result = validate_labels(rows, known, current, config.classes,
-                                          relabel=relabel, where=where)
+        try:
+            changes, result = validate_labels(rows, known, current, config.classes,
+                                              relabel=relabel, where=where)
+        except TeachValidationError as err:
+            if not found:
+                raise
+            raise TeachValidationError(where, found + err.problems, err.needs_relabel) from None
+        if found:
+            raise TeachValidationError(where, found)
         result.ignored_blank = ignored
         if changes:
             result.teach_id = store.apply_labels(changes, kind="teach", source=source)

@@ -13,6 +13,7 @@ import numpy as np
 
 from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.errors import CampaignError
+from autoal.campaign.estimators import is_sklearn_model, make_estimator
 from autoal.campaign.items import Items
 
 __all__ = [
@@ -25,13 +26,18 @@ __all__ = [
 
 
 def make_learner(config: CampaignConfig, round_seed: int, n_train: int) -> Any:
-    """The campaign's model, untrained: a :class:`~autoal.models.TorchClassifier`.
+    """The campaign's model, untrained: a :class:`~autoal.models.TorchClassifier` (or, for
+    a scikit-learn model, a :class:`~autoal.models.sklearn_model.SklearnClassifier`).
 
     Trained for ``config.epochs`` epochs, or more so that at least ``config.min_steps``
     optimiser steps are made on ``n_train`` labels.
     """
     from autoal.models import TorchClassifier
 
+    if is_sklearn_model(config.model):
+        from autoal.models.sklearn_model import SklearnClassifier
+
+        return SklearnClassifier(make_estimator(config.model, round_seed))
     cfg = config
     steps_per_epoch = max(1, math.ceil(n_train / cfg.batch_size))
     epochs = max(cfg.epochs, math.ceil(cfg.min_steps / steps_per_epoch))
@@ -60,7 +66,8 @@ def diversity_features(X: np.ndarray, seed: int, max_dim: int = 50) -> np.ndarra
 
 
 def select_batch(
-    config: CampaignConfig, items: Items, labels: list[tuple[str, str]], n: int, round_no: int
+    config: CampaignConfig, items: Items, labels: list[tuple[str, str]], n: int, round_no: int,
+    *, pool_guesses: dict[str, str] | None = None,
 ) -> tuple[str, list[int], list[str | None], list[float | None], dict[str, Any]]:
     """Train on the labels and pick ``n`` items to label next (no database access).
 
@@ -80,6 +87,9 @@ def select_batch(
         Batch size (fewer when fewer items are left; a note says so).
     round_no : int
         The round's number, which seeds the round.
+    pool_guesses : dict, optional
+        Filled with the trained model's guess (class name) for every unlabeled item (left
+        empty by a diverse start, which trains no model).
 
     Returns
     -------
@@ -137,6 +147,9 @@ def select_batch(
         raise CampaignError(f"strategy {cfg.strategy!r} cannot run here: {err}") from None
     info = dict(strategy.round_info())
     info["notes"] = notes
+    if pool_guesses is not None:
+        pool_guesses.update(zip((items.ids[i] for i in pool),
+                                (cfg.classes[k] for k in ev.probs.argmax(axis=1)), strict=True))
     probs = ev.probs[picked]
     guesses = [cfg.classes[k] for k in probs.argmax(axis=1)]
     confidences = [float(p) for p in probs.max(axis=1)]
@@ -207,6 +220,16 @@ def model_payload(config: CampaignConfig, items: Items, labels: list[tuple[str, 
     y = np.array([c for _, c in lab], dtype=np.int64)
     learner = make_learner(cfg, cfg.seed * 1000, len(idx)).fit(items.X[idx], y,
                                                               len(cfg.classes))
+    if is_sklearn_model(cfg.model):
+        return {
+            "format": "autoal-campaign-sklearn/1", "estimator": learner.estimator_,
+            "model": cfg.model, "classes": list(cfg.classes),
+            "class_ids": learner.estimator_.classes_.tolist(),
+            "mean": None if items.mean is None else items.mean.tolist(),
+            "std": None if items.std is None else items.std.tolist(),
+            "feature_names": items.feature_names, "n_labels": len(idx),
+            "autoal_version": __version__,
+        }
     return {
         "format": "autoal-campaign-model/1",
         "state_dict": {k: v.detach().cpu() for k, v in learner.net_.state_dict().items()},

@@ -38,6 +38,7 @@ from autoal.campaign import start as _start
 from autoal.campaign import state as _state
 from autoal.campaign import status as _status
 from autoal.campaign import teach as _teach
+from autoal.campaign.audit import DEFAULT_AUDIT
 from autoal.campaign.config import SKIP as SKIP
 from autoal.campaign.config import CampaignConfig
 from autoal.campaign.datacheck import DataCheck
@@ -100,6 +101,8 @@ class Campaign:
         min_steps: int = 100,
         label_column: str = "label",
         id_column: str = "id",
+        audit: float = DEFAULT_AUDIT,
+        features: str | os.PathLike[str] | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> Campaign:
         """Start a campaign in ``directory`` on the data at ``data``.
@@ -118,8 +121,12 @@ class Campaign:
         strategy : str
             A registered query strategy; ``"autoal"`` falls back to ``"margin"`` (with a
             note in :attr:`notes`) when AutoAL is not installed.
-        model : {"auto", "mlp", "cnn"}
-            ``auto``: ``cnn`` for images, ``mlp`` for vectors.
+        model : str
+            ``auto`` (``cnn`` for images, ``mlp`` for vectors), ``mlp``, ``cnn``,
+            ``sklearn:ClassName`` (a scikit-learn classifier with ``predict_proba``) or the
+            path of a pickled scikit-learn estimator (``.pkl``); see
+            :mod:`autoal.campaign.estimators`. A scikit-learn model gives probabilities
+            only: ``strategy="autoal"`` then becomes ``margin`` (with a note).
         seed : int
             Seeds every model, strategy and the diverse start.
         epochs : int
@@ -129,6 +136,16 @@ class Campaign:
             first rounds' models are trained at all (``0`` makes ``epochs`` exact).
         label_column, id_column : str
             CSV columns with known labels and item ids.
+        audit : float
+            Share of each batch drawn at random from the unlabeled items for the accuracy
+            estimate (default 0.1; 0 turns it off; below 1). Their labels train the model
+            only once the strategy picks them (see :mod:`autoal.campaign.audit`).
+        features : path, optional
+            Your own feature vectors (e.g. a foundation model's embeddings), the model's
+            input instead of the data's values: a ``.npy`` with one row per item (in the
+            data's row order; for a folder of images, the images' relative paths sorted)
+            or a CSV with an ``id`` column (item ids) and feature columns. The page still
+            shows the images. Rows that do not match the items one to one are an error.
         busy_timeout : float
             Seconds to wait for another command's write lock.
 
@@ -145,8 +162,8 @@ class Campaign:
         """
         store, items, notes = _start.create(
             directory, data, classes, strategy=strategy, model=model, seed=seed, epochs=epochs,
-            min_steps=min_steps, label_column=label_column, id_column=id_column,
-            busy_timeout=busy_timeout)
+            min_steps=min_steps, label_column=label_column, id_column=id_column, audit=audit,
+            features=features, busy_timeout=busy_timeout)
         campaign = cls(store)
         campaign._data = DataCheck(store, campaign.config, items)
         campaign.notes = notes
@@ -284,7 +301,9 @@ class Campaign:
         ----------
         labels : path, mapping or iterable of (id, label)
             A CSV file with columns ``id`` and ``label`` (other columns are ignored, rows
-            with an empty label are skipped), a mapping id -> label, or pairs. The label
+            with an empty label are skipped), a Label Studio JSON export (``.json``: the
+            tasks of :meth:`export_label_studio` with their annotations; see
+            :mod:`autoal.campaign.labelstudio`), a mapping id -> label, or pairs. The label
             ``"skip"`` excludes an item.
         relabel : bool
             Allow changing the label of an item labeled (or skipped) before.
@@ -317,14 +336,19 @@ class Campaign:
         return _teach.undo(self._store)
 
     def status(self, *, estimate: bool = True) -> CampaignStatus:
-        """Counts, the last round and an estimate of the model's accuracy.
+        """Counts, the last round, the accuracy estimate and the stopping rule's verdict.
+
+        The estimate is the latest model round's accuracy on the items not yet labeled,
+        measured on the audit (items drawn at random, see :mod:`autoal.campaign.audit`),
+        with a 95 % Wilson interval; ``history`` has it per round with how much the
+        predictions changed between rounds, and ``stopping`` the verdict of the
+        stabilizing-predictions rule (see :mod:`autoal.campaign.stopping`). Reads the
+        database only; the data is hash-checked, not read.
 
         Parameters
         ----------
         estimate : bool
-            Cross-validate the campaign's model on the labels (up to 3 stratified folds,
-            trained like a query's model; cached per labels version). Otherwise the data
-            is only hash-checked, not read.
+            Ignored (kept for compatibility: the estimate no longer trains a model).
 
         Returns
         -------
@@ -363,3 +387,35 @@ class Campaign:
         return _export.export(self._store, self.config, self._data, out, model=model,
                               include_skipped=include_skipped,
                               accept_changed=self.accept_changed_data)
+
+    def export_label_studio(self, out: str | os.PathLike[str], *,
+                            image_url_prefix: str | None = None) -> ExportResult:
+        """Write the pending batch as Label Studio import tasks, and its labeling config.
+
+        Parameters
+        ----------
+        out : path
+            The tasks (a JSON list, written atomically): per pending item ``data.id`` (the
+            item id), ``data.image`` (images) or ``data.features`` and ``data.text``
+            (vectors), and the model's guess under ``predictions`` (none for audit items).
+            The labeling config goes to ``out`` with the suffix ``.label-config.xml``.
+        image_url_prefix : str, optional
+            The image URL is this prefix plus the image's path relative to the data folder.
+            Default: Label Studio's local-files URL of the absolute path
+            (``/data/local-files/?d=home/you/photos/cat1.png``), served when Label Studio
+            runs with ``LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true`` and
+            ``LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT=/``.
+
+        Returns
+        -------
+        ExportResult
+            ``n_labels`` is the number of tasks; ``config_path`` the labeling config.
+
+        Raises
+        ------
+        CampaignError
+            Nothing pending; changed or unreadable data.
+        """
+        return _export.export_label_studio(self._store, self.config, self._data, out,
+                                           image_url_prefix=image_url_prefix,
+                                           accept_changed=self.accept_changed_data)

@@ -209,6 +209,7 @@ def run_active_learning(
         del cfg["features_path"]  # records of runs without features keep their old shape
     record = {
         "dataset": dataset.name,
+        "classes": list(dataset.classes),
         "strategy": strategy.name,
         "seed": config.seed,
         "config": cfg,

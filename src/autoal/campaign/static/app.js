@@ -95,8 +95,71 @@
         el("b", { class: "count", text: String(count) })));
     });
     if (st.weights_history) drawWeights(st.weights_history);
+    showEstimate(st);
     const input = $("batch-size");
     if (st.last_batch_size && !input.dataset.touched) input.value = st.last_batch_size;
+  }
+
+  function showEstimate(st) {
+    const est = st.accuracy_estimate;
+    $("est-value").textContent = est ? est.value.toFixed(3) : "–";
+    $("est-detail").textContent = est
+      ? `(95% ${est.low.toFixed(2)}–${est.high.toFixed(2)}, random audit of ${est.labels} labels)`
+      : "(no audit labels yet)";
+    const box = $("stopping");
+    const rows = (st.history || []).filter((h) => h.value !== null || h.kappa !== null);
+    if (!st.stopping || !rows.length) { box.hidden = true; return; }
+    box.hidden = false;
+    const verdict = $("stop-verdict");
+    verdict.className = st.stopping.stop ? "stop" : "continue";
+    verdict.replaceChildren(el("b", { text: st.stopping.stop ? "Stop labeling? Yes. " : "Keep labeling. " }),
+      `Rule: ${st.stopping.rule} (mean kappa of the last ${st.stopping.window} rounds ≥ ` +
+      `${st.stopping.threshold}). ${st.stopping.reason}`);
+    drawCurve(rows);
+  }
+
+  function drawCurve(rows) {
+    const width = 560, height = 180, left = 40, top = 10, bottom = 26, right = 10;
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${height + top + bottom}`, width,
+                               role: "img", "aria-label": "accuracy estimate and kappa per round" });
+    const n = rows.length;
+    const x = (i) => left + (n === 1 ? (width - left - right) / 2 : i * (width - left - right) / (n - 1));
+    const y = (v) => top + height * (1 - v);
+    for (const t of [0, 0.5, 1]) {
+      chart.append(svg("line", { x1: left - 3, x2: width - right, y1: y(t), y2: y(t), class: "grid" }));
+      const label = svg("text", { x: left - 6, y: y(t) + 4, "text-anchor": "end", class: "tick" });
+      label.textContent = t.toFixed(1);
+      chart.append(label);
+    }
+    const band = rows.map((h, i) => [i, h]).filter(([, h]) => h.value !== null);
+    if (band.length) {
+      const pts = band.map(([i, h]) => `${x(i)},${y(h.high)}`).concat(
+        band.slice().reverse().map(([i, h]) => `${x(i)},${y(h.low)}`));
+      chart.append(svg("polygon", { points: pts.join(" "), class: "band" }));
+    }
+    const line = (key, cls) => {
+      const pts = rows.map((h, i) => [i, h[key]]).filter(([, v]) => v !== null);
+      if (!pts.length) return;
+      chart.append(svg("polyline", { points: pts.map(([i, v]) => `${x(i)},${y(v)}`).join(" "), class: cls }));
+      for (const [i, v] of pts) {
+        const dot = svg("circle", { cx: x(i), cy: y(v), r: 3, class: cls });
+        const tip = svg("title", {});
+        tip.textContent = `round ${rows[i].round} (${rows[i].n_labeled} labels): ${key} ${v.toFixed(3)}`;
+        dot.append(tip);
+        chart.append(dot);
+      }
+    };
+    line("value", "acc");
+    line("kappa", "kappa");
+    rows.forEach((h, i) => {
+      const t = svg("text", { x: x(i), y: top + height + 18, "text-anchor": "middle", class: "tick" });
+      t.textContent = "r" + h.round;
+      chart.append(t);
+    });
+    const legend = el("p", { class: "legend" },
+      el("span", { class: "swatch acc" }), " accuracy estimate ",
+      el("span", { class: "swatch kappa" }), " kappa vs previous round");
+    $("stop-chart").replaceChildren(chart, legend);
   }
 
   function drawWeights(history) {
@@ -204,6 +267,9 @@
       const meter = el("span", { class: "meter" }, el("span"));
       meter.firstElementChild.style.width = (100 * (conf || 0)).toFixed(0) + "%";
       guess.append(meter);
+    } else if (item.audit) {
+      guess.append(el("span", { class: "audit", title: "drawn at random to measure accuracy; " +
+        "the model's guess is hidden so that it cannot sway you", text: "audit item: no guess shown" }));
     } else {
       guess.append(el("span", { class: "muted", text: "no model guess yet" }));
     }

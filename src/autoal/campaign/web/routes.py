@@ -161,10 +161,7 @@ def _body() -> dict[str, Any]:
 
 
 def _status_dict(c: Campaign) -> dict[str, Any]:
-    st = c.status(estimate=False).to_dict()
-    for key in ("accuracy", "accuracy_note"):
-        st.pop(key, None)
-    return st
+    return c.status().to_dict()
 
 
 @bp.get("/")

@@ -195,7 +195,7 @@ def test_query_pending_batch_refresh_and_json(tmp_path: Path, digits_csv) -> Non
     assert other_n.reused and other_n.notes  # tells the user it is the pending batch
     fresh = c.query(5, refresh=True)
     assert fresh.round == 2 and not fresh.reused
-    st = c.status(estimate=False)
+    st = c.status()
     assert st.pending == 5 and st.rounds == 2
     # one labeled class only: still diverse (core-set from the labeled items)
     c.teach({i.id: "3" for i in fresh.items[:2]})
@@ -214,7 +214,7 @@ def test_query_when_little_is_left(tmp_path: Path) -> None:
     path = tmp_path / "tiny.csv"
     path.write_text("id,a,b,label\nx1,0,1,\nx2,1,0,\nx3,5,5,u\nx4,6,5,v\n")
     c = Campaign.init(tmp_path / "c", path, "u,v", strategy="margin")
-    assert c.status(estimate=False).labeled == 2  # labels found in the data
+    assert c.status().labeled == 2  # labels found in the data
     res = c.query(10)
     assert len(res.items) == 2 and any("only 2" in n for n in res.notes)
     assert res.items[0].guess in ("u", "v")
@@ -244,7 +244,7 @@ def test_strategy_weights_are_stored_per_round(tmp_path: Path, digits_csv, monke
     res = c.query(5)
     assert res.method == "test_weighted"
     assert res.info["weights"] == {"margin": 0.75, "entropy": 0.25}
-    st = c.status(estimate=False)
+    st = c.status()
     assert st.last_round["weights"] == {"margin": 0.75, "entropy": 0.25}
     c.teach({i.id: truth[i.id] for i in res.items})
     c.query(3)
@@ -293,7 +293,7 @@ def test_batch_shows_the_latest_round_with_current_labels(tmp_path: Path, digits
     data.write_text("\n".join([rows[0]] + [f"{i},{r.split(',', 1)[1]}"
                                             for i, r in zip(ids, rows[1:], strict=True)]) + "\n")
     with Campaign.open(tmp_path / "c", accept_changed_data=True) as c:
-        c.status(estimate=False)  # accepts the change
+        c.status()  # accepts the change
         b = c.batch()
         assert b.round == 1 and first not in {i.id for i in b.items} and len(b.items) == 5
         assert c.item_source(first) is None
@@ -317,7 +317,7 @@ def test_teach_validates_everything_and_writes_nothing(tmp_path: Path, digits_cs
     camp = tmp_path / "c"
     with Campaign.init(camp, data, CLASSES, strategy="margin") as c:
         c.teach({"d0": "0", "d1": "1"})
-    before = Campaign.open(camp).status(estimate=False)
+    before = Campaign.open(camp).status()
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "id,label,comment\n"
@@ -337,7 +337,7 @@ def test_teach_validates_everything_and_writes_nothing(tmp_path: Path, digits_cs
     for needle in ("unknown id 'nope'", "unknown class 'cat'", "conflicting labels",
                    "already labeled '0'", "--relabel", "line 3", "line 4"):
         assert needle in out, needle
-    after = Campaign.open(camp).status(estimate=False)
+    after = Campaign.open(camp).status()
     assert after == before
     with Campaign.open(camp) as c:
         with pytest.raises(TeachValidationError) as info:
@@ -358,15 +358,15 @@ def test_teach_relabel_skip_undo(tmp_path: Path, digits_csv) -> None:
         assert (r1.added, r1.skipped) == (2, 1)
         r2 = c.teach({"d0": "7", "d2": "2", "d3": "3"}, relabel=True)
         assert (r2.added, r2.relabeled, r2.unchanged) == (1, 2, 0)
-        st = c.status(estimate=False)
+        st = c.status()
         assert st.per_class["7"] == 1 and st.per_class["0"] == 0 and st.skipped == 0
         assert c.teach({"d0": "7"}).teach_id is None  # nothing changed: no new teach
         u = c.undo()
         assert u.teach_id == r2.teach_id and u.reverted == 3
-        st = c.status(estimate=False)
+        st = c.status()
         assert (st.labeled, st.skipped, st.per_class["0"], st.per_class["3"]) == (2, 1, 1, 0)
         c.undo()
-        assert c.status(estimate=False).labeled == 0
+        assert c.status().labeled == 0
         with pytest.raises(CampaignError, match="nothing to undo"):
             c.undo()
     labels = write_labels(tmp_path / "l.csv", [("d9", "9"), ("d8", "skip")])
@@ -397,7 +397,7 @@ def test_initial_labels_npz_and_folders(tmp_path: Path) -> None:
     y[:4] = [0, 1, 2, 1]
     np.savez(tmp_path / "d.npz", X=X, y=y)
     with Campaign.init(tmp_path / "c1", tmp_path / "d.npz", "a,b,c", strategy="margin") as c:
-        st = c.status(estimate=False)
+        st = c.status()
         assert st.per_class == {"a": 1, "b": 2, "c": 1} and st.items == 30
         with pytest.raises(CampaignError, match="nothing to undo"):
             c.undo()  # labels from the data are not a teach
@@ -412,7 +412,7 @@ def test_initial_labels_npz_and_folders(tmp_path: Path) -> None:
         target = folder / "cat" if i < 2 else folder
         Image.fromarray(rng.integers(0, 255, (6, 6), dtype=np.uint8)).save(target / f"{i}.png")
     with Campaign.init(tmp_path / "c3", folder, "cat,dog", strategy="margin") as c:
-        st = c.status(estimate=False)
+        st = c.status()
         assert (st.items, st.per_class) == (6, {"cat": 2, "dog": 0})
         ids = [i.id for i in c.query(4).items]
         assert sorted(ids) == ["2.png", "3.png", "4.png", "5.png"]

@@ -88,10 +88,10 @@ def test_unchanged_folder_is_verified_by_stat_alone(folder_campaign, reads) -> N
     camp, _ = folder_campaign
     assert cached_rows(camp) == N  # init remembered every file's hash
     with Campaign.open(camp) as c:
-        c.status(estimate=False)
+        c.status()
         c.teach({"02.bmp": "dog"})
         c.query(2)  # reads the images, but hashes none of them
-        c.status(estimate=False)
+        c.status()
     with Campaign.open(camp) as c:
         c.teach({"03.bmp": "dog"})
     assert reads == []
@@ -140,19 +140,19 @@ def test_every_change_is_found_reading_only_changed_files(
     with Campaign.open(camp) as c:
         if changed:
             with pytest.raises(DataChangedError, match="changed"):
-                c.status(estimate=False)
+                c.status()
             with pytest.raises(DataChangedError):
                 c.teach({"02.bmp": "dog"})
         else:
-            c.status(estimate=False)
+            c.status()
             c.teach({"02.bmp": "dog"})
     assert reads == read  # once: the new hash was remembered even though the check failed
     reads.clear()
     if changed:
         with Campaign.open(camp, accept_changed_data=True) as c:
-            c.status(estimate=False)
+            c.status()
     with Campaign.open(camp) as c:  # accepted: checked by stat alone again
-        c.status(estimate=False)
+        c.status()
     assert reads == []
     assert cached_rows(camp) == N + (change.startswith("added")) - (change == "removed")
 
@@ -169,7 +169,7 @@ def test_table_and_npz_are_hashed_only_when_their_stat_changes(tmp_path: Path, t
         Campaign.init(camp, path, "u,v", strategy="margin", epochs=1, min_steps=0).close()
         reads.clear()
         with Campaign.open(camp) as c:
-            c.status(estimate=False)
+            c.status()
             c.teach({"x1" if path == data else "1": "u"})
             c.query(2)
         assert reads == []
@@ -177,8 +177,8 @@ def test_table_and_npz_are_hashed_only_when_their_stat_changes(tmp_path: Path, t
         st = path.stat()
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 10**9))  # touched, not changed
         with Campaign.open(camp) as c:
-            c.status(estimate=False)
-            c.status(estimate=False)
+            c.status()
+            c.status()
         assert reads == [path.name]  # once
         reads.clear()
         settle()
@@ -188,7 +188,7 @@ def test_table_and_npz_are_hashed_only_when_their_stat_changes(tmp_path: Path, t
         path.write_bytes(bytes(blob))
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
         with Campaign.open(camp) as c, pytest.raises(DataChangedError):
-            c.status(estimate=False)
+            c.status()
         assert reads == [path.name]
 
 
@@ -225,9 +225,9 @@ def test_campaign_from_before_the_cache_is_upgraded(folder_campaign, reads,
     with Campaign.open(camp) as c:  # migrates to the current schema
         if changed:
             with pytest.raises(DataChangedError):
-                c.status(estimate=False)
+                c.status()
         else:
-            assert c.status(estimate=False).items == N
+            assert c.status().items == N
     conn = sqlite3.connect(camp / DB_NAME)
     meta = dict(conn.execute("SELECT key, value FROM autoal_meta"))
     conn.close()
@@ -239,7 +239,7 @@ def test_campaign_from_before_the_cache_is_upgraded(folder_campaign, reads,
         assert meta["data_hash"].startswith("sha256-tree:")
         reads.clear()
         with Campaign.open(camp) as c:
-            c.status(estimate=False)
+            c.status()
         assert reads == []
 
 
@@ -252,11 +252,11 @@ def test_files_changed_just_now_are_not_trusted(tmp_path: Path, reads, monkeypat
     assert cached_rows(camp) == 0
     reads.clear()
     with Campaign.open(camp) as c:
-        c.status(estimate=False)
+        c.status()
     assert len(reads) == N
     monkeypatch.setattr(fingerprint, "RACY_SECONDS", 0.0)
     with Campaign.open(camp) as c:
-        c.status(estimate=False)
+        c.status()
     assert cached_rows(camp) == N
 
 
@@ -291,13 +291,13 @@ def test_the_cache_is_skipped_while_another_command_writes(folder_campaign, read
     holder = Store.open(camp)
     try:
         with holder.write(), Campaign.open(camp, busy_timeout=0.1) as c:
-            assert c.status(estimate=False).items == N  # answers; caches nothing
+            assert c.status().items == N  # answers; caches nothing
     finally:
         holder.close()
     assert reads == ["05.bmp"]
     with Campaign.open(camp) as c:
-        c.status(estimate=False)
-        c.status(estimate=False)
+        c.status()
+        c.status()
     assert reads == ["05.bmp", "05.bmp"]  # cached by the first status after the writer
 
 

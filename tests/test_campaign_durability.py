@@ -137,7 +137,7 @@ def consistent(directory: Path, cli: bool = False) -> dict[str, int]:
     finally:
         conn.close()
     with Campaign.open(directory) as c:
-        st = c.status(estimate=False)
+        st = c.status()
     assert st.labeled + st.skipped + st.unlabeled == st.items == N_ITEMS
     assert sum(st.per_class.values()) == st.labeled
     if cli:
@@ -211,7 +211,7 @@ def test_kill_init(tmp_path: Path) -> None:
     assert code == 2 and "no campaign" in err
     # a killed init can simply be run again; its temporary file is cleaned up
     with Campaign.init(directory, data, "p,q", strategy="margin") as c:
-        assert c.status(estimate=False).items == 20
+        assert c.status().items == 20
     assert [p.name for p in directory.iterdir() if p.name.startswith(".")] == []
 
 
@@ -240,7 +240,7 @@ def test_writer_waiting_on_a_stuck_writer_reports_busy(camp: Path, tmp_path: Pat
         with Campaign.open(camp, busy_timeout=0.1) as c:
             with pytest.raises(CampaignBusyError):
                 c.undo()
-            assert c.status(estimate=False).labeled == 30  # readers are never blocked
+            assert c.status().labeled == 30  # readers are never blocked
     finally:
         holder.kill()
     assert consistent(camp)["labeled"] == 30

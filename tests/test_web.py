@@ -209,7 +209,7 @@ def test_label_is_saved_at_once_and_relabel_needs_consent(camp) -> None:
     assert r.status_code == 200 and r.get_json()["result"]["reverted"] == 1
     assert labels_of(directory) == {a: truth[a], b: "skip"}
     with Campaign.open(directory) as c:  # the CLI's view agrees
-        st = c.status(estimate=False)
+        st = c.status()
     assert st.labeled == 1 and st.skipped == 1 and st.pending == 4
 
 
@@ -433,7 +433,7 @@ def test_no_write_lock_while_training(camp, monkeypatch) -> None:
     job = wait_query(app, client)
     assert job["state"] == "done" and len(calls) == 2  # trained again on the newer labels
     with Campaign.open(directory) as c:
-        rounds = c.status(estimate=False).last_round
+        rounds = c.status().last_round
     assert rounds is not None and rounds["n_labeled"] == 4
 
 

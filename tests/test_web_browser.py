@@ -168,7 +168,7 @@ def test_label_by_click_and_key_reload_and_next_batch(browser, server) -> None:
 
     # saved at once: the database has them before any reload
     with Campaign.open(directory) as c:
-        st = c.status(estimate=False)
+        st = c.status()
     assert (st.labeled, st.skipped, st.pending) == (11, 1, 5)
 
     # reload: both labels and the skip are shown, and the focus is on the first pending item

@@ -111,7 +111,7 @@ def init(directory: Path, data: Path, classes: str, strategy: str, model: str,
         try:
             for note in c.notes:
                 click.echo(f"note: {note}", err=True)
-            st = c.status(estimate=False)
+            st = c.status()
         finally:
             c.close()
     click.echo(
@@ -181,7 +181,7 @@ def teach(directory: Path, labels: Path, relabel: bool, accept_changed_data: boo
     """
     with _opened(directory, accept_changed_data) as c:
         r = c.teach(labels, relabel=relabel)
-        st = c.status(estimate=False)
+        st = c.status()
     parts = [f"{r.added} new"]
     if r.relabeled:
         parts.append(f"{r.relabeled} relabeled")
@@ -204,7 +204,7 @@ def teach(directory: Path, labels: Path, relabel: bool, accept_changed_data: boo
 def status(directory: Path, as_json: bool, no_estimate: bool, accept_changed_data: bool) -> None:
     """Counts per class, the accuracy estimate per round, and whether to stop labeling."""
     with _opened(directory, accept_changed_data) as c:
-        st = c.status(estimate=not no_estimate)
+        st = c.status()
     if as_json:
         click.echo(json.dumps(st.to_dict(), indent=1))
         return

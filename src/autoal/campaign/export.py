@@ -132,7 +132,7 @@ def export_label_studio(
         elif raw_images is not None:
             import base64
 
-            from autoal.campaign.web.media import array_png
+            from autoal.campaign.png import array_png
 
             entry["image"] = ("data:image/png;base64,"
                               + base64.b64encode(array_png(raw_images[k])).decode("ascii"))

@@ -22,14 +22,12 @@ __all__ = ["campaign_status"]
 
 
 def campaign_status(store: Store, config: CampaignConfig, data: DataCheck, *,
-                    estimate: bool = True, accept_changed: bool = False) -> CampaignStatus:
+                    accept_changed: bool = False) -> CampaignStatus:
     """Counts, the last round, the accuracy estimate, its history and the stopping verdict.
 
-    See :meth:`autoal.campaign.Campaign.status` for the result; ``estimate`` is accepted for
-    compatibility (the estimate reads only the database); ``accept_changed`` adopts changed
+    See :meth:`autoal.campaign.Campaign.status` for the result; ``accept_changed`` adopts changed
     data instead of raising. The data is hash-checked, not read.
     """
-    del estimate
     data.verify(accept_changed)
     cfg = config
     with store.read() as conn:

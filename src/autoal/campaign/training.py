@@ -17,7 +17,6 @@ from autoal.campaign.estimators import is_sklearn_model, make_estimator
 from autoal.campaign.items import Items
 
 __all__ = [
-    "cross_validate",
     "diversity_features",
     "make_learner",
     "model_payload",
@@ -154,49 +153,6 @@ def select_batch(
     guesses = [cfg.classes[k] for k in probs.argmax(axis=1)]
     confidences = [float(p) for p in probs.max(axis=1)]
     return cfg.strategy, pool[picked].tolist(), guesses, confidences, info
-
-
-def cross_validate(config: CampaignConfig, items: Items, labels: list[tuple[str, str]]
-                   ) -> tuple[float | None, str]:
-    """Estimate the campaign's model's accuracy on the labels by cross-validation.
-
-    Up to 3 stratified folds, over the classes with at least 2 labels; each fold's model is
-    trained like a query's.
-
-    Returns
-    -------
-    accuracy : float or None
-        None when there are too few labels.
-    note : str
-        How the estimate was made, or why there is none.
-    """
-    from sklearn.model_selection import StratifiedKFold
-
-    cfg = config
-    pos = {item_id: i for i, item_id in enumerate(items.ids)}
-    class_id = {c: k for k, c in enumerate(cfg.classes)}
-    lab = [(pos[i], class_id[v]) for i, v in labels if v != SKIP and i in pos]
-    if not lab:
-        return None, "no labels yet"
-    idx = np.array([p for p, _ in lab], dtype=np.int64)
-    y = np.array([c for _, c in lab], dtype=np.int64)
-    classes, counts = np.unique(y, return_counts=True)
-    keep_classes = classes[counts >= 2]
-    if len(keep_classes) < 2:
-        return None, "needs at least 2 labels in each of 2 classes"
-    keep = np.isin(y, keep_classes)
-    idx, y = idx[keep], y[keep]
-    k = int(min(3, counts[counts >= 2].min()))
-    folds = StratifiedKFold(n_splits=k, shuffle=True, random_state=cfg.seed)
-    correct = 0
-    for f, (tr, te) in enumerate(folds.split(idx, y)):
-        learner = make_learner(cfg, cfg.seed * 1000 + 999 - f, len(tr))
-        learner.fit(items.X[idx[tr]], y[tr], len(cfg.classes))
-        correct += int((learner.predict(items.X[idx[te]]) == y[te]).sum())
-    note = f"{k}-fold cross-validation on {len(y)} labels"
-    if (~keep).any() or len(keep_classes) < len(cfg.classes):
-        note += f" of {len(keep_classes)} classes with at least 2 labels"
-    return correct / len(y), note
 
 
 def model_payload(config: CampaignConfig, items: Items, labels: list[tuple[str, str]]

@@ -7,22 +7,6 @@ subclass with a message meant for the user; :mod:`autoal.campaign.cli` and
 database (see :mod:`autoal.campaign.store` for the durability and concurrency model); the
 data stays where it is and is re-read (and its hash checked) by the commands that need it.
 
-:class:`Campaign` is the facade; each command's work lives in a module of its own:
-
-==========================================  ===============================================
-:mod:`~autoal.campaign.config`              settings (:class:`CampaignConfig`), ``SKIP``
-:mod:`~autoal.campaign.errors`              every campaign error
-:mod:`~autoal.campaign.results`             the dataclasses returned
-:mod:`~autoal.campaign.datacheck`           the data's hash check, adopting changed data
-:mod:`~autoal.campaign.start`               init: read the data, create the database
-:mod:`~autoal.campaign.state`               reading labels, rounds, the batch
-:mod:`~autoal.campaign.training`            training: picking a batch, accuracy, model
-:mod:`~autoal.campaign.query`               query: train, pick, store a round
-:mod:`~autoal.campaign.teach`               teach (validation, one transaction) and undo
-:mod:`~autoal.campaign.status`              status and the accuracy estimate
-:mod:`~autoal.campaign.export`              export of labels and model
-==========================================  ===============================================
-
 A :class:`Campaign` holds one SQLite connection: use it from one thread (open one per thread
 or per request; opening is cheap).
 """
@@ -335,7 +319,7 @@ class Campaign:
         """
         return _teach.undo(self._store)
 
-    def status(self, *, estimate: bool = True) -> CampaignStatus:
+    def status(self) -> CampaignStatus:
         """Counts, the last round, the accuracy estimate and the stopping rule's verdict.
 
         The estimate is the latest model round's accuracy on the items not yet labeled,
@@ -345,17 +329,12 @@ class Campaign:
         stabilizing-predictions rule (see :mod:`autoal.campaign.stopping`). Reads the
         database only; the data is hash-checked, not read.
 
-        Parameters
-        ----------
-        estimate : bool
-            Ignored (kept for compatibility: the estimate no longer trains a model).
-
         Returns
         -------
         CampaignStatus
         """
         return _status.campaign_status(self._store, self.config, self._data,
-                                       estimate=estimate, accept_changed=self.accept_changed_data)
+                                       accept_changed=self.accept_changed_data)
 
     def export(
         self,

@@ -6,7 +6,6 @@ resolves to a path inside the data folder.
 
 from __future__ import annotations
 
-import io
 import math
 import threading
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoal.campaign.config import CampaignConfig
 from autoal.campaign.errors import DataError
+from autoal.campaign.png import array_png
 
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Response
@@ -66,25 +66,6 @@ class DataCache:
                 self._value = (items, {item_id: k for k, item_id in enumerate(items.ids)})
                 self._key = key
             return self._value
-
-
-def array_png(x: Any) -> bytes:
-    """PNG bytes of an image array ``(C, H, W)`` with values in ``[0, 1]``."""
-    import numpy as np
-    from PIL import Image
-
-    arr = np.asarray(x, dtype=np.float32)
-    if arr.ndim == 2:
-        arr = arr[None]
-    arr = np.nan_to_num(arr, nan=0.0)
-    pixels = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    if pixels.shape[0] == 3:
-        img = Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), mode="RGB")
-    else:
-        img = Image.fromarray(np.ascontiguousarray(pixels[0]), mode="L")
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def display(cfg: CampaignConfig, cache: DataCache) -> str:

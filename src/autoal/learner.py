@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from autoal.evidence import Evidence, EvidenceRequest, MissingEvidenceError
@@ -81,7 +82,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        estimator: Any,
+        estimator: Learner | BaseEstimator,
         strategy: str | QueryStrategy = "margin",
         random_state: int | None = 0,
         mc_samples: int | None = None,
@@ -94,7 +95,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.strategy_params = strategy_params
 
     # -- labels and training ------------------------------------------------------------------
-    def fit(self, X_labeled: Any, y_labeled: Any) -> ActiveLearner:
+    def fit(self, X_labeled: ArrayLike, y_labeled: ArrayLike) -> ActiveLearner:
         """Start afresh: build the strategy and train the estimator on these labels."""
         X, y = _as_arrays(X_labeled, y_labeled)
         if len(X) == 0:
@@ -104,7 +105,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.X_labeled_, self.y_labeled_ = X, y
         return self._refit()
 
-    def teach(self, X_new: Any, y_new: Any) -> ActiveLearner:
+    def teach(self, X_new: ArrayLike, y_new: ArrayLike) -> ActiveLearner:
         """Add labeled samples (after the earlier ones) and retrain; before any :meth:`fit`
         this is :meth:`fit`."""
         X, y = _as_arrays(X_new, y_new)
@@ -160,8 +161,18 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return int(getattr(self.estimator, "mc_samples", DEFAULT_MC_SAMPLES))
 
     # -- queries ------------------------------------------------------------------------------
+    @overload
     def query(
-        self, X_pool: Any, n: int = 10, return_scores: bool = False
+        self, X_pool: ArrayLike, n: int = ..., return_scores: Literal[False] = ...
+    ) -> np.ndarray: ...
+
+    @overload
+    def query(
+        self, X_pool: ArrayLike, n: int = ..., *, return_scores: Literal[True]
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def query(
+        self, X_pool: ArrayLike, n: int = 10, return_scores: bool = False
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Indices of ``n`` distinct samples of ``X_pool`` (the unlabeled pool) to label next.
 
@@ -192,7 +203,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return batch_first_scores(picked, np.zeros(n_pool))
 
     # -- what works with this estimator ------------------------------------------------------
-    def provided_fields(self, X_pool: Any) -> frozenset[str]:
+    def provided_fields(self, X_pool: ArrayLike) -> frozenset[str]:
         """The evidence fields the fitted estimator gives (probed on two pool samples)."""
         self._check_fitted()
         probe = np.asarray(X_pool)[:2]
@@ -206,7 +217,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             given.add("predicted_loss")  # trained with the module when a strategy asks
         return frozenset(given)
 
-    def usable_strategies(self, X_pool: Any) -> list[str]:
+    def usable_strategies(self, X_pool: ArrayLike) -> list[str]:
         """Registered strategies (with default options) whose evidence this estimator gives."""
         given = self.provided_fields(X_pool)
         return [
@@ -232,12 +243,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
 
     # -- predictions --------------------------------------------------------------------------
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``(N, len(classes_))`` of the current model."""
         self._check_fitted()
         return np.asarray(self.learner_.predict_proba(np.asarray(X)))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most likely class label per sample."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
@@ -246,7 +257,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             raise RuntimeError("this ActiveLearner has no labels yet; call fit or teach first")
 
 
-def _as_arrays(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _as_arrays(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or len(X) != len(y):
         raise ValueError(

@@ -14,7 +14,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from autoal.report.stats import (
 )
 from autoal.report.weight_stats import WeightStats, batch_pool_distance, weight_stats
 from autoal.strategies import PAPER_CANDIDATES
+
+if TYPE_CHECKING:
+    from autoal.loop import RunRecord
 
 __all__ = [
     "AUTOAL",
@@ -119,7 +122,7 @@ class GroupSummary:
     setting: str
     rows: list[VariantRow]
     best_single: str | None
-    runs: dict[str, list[dict[str, Any]]]
+    runs: dict[str, list[RunRecord]]
     mc_overlap: dict[str, dict[str, float]] = field(default_factory=dict)
     weights: dict[str, WeightStats] = field(default_factory=dict)
     batch_weights: dict[str, WeightStats] = field(default_factory=dict)
@@ -172,7 +175,7 @@ def _ablations(rows: dict[str, VariantRow]) -> None:
         row.ablation = Ablation(None if base is None else base.variant, changes, res)
 
 
-def _consistent(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _consistent(runs: list[RunRecord]) -> list[RunRecord]:
     """Runs sharing the most common labeled-count sequence (warn about the others)."""
     keys = [tuple(r["labeled"] for r in run["rounds"]) for run in runs]
     common, _ = Counter(keys).most_common(1)[0]
@@ -185,7 +188,7 @@ def _consistent(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def _setting(run: dict[str, Any]) -> str:
+def _setting(run: RunRecord) -> str:
     c = run.get("config", {})
     parts = [
         f"pool {c.get('pool_size', '?')}",
@@ -197,9 +200,9 @@ def _setting(run: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
+def summarise(runs: Sequence[RunRecord]) -> list[GroupSummary]:
     """Group the runs by (data set, regime) and compute every statistic of the report."""
-    grouped: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+    grouped: dict[tuple[str, str], dict[str, list[RunRecord]]] = defaultdict(
         lambda: defaultdict(list)
     )
     for run in runs:
@@ -208,7 +211,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
     groups = []
     for (dataset, regime), by_variant in sorted(grouped.items()):
         rows: dict[str, VariantRow] = {}
-        kept: dict[str, list[dict[str, Any]]] = {}
+        kept: dict[str, list[RunRecord]] = {}
         for variant, vruns in sorted(by_variant.items()):
             vruns = _consistent(sorted(vruns, key=lambda r: r["bench"]["seed"]))
             kept[variant] = vruns
@@ -266,7 +269,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
 
 
 def _weight_stats(
-    variant: str, runs: list[dict[str, Any]], key: str = "weights"
+    variant: str, runs: list[RunRecord], key: str = "weights"
 ) -> WeightStats | None:
     try:
         return weight_stats(runs, key)
@@ -275,7 +278,7 @@ def _weight_stats(
         return None
 
 
-def _mc_overlap(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+def _mc_overlap(runs: dict[str, list[RunRecord]]) -> dict[str, dict[str, float]]:
     """Mean MC top-b overlap per MC strategy: first round, last round, all rounds."""
     per: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     meta: dict[str, float] = {}

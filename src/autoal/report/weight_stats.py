@@ -61,7 +61,7 @@ class WeightStats:
         return min(self.top_share.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def total_variation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def total_variation(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     """Half the L1 distance between weight vectors along the last axis."""
     return 0.5 * np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)).sum(axis=-1)
 

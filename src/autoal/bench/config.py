@@ -36,7 +36,15 @@ DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
 
 class ConfigError(ValueError):
-    """A benchmark configuration is invalid; ``errors`` lists every problem found."""
+    """A benchmark configuration is invalid; ``errors`` lists every problem found.
+
+    Parameters
+    ----------
+    errors : list of str
+        Every problem found, one line each (the message lists them all).
+    source : str
+        What was read (the config file's path), named at the start of the message.
+    """
 
     def __init__(self, errors: list[str], source: str = "config") -> None:
         self.errors = list(errors)

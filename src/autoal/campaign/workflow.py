@@ -53,6 +53,15 @@ class Campaign:
     Build one with :meth:`init` (new campaign) or :meth:`open` (existing one); close it
     with :meth:`close` or use it as a context manager.
 
+    Parameters
+    ----------
+    store : Store
+        The campaign's open database (:class:`~autoal.campaign.store.Store`), which
+        :meth:`init` and :meth:`open` build; the campaign folder is the one holding it.
+    accept_changed_data : bool
+        Continue when the data's content changed since init (see :meth:`open`); without
+        it, commands that read the data raise :class:`DataChangedError`.
+
     Examples
     --------
     >>> c = Campaign.init("my-campaign", "data.csv", ["cat", "dog"])  # doctest: +SKIP

@@ -74,10 +74,29 @@ class Ablation:
 class VariantRow:
     """One line of a group's table.
 
-    ``options`` are the variant's strategy options from the config (``bench.options``);
-    ``comparisons`` (AutoAL variants only) map "best single", "margin", "albl" and "random"
-    to the reference variant and the paired AUBC difference; ``ablation`` is set for an
-    AutoAL variant that sets options beyond ``preset``.
+    Attributes
+    ----------
+    variant : str
+        The variant's name in the config.
+    strategy : str
+        The registered strategy it runs.
+    seeds : list of int
+        The seeds it ran (the runs kept: those with the group's labeled counts).
+    aubc, final_accuracy, seconds_per_round : list of float
+        Per seed, in ``seeds`` order: the area under the budget curve, the last round's
+        test accuracy and the mean time of a query round.
+    rank : float or None
+        Rank by mean AUBC within the group (1 = best, ties share the mean rank); None for
+        an ablation that is compared with its preset instead.
+    comparisons : dict
+        AutoAL variants only: "best single", "margin", "albl" and "random" mapped to the
+        reference variant and the paired AUBC difference (None without a reference).
+    time_over_entropy : float or None
+        AutoAL variants only: mean round time over entropy's.
+    options : dict
+        The variant's strategy options from the config (``bench.options``).
+    ablation : Ablation or None
+        Set for an AutoAL variant that sets options beyond ``preset``.
     """
 
     variant: str
@@ -115,7 +134,31 @@ class VariantRow:
 
 @dataclass
 class GroupSummary:
-    """The summary of one (data set, regime)."""
+    """The summary of one (data set, regime).
+
+    Attributes
+    ----------
+    dataset, regime : str
+        The group.
+    setting : str
+        The protocol in words (pool, initial labels, rounds, model, MC samples).
+    rows : list of VariantRow
+        One per variant: ranked ones by rank, then the unranked ablations by AUBC.
+    best_single : str or None
+        The variant of the paper's single candidates with the best mean AUBC (in
+        hindsight), None when the group runs none.
+    runs : dict
+        The run records kept per variant, by seed.
+    mc_overlap : dict
+        Per MC strategy, the mean top-b overlap of two MC draws (first round, last round,
+        all rounds), where cells recorded it.
+    weights, batch_weights : dict of WeightStats
+        Per variant that recorded them, statistics of the candidate weights over the pool
+        and over the queried batch.
+    batch_vs_pool : dict of float
+        Per variant, the mean distance between its batch and pool weights
+        (:func:`~autoal.report.weight_stats.batch_pool_distance`).
+    """
 
     dataset: str
     regime: str

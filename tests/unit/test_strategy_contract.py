@@ -5,37 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autoal import ActiveLearner, Evidence, EvidenceRequest, MissingEvidenceError
+from autoal import ActiveLearner, Evidence, MissingEvidenceError
 from autoal.data import Dataset
 from autoal.loop import LoopConfig, run_active_learning
 from autoal.models import Learner
 from autoal.strategies import available_strategies, get_strategy
 
-N, C, D, T = 120, 4, 6, 8
+from support import C, D, FeatureLearner, N, T, full_evidence, planted_blobs
 
 # Strategies whose per-round cost is dominated by their own search; the contract runs them on
 # the same evidence, with raw inputs attached.
 ALL = available_strategies()
-
-
-def full_evidence(seed: int = 0, n: int = N) -> Evidence:
-    rng = np.random.default_rng(seed)
-    mc = rng.dirichlet(np.ones(C) * 0.7, size=(T, n))
-    centres = rng.normal(size=(C, 2)) * 3
-    y_lab = np.arange(40) % C
-    x_pool = centres[rng.integers(0, C, n)] + rng.normal(size=(n, 2))
-    x_lab = centres[y_lab] + rng.normal(size=(40, 2))
-    return Evidence(
-        probs=mc.mean(axis=0),
-        mc_probs=mc,
-        embeddings=rng.normal(size=(n, D)),
-        labeled_embeddings=rng.normal(size=(40, D)),
-        labeled_probs=rng.dirichlet(np.ones(C), size=40),
-        predicted_loss=rng.random(n),
-        inputs=x_pool.astype(np.float32),
-        labeled_inputs=x_lab.astype(np.float32),
-        labeled_targets=y_lab,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -135,57 +115,6 @@ FAST = {  # options that keep the searching strategies quick on toy data
 }
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-class FeatureLearner:
-    """A :class:`~autoal.models.Learner` whose every evidence field is a fixed function of a
-    sample's features (equal rows get equal evidence): cheap, and it gives every field a
-    strategy can ask for (probabilities, MC samples, embeddings, predicted loss, inputs)."""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-
-    def fit(self, X, y, n_classes=None):
-        flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        self.n_classes_ = int(n_classes or np.max(y) + 1)
-        rng = np.random.default_rng(self.seed)
-        d = flat.shape[1]
-        self.W_ = rng.normal(size=(d, self.n_classes_))
-        self.V_ = rng.normal(size=(32, d, self.n_classes_)) * 0.5
-        self.P_ = rng.normal(size=(d, D))
-        self.u_ = rng.normal(size=d)
-        return self
-
-    def predict_proba(self, X):
-        return _softmax(np.asarray(X, dtype=np.float64).reshape(len(X), -1) @ self.W_)
-
-    def evidence(self, X_pool, X_labeled=None, y_labeled=None, *, request=None):
-        request = request or EvidenceRequest()
-        xp = np.asarray(X_pool, dtype=np.float64).reshape(len(X_pool), -1)
-        fields = {
-            "probs": self.predict_proba(X_pool),
-            "embeddings": xp @ self.P_,
-            "predicted_loss": np.log1p(np.exp(xp @ self.u_)),
-        }
-        if request.mc_samples:
-            fields["mc_probs"] = np.stack(
-                [_softmax(xp @ (self.W_ + v)) for v in self.V_[: request.mc_samples]]
-            )
-        if X_labeled is not None and len(X_labeled):
-            xl = np.asarray(X_labeled, dtype=np.float64).reshape(len(X_labeled), -1)
-            fields["labeled_embeddings"] = xl @ self.P_
-            fields["labeled_probs"] = self.predict_proba(X_labeled)
-            if request.with_inputs:
-                fields.update(inputs=np.asarray(X_pool, dtype=np.float32),
-                              labeled_inputs=np.asarray(X_labeled, dtype=np.float32),
-                              labeled_targets=np.asarray(y_labeled, dtype=np.int64))
-        return Evidence(**fields)
-
-
 def test_the_feature_learner_is_a_learner():
     assert isinstance(FeatureLearner(), Learner)
 
@@ -195,7 +124,7 @@ def _toy(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(C, 5)) * 4
     y = np.arange(n) % C
-    return (centres[y] + rng.normal(size=(n, 5))).astype(np.float32), y
+    return planted_blobs(centres, y, rng).astype(np.float32), y
 
 
 def _learner(name: str, X_lab: np.ndarray, y_lab: np.ndarray, seed: int = 0) -> ActiveLearner:

@@ -24,9 +24,11 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy src
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy src
 
 bench-evidence: install
 	$(PY) benchmarks/evidence_cost.py

@@ -4,9 +4,12 @@
 it is imported on first use, so that ``import autoal`` stays light (no torch).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoal.evidence import Evidence, EvidenceRequest, MissingEvidenceError
+
+if TYPE_CHECKING:  # type checkers see the class; at run time it is imported on first use
+    from autoal.learner import ActiveLearner
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,10 @@ from autoal.names import (
     WEIGHTS,
 )
 
+if TYPE_CHECKING:
+    from autoal.data import Dataset
+    from autoal.strategies import QueryStrategy
+
 __all__ = ["main"]
 
 
@@ -29,7 +33,7 @@ def main() -> None:
     """Active learning: which samples to label next, AutoAL and its baselines."""
 
 
-def _load_dataset(name: str, label_column: str) -> Any:
+def _load_dataset(name: str, label_column: str) -> Dataset:
     from autoal.data import DatasetError, load_dataset
 
     try:
@@ -38,7 +42,7 @@ def _load_dataset(name: str, label_column: str) -> Any:
         raise InputError(str(err)) from None
 
 
-def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> Any:
+def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> QueryStrategy:
     from autoal.strategies import get_strategy
 
     try:

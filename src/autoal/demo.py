@@ -5,22 +5,21 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from pathlib import Path
-from typing import Any
 
 import click
 
 from autoal.data import DatasetError, load_dataset
 from autoal.io import write_json_atomic
-from autoal.loop import LoopConfig, run_active_learning
+from autoal.loop import LoopConfig, RunRecord, run_active_learning
 from autoal.models import configure_threads
 from autoal.report.plots import plot_learning_curves, plot_weights
 
 __all__ = ["DEMO_STRATEGIES", "run_demo", "format_table"]
 
-DEMO_STRATEGIES = ("random", "entropy", "margin", "autoal")
+DEMO_STRATEGIES: tuple[str, ...] = ("random", "entropy", "margin", "autoal")
 
 
-def format_table(records: dict[str, dict[str, Any]]) -> str:
+def format_table(records: dict[str, RunRecord]) -> str:
     """A plain-text table of AUBC, final accuracy and time per round, best AUBC first."""
     lines = [f"{'strategy':<12} {'AUBC':>7} {'final acc':>10} {'s/round':>8}"]
     for name, rec in sorted(records.items(), key=lambda kv: -kv[1]["aubc"]):
@@ -41,7 +40,7 @@ def default_workers(n_strategies: int) -> int:
     return max(1, min(n_strategies, cores))
 
 
-def _run_one(dataset: str, name: str, config: LoopConfig, progress: bool) -> dict[str, Any]:
+def _run_one(dataset: str, name: str, config: LoopConfig, progress: bool) -> RunRecord:
     """One strategy's run in a worker process, on one torch thread."""
     # One thread per worker: with a worker per core, more threads only wait for each other.
     configure_threads(1)
@@ -53,7 +52,7 @@ def run_demo(
     progress: bool = True,
     strategies: tuple[str, ...] = DEMO_STRATEGIES,
     workers: int | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, RunRecord]:
     """Run the demo protocol, print a table, write run JSONs and PNGs under ``out``.
 
     The strategies run side by side in ``workers`` processes (default: one per core, one
@@ -76,7 +75,7 @@ def run_demo(
         f"strategies: {', '.join(strategies)}"
     )
     workers = default_workers(len(strategies)) if workers is None else workers
-    records: dict[str, dict[str, Any]] = {}
+    records: dict[str, RunRecord] = {}
     if workers <= 1:
         configure_threads()
         for name in strategies:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from autoal.evidence import Evidence, EvidenceRequest, MissingEvidenceError
@@ -32,7 +33,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         al.teach(X_pool[idx], oracle(idx))      # adds the labels and refits
 
     ``X_pool`` is the unlabeled pool: pass only samples that are not labeled yet (remove
-    the ones you taught); the learner never compares it with the labeled set. Labels may
+    the ones you taught, or name them in ``query(..., exclude=...)``); the learner never
+    compares it with the labeled set. Labels may
     be any sortable values (class names, ids); a class first seen in :meth:`teach` is
     added. Every :meth:`fit` and :meth:`teach` trains a fresh clone of ``estimator`` on
     all labels; the strategy is kept across :meth:`teach` calls (ALBL and AutoAL learn
@@ -81,7 +83,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        estimator: Any,
+        estimator: Learner | BaseEstimator,
         strategy: str | QueryStrategy = "margin",
         random_state: int | None = 0,
         mc_samples: int | None = None,
@@ -94,7 +96,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.strategy_params = strategy_params
 
     # -- labels and training ------------------------------------------------------------------
-    def fit(self, X_labeled: Any, y_labeled: Any) -> ActiveLearner:
+    def fit(self, X_labeled: ArrayLike, y_labeled: ArrayLike) -> ActiveLearner:
         """Start afresh: build the strategy and train the estimator on these labels."""
         X, y = _as_arrays(X_labeled, y_labeled)
         if len(X) == 0:
@@ -104,7 +106,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.X_labeled_, self.y_labeled_ = X, y
         return self._refit()
 
-    def teach(self, X_new: Any, y_new: Any) -> ActiveLearner:
+    def teach(self, X_new: ArrayLike, y_new: ArrayLike) -> ActiveLearner:
         """Add labeled samples (after the earlier ones) and retrain; before any :meth:`fit`
         this is :meth:`fit`."""
         X, y = _as_arrays(X_new, y_new)
@@ -160,29 +162,60 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return int(getattr(self.estimator, "mc_samples", DEFAULT_MC_SAMPLES))
 
     # -- queries ------------------------------------------------------------------------------
+    @overload
     def query(
-        self, X_pool: Any, n: int = 10, return_scores: bool = False
+        self, X_pool: ArrayLike, n: int = ..., return_scores: Literal[False] = ...,
+        exclude: ArrayLike | None = ...,
+    ) -> np.ndarray: ...
+
+    @overload
+    def query(
+        self, X_pool: ArrayLike, n: int = ..., *, return_scores: Literal[True],
+        exclude: ArrayLike | None = ...,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def query(
+        self, X_pool: ArrayLike, n: int = 10, return_scores: bool = False,
+        exclude: ArrayLike | None = None,
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Indices of ``n`` distinct samples of ``X_pool`` (the unlabeled pool) to label next.
 
-        With ``return_scores``, also the scores ``(len(X_pool),)`` behind the pick: higher
-        means label first; the picked samples hold the ``n`` highest, in pick order (a
-        batch strategy's batch ranks first; ties broken by the strategy's generator).
+        Parameters
+        ----------
+        X_pool : array-like
+            The unlabeled pool, ``(N, ...)``. Only its samples can be picked; the labeled
+            set is what :meth:`fit` and :meth:`teach` were given (a pool sample equal to a
+            labeled one is a pool sample like any other).
+        n : int
+            How many to pick, ``1 <= n <= N - len(exclude)``.
+        return_scores : bool
+            Also return the scores ``(N,)`` behind the pick: higher means label first; the
+            picked samples hold the ``n`` highest, in pick order (a batch strategy's batch
+            ranks first; ties broken by the strategy's generator). Excluded samples score
+            ``-inf``.
+        exclude : array-like of int, optional
+            Indices into ``X_pool`` never to pick (e.g. samples labeled since ``X_pool`` was
+            built): the strategy sees only the other samples.
         """
         self._check_fitted()
         X_pool = np.asarray(X_pool)
-        if isinstance(n, bool) or int(n) != n or not 1 <= n <= len(X_pool):
-            raise ValueError(f"n must be an integer in 1..{len(X_pool)} (the pool), got {n!r}")
+        keep = _kept(len(X_pool), exclude)
+        if isinstance(n, bool) or int(n) != n or not 1 <= n <= len(keep):
+            what = "the pool" if exclude is None else "the pool less exclude"
+            raise ValueError(f"n must be an integer in 1..{len(keep)} ({what}), got {n!r}")
+        X_cand = X_pool if len(keep) == len(X_pool) else X_pool[keep]
         evidence = self.learner_.evidence(
-            X_pool, self.X_labeled_, self._class_ids(), request=self.request_
+            X_cand, self.X_labeled_, self._class_ids(), request=self.request_
         )
         missing = self.request_.missing(evidence)
         if missing:
-            raise MissingEvidenceError(self._missing_message(missing, X_pool))
-        picked = np.asarray(self.strategy_.select(evidence, int(n)), dtype=np.int64)
+            raise MissingEvidenceError(self._missing_message(missing, X_cand))
+        local = np.asarray(self.strategy_.select(evidence, int(n)), dtype=np.int64)
         if not return_scores:
-            return picked
-        return picked, self._scores(picked, len(X_pool))
+            return keep[local]
+        scores = np.full(len(X_pool), -np.inf)
+        scores[keep] = self._scores(local, len(keep))
+        return keep[local], scores
 
     def _scores(self, picked: np.ndarray, n_pool: int) -> np.ndarray:
         scores = getattr(self.strategy_, "last_scores_", None)
@@ -192,7 +225,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return batch_first_scores(picked, np.zeros(n_pool))
 
     # -- what works with this estimator ------------------------------------------------------
-    def provided_fields(self, X_pool: Any) -> frozenset[str]:
+    def provided_fields(self, X_pool: ArrayLike) -> frozenset[str]:
         """The evidence fields the fitted estimator gives (probed on two pool samples)."""
         self._check_fitted()
         probe = np.asarray(X_pool)[:2]
@@ -206,7 +239,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             given.add("predicted_loss")  # trained with the module when a strategy asks
         return frozenset(given)
 
-    def usable_strategies(self, X_pool: Any) -> list[str]:
+    def usable_strategies(self, X_pool: ArrayLike) -> list[str]:
         """Registered strategies (with default options) whose evidence this estimator gives."""
         given = self.provided_fields(X_pool)
         return [
@@ -232,12 +265,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
 
     # -- predictions --------------------------------------------------------------------------
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``(N, len(classes_))`` of the current model."""
         self._check_fitted()
         return np.asarray(self.learner_.predict_proba(np.asarray(X)))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most likely class label per sample."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
@@ -246,13 +279,30 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             raise RuntimeError("this ActiveLearner has no labels yet; call fit or teach first")
 
 
-def _as_arrays(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _as_arrays(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     X, y = np.asarray(X), np.asarray(y)
     if y.ndim != 1 or len(X) != len(y):
         raise ValueError(
             f"need one label per sample: got {len(X)} samples and labels of shape {y.shape}"
         )
     return X, y
+
+
+def _kept(n_pool: int, exclude: ArrayLike | None) -> np.ndarray:
+    """The pool indices not in ``exclude``, in order."""
+    if exclude is None:
+        return np.arange(n_pool)
+    ex = np.asarray(exclude).ravel()
+    if ex.size and (ex.dtype == bool or not np.issubdtype(ex.dtype, np.integer)):
+        raise ValueError(
+            f"exclude must hold integer indices into X_pool, got dtype {ex.dtype} "
+            "(for a boolean mask, pass np.flatnonzero(mask))"
+        )
+    if ex.size and (ex.min() < 0 or ex.max() >= n_pool):
+        raise ValueError(f"exclude holds indices outside 0..{n_pool - 1} (the pool)")
+    keep = np.ones(n_pool, dtype=bool)
+    keep[ex.astype(np.int64)] = False
+    return np.flatnonzero(keep)
 
 
 def _has_param(obj: Any, name: str) -> bool:

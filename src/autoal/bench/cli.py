@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from autoal.errors import InputError
 
+if TYPE_CHECKING:
+    from autoal.bench.grid import Cell
+
 __all__ = ["bench", "report"]
 
 
-def _require_devices(cells: list, config: Path) -> None:
+def _require_devices(cells: list[Cell], config: Path) -> None:
     """Refuse up front a config that asks for CUDA on a machine without it."""
     from autoal.models.device import resolve_device
 

@@ -36,7 +36,15 @@ DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 
 
 class ConfigError(ValueError):
-    """A benchmark configuration is invalid; ``errors`` lists every problem found."""
+    """A benchmark configuration is invalid; ``errors`` lists every problem found.
+
+    Parameters
+    ----------
+    errors : list of str
+        Every problem found, one line each (the message lists them all).
+    source : str
+        What was read (the config file's path), named at the start of the message.
+    """
 
     def __init__(self, errors: list[str], source: str = "config") -> None:
         self.errors = list(errors)
@@ -141,9 +149,13 @@ def parse_config(
     from autoal.strategies import get_strategy
 
     if strategies is None:
-        from autoal.strategies import available_strategies as strategies
+        from autoal.strategies import available_strategies
+
+        strategies = available_strategies
     if builtin_datasets is None:
-        from autoal.data import BUILTIN_DATASETS as builtin_datasets
+        from autoal.data import BUILTIN_DATASETS
+
+        builtin_datasets = BUILTIN_DATASETS
 
     errors: list[str] = []
     _unknown("", data, _TOP_KEYS, errors)
@@ -312,16 +324,16 @@ def parse_config(
         restrict: dict[str, tuple[str, ...] | None] = {"datasets": None, "regimes": None}
         for key, valid in (("datasets", set(datasets_top)), ("regimes", all_regimes)):
             if key in tab:
-                names = _str_list(f"{where}.{key}", tab[key], errors)
-                if names is not None:
-                    bad = [n for n in names if n not in valid]
+                listed = _str_list(f"{where}.{key}", tab[key], errors)
+                if listed is not None:
+                    bad = [n for n in listed if n not in valid]
                     if bad:
                         word = "regime" if key == "regimes" else "data set"
                         errors.append(
                             f"{where}.{key} names unknown {word}(s) "
                             f"{', '.join(map(repr, bad))}; known: {', '.join(sorted(valid))}"
                         )
-                    restrict[key] = names
+                    restrict[key] = listed
         options = {k: v for k, v in tab.items() if k not in _VARIANT_RESERVED}
         if "random_state" in options:
             errors.append(f"{where}.random_state is not allowed: each cell's seed sets it")

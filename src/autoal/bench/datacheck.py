@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from autoal.bench.grid import BenchConfig
 from autoal.names import IMAGE_NETS
+
+if TYPE_CHECKING:
+    from autoal.data import Dataset
 
 __all__ = ["check_data"]
 
 
 def check_data(
-    config: BenchConfig, loader: Callable[..., Any] | None = None
+    config: BenchConfig, loader: Callable[..., Dataset] | None = None
 ) -> list[str]:
     """Load each data set once and check every regime fits it; return the problems found.
 
@@ -24,7 +27,9 @@ def check_data(
     from autoal.loop import LoopConfig, validate_sizes
 
     if loader is None:
-        from autoal.data import load_dataset as loader
+        from autoal.data import load_dataset
+
+        loader = load_dataset
     problems: list[str] = []
     for name, spec in config.datasets.items():
         try:

@@ -11,7 +11,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autoal.loop import BenchMeta
 
 __all__ = ["BenchConfig", "CELL_KEYS", "Cell", "DatasetSpec", "Variant"]
 
@@ -126,7 +129,7 @@ class Cell:
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self) -> BenchMeta:
         """What the cell's run record stores under ``"bench"``."""
         return {
             "cell": self.name,

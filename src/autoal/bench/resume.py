@@ -12,9 +12,12 @@ import inspect
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoal.bench.grid import BenchConfig, Cell
+
+if TYPE_CHECKING:
+    from autoal.strategies import QueryStrategy
 
 __all__ = [
     "StaleResultsError",
@@ -36,7 +39,7 @@ def cell_path(out: Path, cell: Cell) -> Path:
     return Path(out) / "runs" / f"{cell.name}.json"
 
 
-def strategy_parameters(strategy: Any) -> dict[str, Any]:
+def strategy_parameters(strategy: QueryStrategy) -> dict[str, Any]:
     """The strategy's constructor parameters with their values (defaults included), and,
     where it has one, its ``resolved()`` options (AutoAL's preset values), as JSON values.
 
@@ -50,7 +53,7 @@ def strategy_parameters(strategy: Any) -> dict[str, Any]:
     return json.loads(json.dumps(params, sort_keys=True))
 
 
-def build_strategy(cell: Cell) -> Any:
+def build_strategy(cell: Cell) -> QueryStrategy:
     """The cell's strategy, seeded with the cell's seed, with the run's defaults
     (:func:`~autoal.loop.runner.run_options`: ALBL's horizon is the cell's ``rounds``)."""
     from autoal.loop import run_options

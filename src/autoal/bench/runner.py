@@ -21,13 +21,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
 from autoal.bench.grid import BenchConfig, Cell
 from autoal.bench.resume import build_strategy, cell_path, pending_cells, strategy_parameters
 from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
+
+if TYPE_CHECKING:
+    from autoal.data import Dataset
+    from autoal.loop import RoundRecord, RunRecord
+    from autoal.models import Learner
 
 __all__ = ["BenchLockedError", "BenchResult", "default_workers", "run_bench", "run_cell"]
 
@@ -71,10 +76,10 @@ def _error_path(out: Path, cell: Cell) -> Path:
 
 
 # ----------------------------------------------------------------------------- one cell
-_DATA_CACHE: dict[tuple[str, str], Any] = {}
+_DATA_CACHE: dict[tuple[str, str], Dataset] = {}
 
 
-def _dataset(cell: Cell) -> Any:
+def _dataset(cell: Cell) -> Dataset:
     from autoal.data import load_dataset
 
     key = (cell.dataset.source, cell.dataset.label_column)
@@ -83,7 +88,7 @@ def _dataset(cell: Cell) -> Any:
     return _DATA_CACHE[key]
 
 
-def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
+def run_cell(cell: Cell, out: Path) -> RunRecord:
     """Run one cell, write its run file atomically and return the record."""
     import numpy as np
 
@@ -117,11 +122,11 @@ def run_cell(cell: Cell, out: Path) -> dict[str, Any]:
         X_pool = data.X_train[pool]
         labeled = np.zeros(len(pool), dtype=bool)
 
-        def factory(round_seed: int) -> Any:
+        def factory(round_seed: int) -> Learner:
             holder["learner"] = torch_classifier_for(strategy, config, round_seed)
             return holder["learner"]
 
-        def on_round(record: dict[str, Any]) -> None:
+        def on_round(record: RoundRecord) -> None:
             labeled[np.asarray(record["queried"], dtype=np.int64)] = True
             unlabeled = np.flatnonzero(~labeled)
             if len(unlabeled) >= config.budget:

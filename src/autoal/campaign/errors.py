@@ -55,6 +55,15 @@ class DataChangedError(CampaignError):
 class TeachValidationError(CampaignError):
     """A teach found problems; nothing was written.
 
+    Parameters
+    ----------
+    source : str
+        What was being taught (a file's path, or "the labels"), named in the message.
+    problems : list of str
+        Every problem found, one line each.
+    needs_relabel : bool
+        Whether some problems are labels that would change existing labels.
+
     Attributes
     ----------
     problems : list of str

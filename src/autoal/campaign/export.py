@@ -66,6 +66,7 @@ def export(
     if payload is not None and "estimator" in payload:  # a scikit-learn model: a pickle
         import pickle
 
+        assert model is not None  # payload is only built for a model path
         write_bytes_atomic(model, pickle.dumps(payload))
         result.model_path = str(model)
     elif payload is not None:
@@ -73,6 +74,7 @@ def export(
 
         blob = io.BytesIO()
         torch.save(payload, blob)
+        assert model is not None
         write_bytes_atomic(model, blob.getvalue())
         result.model_path = str(model)
     return result

@@ -30,6 +30,7 @@ Hash formats (the prefix tells which):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -263,7 +264,7 @@ def legacy_folder_hash(path: str | os.PathLike[str]) -> str:
             digest.update(rel.encode("utf-8") + b"\0")
             with open(file, "rb") as fh:
                 digest.update(str(os.fstat(fh.fileno()).st_size).encode("ascii") + b"\0")
-                for block in iter(lambda fh=fh: fh.read(_BLOCK), b""):
+                for block in iter(functools.partial(fh.read, _BLOCK), b""):
                     digest.update(block)
     except OSError as err:
         raise DatasetError(f"cannot read {path}: {err}") from None

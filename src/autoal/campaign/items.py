@@ -164,6 +164,8 @@ def _load(path: str | os.PathLike[str], kind: str | None, *, label_column: str, 
 
     path = Path(path)
     kind = kind or detect_kind(path)
+    mean: np.ndarray | None
+    std: np.ndarray | None
     if kind == "table":
         hashed = scan(path, kind, known)
         X, labels, ids, names = read_table(path, label_column=label_column, id_column=id_column)

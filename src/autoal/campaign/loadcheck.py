@@ -196,7 +196,7 @@ def summarize(outcomes: Sequence[Outcome], seconds: float) -> dict[str, Any]:
     lat = np.array([o.seconds for o in outcomes]) * 1000.0
     by_kind: dict[str, dict[str, int]] = {}
     for o in outcomes:
-        by_kind.setdefault(o.kind, Counter())[str(o.status)] += 1  # type: ignore[index]
+        by_kind.setdefault(o.kind, Counter())[str(o.status)] += 1
     errors = Counter(f"{o.kind} {o.status}" for o in outcomes
                      if o.status == 0 or o.status >= 500)
     return {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import cast
 
 import numpy as np
 
@@ -109,7 +110,8 @@ def run_query(store: Store, config: CampaignConfig, data: DataCheck, n: int, *,
                 now_latest is not None and latest is not None
                 and now_latest["round_id"] == latest["round_id"]
             )
-            if not same and not refresh and now_latest["labels_version"] == version:
+            if (not same and not refresh and now_latest is not None
+                    and now_latest["labels_version"] == version):
                 # Another query made a batch from the same labels meanwhile: use it.
                 return round_result(conn, config, now_latest, reused=True)
             if remaining:
@@ -123,7 +125,7 @@ def run_query(store: Store, config: CampaignConfig, data: DataCheck, n: int, *,
                 (now(), version, n, sum(1 for _, lab in train_labels if lab != SKIP), method,
                  json.dumps(jsonable({**info, LABELS_DIGEST: digest}))),
             )
-            round_id = int(cur.lastrowid)
+            round_id = int(cast(int, cur.lastrowid))  # an INSERT sets it
             conn.executemany(
                 "INSERT INTO round_items (round_id, rank, item_id, guess, confidence) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -133,7 +135,8 @@ def run_query(store: Store, config: CampaignConfig, data: DataCheck, n: int, *,
             if remaining:
                 store_guesses(conn, round_id, remaining)
             pause_point("query:in-transaction")
-            return round_result(conn, config, latest_round(conn), reused=False)
+            return round_result(conn, config, cast(sqlite3.Row, latest_round(conn)),
+                                reused=False)
     raise CampaignError(
         "the labels kept changing while this query was computing (other commands are "
         "teaching); run the query again"

@@ -33,8 +33,18 @@ __all__ = [
 class QueryItem:
     """One item to label: its id, where it is, and the model's current guess.
 
-    ``audit`` marks an item drawn at random for the accuracy estimate (its guess is not
-    shown: None).
+    Attributes
+    ----------
+    id : str
+        The item's id.
+    source : str
+        Where the item is: its file (image folders) or row (tables, arrays).
+    guess : str or None
+        The model's most likely class; None before a model is trained and for audit items.
+    confidence : float or None
+        The model's probability of ``guess`` (None with it).
+    audit : bool
+        Drawn at random for the accuracy estimate (its guess is not shown: None).
     """
 
     id: str
@@ -87,7 +97,23 @@ class QueryResult:
 
 @dataclass
 class TeachResult:
-    """What a teach committed (``teach_id`` is None when nothing changed)."""
+    """What a teach committed.
+
+    Attributes
+    ----------
+    teach_id : int or None
+        The id of the stored teach (what undo reverts); None when nothing changed.
+    added : int
+        Items labeled for the first time.
+    relabeled : int
+        Items whose label changed (with ``relabel``).
+    skipped : int
+        Items newly set to ``skip`` (excluded from training and queries).
+    unchanged : int
+        Entries that repeated an item's current label.
+    ignored_blank : int
+        Entries with an empty label, ignored.
+    """
 
     teach_id: int | None
     added: int
@@ -103,7 +129,19 @@ class TeachResult:
 
 @dataclass
 class UndoResult:
-    """The teach that undo reverted."""
+    """The teach that undo reverted.
+
+    Attributes
+    ----------
+    teach_id : int
+        The id of the reverted teach.
+    reverted : int
+        Label changes undone (each item's previous label, or none, is back).
+    source : str or None
+        Where the teach's labels came from (a file, the web page), as it was recorded.
+    created_at : str
+        When the teach was made (the timestamp stored with it).
+    """
 
     teach_id: int
     reverted: int
@@ -117,8 +155,20 @@ class UndoResult:
 
 @dataclass
 class ExportResult:
-    """Files written by export: the labels (or Label Studio tasks: ``n_labels`` is then the
-    number of tasks), the model, the Label Studio labeling config."""
+    """Files written by export: the labels (or Label Studio tasks), the model, the Label
+    Studio labeling config.
+
+    Attributes
+    ----------
+    labels_path : str
+        The labels file (CSV ``id,label,source``) or the Label Studio tasks file.
+    n_labels : int
+        Labels written, ``skip`` excluded (for Label Studio: the number of tasks).
+    model_path : str or None
+        The trained model's file, when a model was asked for.
+    config_path : str or None
+        The Label Studio labeling config, when one was written.
+    """
 
     labels_path: str
     n_labels: int

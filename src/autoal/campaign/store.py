@@ -37,7 +37,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from autoal.campaign.errors import (
     CampaignBusyError,
@@ -173,15 +173,15 @@ class Store:
         remove_stale_temps(directory)
         return store
 
-    def _migrate(self) -> None:
-        version = int(self.get_meta("schema_version"))
+    def _migrate(self) -> None:  # open's check_meta made sure schema_version exists
+        version = int(cast(str, self.get_meta("schema_version")))
         while version < SCHEMA_VERSION:
             with self.write():
-                current = int(self.get_meta("schema_version"))
+                current = int(cast(str, self.get_meta("schema_version")))
                 if current == version:
                     run_script(self.conn, MIGRATIONS[version])
                     self.set_meta("schema_version", str(version + 1))
-            version = int(self.get_meta("schema_version"))
+            version = int(cast(str, self.get_meta("schema_version")))
 
     @classmethod
     def create(cls, directory: str | os.PathLike[str], meta: dict[str, str],
@@ -355,7 +355,7 @@ class Store:
             "INSERT INTO teaches (kind, created_at, source, n_changes) VALUES (?, ?, ?, ?)",
             (kind, now(), source, len(changes)),
         )
-        teach_id = int(cur.lastrowid)
+        teach_id = int(cast(int, cur.lastrowid))
         items = list(changes.items())
         for i, (item_id, label) in enumerate(items):
             old = conn.execute(
@@ -370,7 +370,7 @@ class Store:
                 "INSERT INTO labels (item_id, label, seq, teach_id) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(item_id) DO UPDATE SET label = excluded.label, seq = excluded.seq,"
                 " teach_id = excluded.teach_id",
-                (item_id, label, int(cur.lastrowid), teach_id),
+                (item_id, label, int(cast(int, cur.lastrowid)), teach_id),
             )
             if i == len(items) // 2:
                 pause_point(f"{kind}:mid-transaction")

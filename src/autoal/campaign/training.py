@@ -7,7 +7,7 @@ of labels) and never touches the database, so it runs outside any lock.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from autoal.campaign.config import SKIP, CampaignConfig
 from autoal.campaign.errors import CampaignError
 from autoal.campaign.estimators import is_sklearn_model, make_estimator
 from autoal.campaign.items import Items
+
+if TYPE_CHECKING:
+    from autoal.models import SklearnClassifier, TorchClassifier
 
 __all__ = [
     "diversity_features",
@@ -24,7 +27,9 @@ __all__ = [
 ]
 
 
-def make_learner(config: CampaignConfig, round_seed: int, n_train: int) -> Any:
+def make_learner(
+    config: CampaignConfig, round_seed: int, n_train: int
+) -> TorchClassifier | SklearnClassifier:
     """The campaign's model, untrained: a :class:`~autoal.models.TorchClassifier` (or, for
     a scikit-learn model, a :class:`~autoal.models.sklearn_model.SklearnClassifier`).
 
@@ -146,12 +151,13 @@ def select_batch(
         raise CampaignError(f"strategy {cfg.strategy!r} cannot run here: {err}") from None
     info = dict(strategy.round_info())
     info["notes"] = notes
+    assert ev.probs is not None  # every learner gives probabilities
     if pool_guesses is not None:
         pool_guesses.update(zip((items.ids[i] for i in pool),
                                 (cfg.classes[k] for k in ev.probs.argmax(axis=1)), strict=True))
     probs = ev.probs[picked]
-    guesses = [cfg.classes[k] for k in probs.argmax(axis=1)]
-    confidences = [float(p) for p in probs.max(axis=1)]
+    guesses: list[str | None] = [cfg.classes[k] for k in probs.argmax(axis=1)]
+    confidences: list[float | None] = [float(p) for p in probs.max(axis=1)]
     return cfg.strategy, pool[picked].tolist(), guesses, confidences, info
 
 

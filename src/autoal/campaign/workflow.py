@@ -48,10 +48,15 @@ __all__ = ["Campaign"]
 
 
 class Campaign:
-    """A labeling campaign stored in a folder.
+    """A labeling campaign stored in a folder; :meth:`close` it or use it as a context manager.
 
-    Build one with :meth:`init` (new campaign) or :meth:`open` (existing one); close it
-    with :meth:`close` or use it as a context manager.
+    Parameters
+    ----------
+    store : Store
+        The campaign folder's open database: build a campaign with :meth:`init` (new) or
+        :meth:`open` (existing), which open it.
+    accept_changed_data : bool
+        Go on when the data changed since init (see :meth:`open`).
 
     Examples
     --------
@@ -260,10 +265,6 @@ class Campaign:
         refresh : bool
             Pick a new batch even though the labels did not change.
 
-        Returns
-        -------
-        QueryResult
-
         Raises
         ------
         CampaignError
@@ -293,10 +294,6 @@ class Campaign:
             Allow changing the label of an item labeled (or skipped) before.
         source : str, optional
             Recorded as where the labels came from (defaults to the file's path).
-
-        Returns
-        -------
-        TeachResult
 
         Raises
         ------
@@ -328,10 +325,6 @@ class Campaign:
         predictions changed between rounds, and ``stopping`` the verdict of the
         stabilizing-predictions rule (see :mod:`autoal.campaign.stopping`). Reads the
         database only; the data is hash-checked, not read.
-
-        Returns
-        -------
-        CampaignStatus
         """
         return _status.campaign_status(self._store, self.config, self._data,
                                        accept_changed=self.accept_changed_data)
@@ -358,10 +351,6 @@ class Campaign:
             len(classes))`` and ``load_state_dict``.
         include_skipped : bool
             Also write the ``skip`` rows.
-
-        Returns
-        -------
-        ExportResult
         """
         return _export.export(self._store, self.config, self._data, out, model=model,
                               include_skipped=include_skipped,

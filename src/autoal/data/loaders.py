@@ -7,6 +7,7 @@ import os
 import random
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def load_dataset(
         raise DatasetError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
     text = os.fspath(name_or_path)
     key = text.strip().lower().replace("_", "-")
-    split = {"test_fraction": test_fraction, "random_state": random_state}
+    split: dict[str, Any] = {"test_fraction": test_fraction, "random_state": random_state}
     if key in BUILTIN_DATASETS:
         return _BUILTINS[key](**split)
     path = Path(text).expanduser()
@@ -174,6 +175,7 @@ def _from_arrays(name: str, source: str, X: np.ndarray, y: np.ndarray,
         source += f", {how}{test_fraction:.0%} hold-out (seed {random_state})"
     if X.ndim == 2:
         X, X_test = _standardise(X, X_test)
+    assert y_test is not None  # given with X_test (checked above) or split off with it
     return Dataset(name=name, X_train=X, y_train=y, X_test=X_test, y_test=y_test,
                    classes=classes, description=f"{source}, {len(X)} train / {len(X_test)} test")
 

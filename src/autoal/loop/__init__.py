@@ -2,11 +2,14 @@
 
 :func:`run_active_learning` runs one simulated campaign (:mod:`.runner`); :func:`aubc` is the
 area under its learning curve (:mod:`.metrics`); :func:`mc_topb_overlap` measures how stable
-the MC strategies' batches are between two MC dropout draws (:mod:`.mc_stability`).
+the MC strategies' batches are between two MC dropout draws (:mod:`.mc_stability`);
+:class:`RunRecord` and :class:`RoundRecord` describe the record a run returns
+(:mod:`.record`).
 """
 
 from autoal.loop.mc_stability import MC_STRATEGIES, mc_topb_overlap, topb_overlap
 from autoal.loop.metrics import aubc
+from autoal.loop.record import BenchMeta, FeaturesInfo, RoundRecord, RunConfig, RunRecord
 from autoal.loop.runner import (
     LoopConfig,
     pool_indices,
@@ -16,8 +19,13 @@ from autoal.loop.runner import (
 )
 
 __all__ = [
+    "BenchMeta",
+    "FeaturesInfo",
     "LoopConfig",
     "MC_STRATEGIES",
+    "RoundRecord",
+    "RunConfig",
+    "RunRecord",
     "aubc",
     "mc_topb_overlap",
     "pool_indices",

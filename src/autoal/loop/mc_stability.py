@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autoal.evidence import Evidence
 from autoal.strategies import get_strategy, top_k
+
+if TYPE_CHECKING:
+    from autoal.models import TorchClassifier
 
 __all__ = ["MC_STRATEGIES", "topb_overlap", "mc_topb_overlap"]
 
@@ -43,7 +46,7 @@ def topb_overlap(
 
 
 def mc_topb_overlap(
-    learner: Any,
+    learner: TorchClassifier,
     X_pool: np.ndarray,
     budget: int,
     mc_samples: int | None = None,
@@ -77,7 +80,7 @@ def mc_topb_overlap(
     if t < 1:
         raise ValueError(f"mc_samples must be at least 1, got {t}")
     emb = learner.embed(X_pool)
-    base = 0 if getattr(learner, "random_state", None) is None else int(learner.random_state)
+    base = 0 if learner.random_state is None else int(learner.random_state)
     draws = []
     for offset in seeds:
         twin = copy.copy(learner)  # shares the fitted network; only the MC seed differs

@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from autoal.data import Dataset
 from autoal.loop.metrics import aubc
-from autoal.models import DEFAULT_MC_SAMPLES, evidence_request, torch_classifier_for
+from autoal.loop.record import FeaturesInfo, RoundRecord, RunConfig, RunRecord
+from autoal.models import DEFAULT_MC_SAMPLES, Learner, evidence_request, torch_classifier_for
 from autoal.strategies import QueryStrategy, get_strategy
 
 __all__ = ["LoopConfig", "run_active_learning", "run_options", "validate_sizes", "pool_indices"]
@@ -110,9 +111,9 @@ def run_active_learning(
     config: LoopConfig,
     *,
     progress: bool = True,
-    learner_factory: Callable[[int], Any] | None = None,
-    on_round: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, Any]:
+    learner_factory: Callable[[int], Learner] | None = None,
+    on_round: Callable[[RoundRecord], None] | None = None,
+) -> RunRecord:
     """Run ``config.rounds`` rounds of pool-based active learning and return the run record.
 
     The record has the schema of ``autoal run``'s JSON: ``dataset``, ``strategy``, ``seed``,
@@ -120,8 +121,10 @@ def run_active_learning(
     holds indices into the pool. Every strategy run with the same seed sees the same pool,
     the same initial set and the same model initialisation in each round.
 
-    ``learner_factory(round_seed)`` builds the learner; the default is a
-    :class:`~autoal.models.TorchClassifier` with the config's settings.
+    ``learner_factory(round_seed)`` builds the learner (any
+    :class:`~autoal.models.Learner`; test accuracy is the argmax of its ``predict_proba``);
+    the default is a :class:`~autoal.models.TorchClassifier` with the config's settings.
+    ``on_round(round_record)`` is called after each round and may add keys to the record.
     """
     pool_size = validate_sizes(config, len(dataset.X_train))
     if isinstance(strategy, str):
@@ -132,7 +135,7 @@ def run_active_learning(
     X_pool, y_pool = dataset.X_train[pool], dataset.y_train[pool]
     n_classes = dataset.n_classes
 
-    def make_learner(round_seed: int) -> Any:
+    def make_learner(round_seed: int) -> Learner:
         if learner_factory is not None:
             return learner_factory(round_seed)
         return torch_classifier_for(strategy, config, round_seed)
@@ -145,7 +148,7 @@ def run_active_learning(
     labeled_order = list(rng.choice(pool_size, config.init, replace=False))
     is_labeled = np.zeros(pool_size, dtype=bool)
     is_labeled[labeled_order] = True
-    rounds: list[dict[str, Any]] = []
+    rounds: list[RoundRecord] = []
     queried = np.asarray(labeled_order, dtype=np.int64)
     bar = tqdm(
         total=config.rounds + 1,
@@ -153,13 +156,14 @@ def run_active_learning(
         disable=not progress,
         leave=False,
     )
-    learner = None
+    learner: Learner | None = None
     for rnd in range(config.rounds + 1):
         record: dict[str, Any] = {"round": rnd}
         seconds: dict[str, float] = {}
         if rnd > 0:
             unlabeled = np.flatnonzero(~is_labeled)
             lab = np.asarray(labeled_order)
+            assert learner is not None  # trained at the end of the previous round
             t0 = time.perf_counter()
             evidence = learner.evidence(
                 X_pool[unlabeled],
@@ -189,7 +193,8 @@ def run_active_learning(
         learner = make_learner(config.seed * 1000 + rnd).fit(X_pool[lab], y_pool[lab], n_classes)
         seconds["train"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        accuracy = float((learner.predict(dataset.X_test) == dataset.y_test).mean())
+        predicted = np.asarray(learner.predict_proba(dataset.X_test)).argmax(axis=1)
+        accuracy = float((predicted == dataset.y_test).mean())
         seconds["test"] = time.perf_counter() - t0
         record.update(
             labeled=int(is_labeled.sum()),
@@ -197,9 +202,9 @@ def run_active_learning(
             queried=[int(i) for i in queried],
             seconds={k: round(v, 4) for k, v in seconds.items()},
         )
-        rounds.append(record)
+        rounds.append(cast(RoundRecord, record))
         if on_round is not None:
-            on_round(record)
+            on_round(rounds[-1])
         bar.update(1)
         bar.set_postfix(labeled=record["labeled"], acc=f"{accuracy:.3f}")
     bar.close()
@@ -207,24 +212,24 @@ def run_active_learning(
     cfg["pool_size"] = pool_size
     if cfg["features_path"] is None:
         del cfg["features_path"]  # records of runs without features keep their old shape
-    record = {
+    run: RunRecord = {
         "dataset": dataset.name,
         "classes": list(dataset.classes),
         "strategy": strategy.name,
         "seed": config.seed,
-        "config": cfg,
+        "config": cast(RunConfig, cfg),
         "rounds": rounds,
         "aubc": aubc([r["labeled"] for r in rounds], [r["accuracy"] for r in rounds]),
     }
     if features_info is not None:
-        record["features"] = features_info
-    return record
+        run["features"] = features_info
+    return run
 
 
 def _run_features(
     fields: tuple[str, ...], X_pool: np.ndarray, pool: np.ndarray, n_train: int,
     config: LoopConfig,
-) -> tuple[np.ndarray | None, dict[str, Any] | None]:
+) -> tuple[np.ndarray | None, FeaturesInfo | None]:
     """The run's label-free features of the pool, once per run, when a strategy reads them
     (``representation="features"``), and what the record says of them."""
     if "features" not in fields and "labeled_features" not in fields:

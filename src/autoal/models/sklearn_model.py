@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
@@ -41,7 +39,7 @@ class SklearnClassifier(BaseEstimator):
         is then exactly the gradient of the loss in the model's weights.
     """
 
-    def __init__(self, estimator: Any, embeddings: str = "none") -> None:
+    def __init__(self, estimator: BaseEstimator, embeddings: str = "none") -> None:
         self.estimator = estimator
         self.embeddings = embeddings
 

@@ -14,7 +14,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from autoal.report.stats import (
 )
 from autoal.report.weight_stats import WeightStats, batch_pool_distance, weight_stats
 from autoal.strategies import PAPER_CANDIDATES
+
+if TYPE_CHECKING:
+    from autoal.loop import RunRecord
 
 __all__ = [
     "AUTOAL",
@@ -71,10 +74,29 @@ class Ablation:
 class VariantRow:
     """One line of a group's table.
 
-    ``options`` are the variant's strategy options from the config (``bench.options``);
-    ``comparisons`` (AutoAL variants only) map "best single", "margin", "albl" and "random"
-    to the reference variant and the paired AUBC difference; ``ablation`` is set for an
-    AutoAL variant that sets options beyond ``preset``.
+    Attributes
+    ----------
+    variant : str
+        The variant's name in the config.
+    strategy : str
+        The registered strategy it runs.
+    seeds : list of int
+        The seeds it ran (the runs kept: those with the group's labeled counts).
+    aubc, final_accuracy, seconds_per_round : list of float
+        Per seed, in ``seeds`` order: the area under the budget curve, the last round's
+        test accuracy and the mean time of a query round.
+    rank : float or None
+        Rank by mean AUBC within the group (1 = best, ties share the mean rank); None for
+        an ablation that is compared with its preset instead.
+    comparisons : dict
+        AutoAL variants only: "best single", "margin", "albl" and "random" mapped to the
+        reference variant and the paired AUBC difference (None without a reference).
+    time_over_entropy : float or None
+        AutoAL variants only: mean round time over entropy's.
+    options : dict
+        The variant's strategy options from the config (``bench.options``).
+    ablation : Ablation or None
+        Set for an AutoAL variant that sets options beyond ``preset``.
     """
 
     variant: str
@@ -112,14 +134,38 @@ class VariantRow:
 
 @dataclass
 class GroupSummary:
-    """The summary of one (data set, regime)."""
+    """The summary of one (data set, regime).
+
+    Attributes
+    ----------
+    dataset, regime : str
+        The group.
+    setting : str
+        The protocol in words (pool, initial labels, rounds, model, MC samples).
+    rows : list of VariantRow
+        One per variant: ranked ones by rank, then the unranked ablations by AUBC.
+    best_single : str or None
+        The variant of the paper's single candidates with the best mean AUBC (in
+        hindsight), None when the group runs none.
+    runs : dict
+        The run records kept per variant, by seed.
+    mc_overlap : dict
+        Per MC strategy, the mean top-b overlap of two MC draws (first round, last round,
+        all rounds), where cells recorded it.
+    weights, batch_weights : dict of WeightStats
+        Per variant that recorded them, statistics of the candidate weights over the pool
+        and over the queried batch.
+    batch_vs_pool : dict of float
+        Per variant, the mean distance between its batch and pool weights
+        (:func:`~autoal.report.weight_stats.batch_pool_distance`).
+    """
 
     dataset: str
     regime: str
     setting: str
     rows: list[VariantRow]
     best_single: str | None
-    runs: dict[str, list[dict[str, Any]]]
+    runs: dict[str, list[RunRecord]]
     mc_overlap: dict[str, dict[str, float]] = field(default_factory=dict)
     weights: dict[str, WeightStats] = field(default_factory=dict)
     batch_weights: dict[str, WeightStats] = field(default_factory=dict)
@@ -172,7 +218,7 @@ def _ablations(rows: dict[str, VariantRow]) -> None:
         row.ablation = Ablation(None if base is None else base.variant, changes, res)
 
 
-def _consistent(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _consistent(runs: list[RunRecord]) -> list[RunRecord]:
     """Runs sharing the most common labeled-count sequence (warn about the others)."""
     keys = [tuple(r["labeled"] for r in run["rounds"]) for run in runs]
     common, _ = Counter(keys).most_common(1)[0]
@@ -185,7 +231,7 @@ def _consistent(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def _setting(run: dict[str, Any]) -> str:
+def _setting(run: RunRecord) -> str:
     c = run.get("config", {})
     parts = [
         f"pool {c.get('pool_size', '?')}",
@@ -197,9 +243,9 @@ def _setting(run: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
+def summarise(runs: Sequence[RunRecord]) -> list[GroupSummary]:
     """Group the runs by (data set, regime) and compute every statistic of the report."""
-    grouped: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+    grouped: dict[tuple[str, str], dict[str, list[RunRecord]]] = defaultdict(
         lambda: defaultdict(list)
     )
     for run in runs:
@@ -208,7 +254,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
     groups = []
     for (dataset, regime), by_variant in sorted(grouped.items()):
         rows: dict[str, VariantRow] = {}
-        kept: dict[str, list[dict[str, Any]]] = {}
+        kept: dict[str, list[RunRecord]] = {}
         for variant, vruns in sorted(by_variant.items()):
             vruns = _consistent(sorted(vruns, key=lambda r: r["bench"]["seed"]))
             kept[variant] = vruns
@@ -266,7 +312,7 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[GroupSummary]:
 
 
 def _weight_stats(
-    variant: str, runs: list[dict[str, Any]], key: str = "weights"
+    variant: str, runs: list[RunRecord], key: str = "weights"
 ) -> WeightStats | None:
     try:
         return weight_stats(runs, key)
@@ -275,7 +321,7 @@ def _weight_stats(
         return None
 
 
-def _mc_overlap(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+def _mc_overlap(runs: dict[str, list[RunRecord]]) -> dict[str, dict[str, float]]:
     """Mean MC top-b overlap per MC strategy: first round, last round, all rounds."""
     per: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     meta: dict[str, float] = {}

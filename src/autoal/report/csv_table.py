@@ -53,8 +53,8 @@ def to_csv(groups: Sequence[GroupSummary]) -> str:
                 if comp is None:
                     row += ["", "", ""]
                 else:
-                    res = comp[1]
-                    row += [num(res.diff), num(res.low), num(res.high)]
+                    pair = comp[1]
+                    row += [num(pair.diff), num(pair.low), num(pair.high)]
             row.append(num(r.time_over_entropy))
             a = r.ablation
             res = None if a is None else a.result

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from autoal.loop import BenchMeta, RunRecord
 
 __all__ = ["load_runs", "round_seconds"]
 
 
-def _meta(run: dict[str, Any], path: Path) -> dict[str, Any] | None:
+def _meta(run: dict[str, Any], path: Path) -> BenchMeta | None:
     meta = run.get("bench")
     if isinstance(meta, dict) and {"dataset", "regime", "variant", "seed"} <= set(meta):
-        return meta
+        return cast("BenchMeta", meta)
     parts = path.stem.split("__")
     if len(parts) != 4:
         return None
@@ -27,7 +30,7 @@ def _meta(run: dict[str, Any], path: Path) -> dict[str, Any] | None:
             "strategy": run.get("strategy", parts[2])}
 
 
-def load_runs(out: str | Path) -> list[dict[str, Any]]:
+def load_runs(out: str | Path) -> list[RunRecord]:
     """Every run record in ``out/runs/*.json``, each with its ``"bench"`` metadata.
 
     Files that do not parse or do not name their cell are skipped with a warning.
@@ -47,7 +50,7 @@ def load_runs(out: str | Path) -> list[dict[str, Any]]:
     return runs
 
 
-def round_seconds(run: dict[str, Any]) -> float:
+def round_seconds(run: RunRecord) -> float:
     """Mean over rounds >= 1 of the sum of a round's timings (round 0 when there is no other)."""
     rounds = [r for r in run["rounds"] if r.get("round", 0) >= 1] or run["rounds"][:1]
     return float(np.mean([sum(r.get("seconds", {}).values()) for r in rounds]))

@@ -139,8 +139,8 @@ def _overview(groups: Sequence[GroupSummary]) -> list[str]:
             cells = []
             for rows in by_group:
                 a = rows[v].ablation if v in rows else None
-                paired = a is not None and a.base == base and a.result is not None
-                cells.append(_short(a.result) if paired else "—")  # type: ignore[union-attr]
+                paired = a.result if a is not None and a.base == base else None
+                cells.append("—" if paired is None else _short(paired))
             lines.append(f"| {v} − {base} | {changes} | {' | '.join(cells)} |")
     return lines
 

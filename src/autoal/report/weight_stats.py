@@ -41,7 +41,30 @@ __all__ = [
 
 @dataclass(frozen=True)
 class WeightStats:
-    """Summary of one variant's weights over its seeds (see the module docstring)."""
+    """Summary of one variant's weights over its seeds (see the module docstring).
+
+    Distances are total-variation distances (0 = the same mix, 1 = disjoint).
+
+    Attributes
+    ----------
+    candidates : tuple of str
+        The candidate strategies, in the order the runs record them.
+    mean : dict
+        Each candidate's weight, averaged over every (seed, round).
+    top_share : dict
+        The fraction of (seed, round) pairs in which each candidate had the largest weight
+        (ties share the credit).
+    round_to_round : float or None
+        Mean distance between consecutive rounds of one seed (None: no such pair).
+    between_seeds : float or None
+        Mean distance between two seeds at the same round (None: a single seed).
+    n_seeds : int
+        Seeds with recorded weights.
+    n_rounds : int
+        Rounds with weights that every seed has.
+    from_uniform : float
+        Mean distance between a round's weights and equal weights.
+    """
 
     candidates: tuple[str, ...]
     mean: dict[str, float]
@@ -61,7 +84,7 @@ class WeightStats:
         return min(self.top_share.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def total_variation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def total_variation(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     """Half the L1 distance between weight vectors along the last axis."""
     return 0.5 * np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float)).sum(axis=-1)
 

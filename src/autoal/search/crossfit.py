@@ -190,11 +190,13 @@ class CrossFitter:
         scores = rank_normalise(
             np.column_stack([c.score(ev, budget=budget) for c in self.candidates])
         )
+        assert ev.probs is not None  # every learner gives probabilities
         probs = np.clip(ev.probs, 1e-12, 1.0)
         losses = -np.log(probs[np.arange(len(cand)), y[cand]])
         self._last = fitnet
         probe = None
         if self.with_probe:
+            assert ev.embeddings is not None and ev.labeled_embeddings is not None  # FitNet's
             probe = RidgeProbe.build(
                 ev.labeled_embeddings, y[train], ev.embeddings, y[cand],
                 fitnet.embed(X[val]), y[val], n_classes, self.ridge,

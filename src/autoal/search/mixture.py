@@ -19,7 +19,16 @@ __all__ = [
 
 
 class GlobalWeights(nn.Module):
-    """One logit per candidate; weights are their softmax (the same for every sample)."""
+    """One logit per candidate; weights are their softmax (the same for every sample).
+
+    Parameters
+    ----------
+    n_candidates : int
+        Number ``K`` of candidate strategies.
+    init : numpy.ndarray or None
+        Starting logits, shape ``(K,)`` (e.g. the previous round's); None: zeros, i.e.
+        uniform weights.
+    """
 
     def __init__(self, n_candidates: int, init: np.ndarray | None = None):
         super().__init__()
@@ -35,7 +44,17 @@ class GlobalWeights(nn.Module):
 
 class SearchNet(nn.Module):
     """Per-sample logits from a sample's features (its candidate scores, predicted loss,
-    embedding). The last layer starts at zero, so search starts from uniform weights."""
+    embedding). The last layer starts at zero, so search starts from uniform weights.
+
+    Parameters
+    ----------
+    n_features : int
+        Width ``F`` of a sample's feature vector.
+    n_candidates : int
+        Number ``K`` of candidate strategies (one logit each).
+    hidden : int
+        Width of the hidden ReLU layer.
+    """
 
     def __init__(self, n_features: int, n_candidates: int, hidden: int = 32):
         super().__init__()

@@ -19,7 +19,19 @@ class RidgeProbe:
     ``train_*`` is the part the FitNet was trained on, ``cand_*`` the scored candidates the
     search soft-selects from (their labels are known: they are labeled data), ``val_*`` a
     held-out part. Targets are one-hot rows. Features are standardised with the training
-    part's statistics and get a bias column.
+    part's statistics and get a bias column (:meth:`build` prepares them).
+
+    Attributes
+    ----------
+    train_x, train_y : torch.Tensor
+        Features ``(n_train, D + 1)`` and one-hot targets ``(n_train, C)`` of the part the
+        head is always fitted on.
+    cand_x, cand_y : torch.Tensor
+        The same for the candidates that the soft mask weighs in.
+    val_x, val_y : torch.Tensor
+        The same for the held-out part the fitted head is scored on.
+    ridge : float
+        Ridge strength, relative to the training size (``ridge * n_train * I``).
     """
 
     train_x: torch.Tensor
@@ -78,10 +90,18 @@ class RidgeProbe:
 class SearchProblem:
     """Everything one cross-fitting rotation gives the search, on its scored set of ``n``.
 
-    ``scores`` (n, K): rank-normalised candidate scores. ``features`` (n, F): SearchNet
-    inputs (None for global weights). ``losses`` (n,): FitNet's held-out loss.
-    ``probs`` (n, C): FitNet's predicted class probabilities. ``probe``: the lookahead
-    objective's ridge head (its candidates are the same ``n`` samples).
+    Attributes
+    ----------
+    scores : torch.Tensor
+        ``(n, K)``: rank-normalised candidate scores.
+    losses : torch.Tensor
+        ``(n,)``: FitNet's held-out loss (the max-loss objective).
+    probs : torch.Tensor
+        ``(n, C)``: FitNet's predicted class probabilities (the coverage bonus).
+    features : torch.Tensor or None
+        ``(n, F)``: SearchNet inputs (None for global weights).
+    probe : RidgeProbe or None
+        The lookahead objective's ridge head (its candidates are the same ``n`` samples).
     """
 
     scores: torch.Tensor

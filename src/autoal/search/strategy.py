@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -292,6 +292,7 @@ class AutoAL(QueryStrategy):
             return int(evidence.probs.shape[1])
         if evidence.mc_probs is not None:
             return int(evidence.mc_probs.shape[2])
+        assert evidence.labeled_targets is not None  # AutoAL requires it
         return int(np.max(evidence.labeled_targets)) + 1
 
     def _options(self, cfg: dict[str, Any]) -> SearchOptions:
@@ -342,12 +343,13 @@ class AutoAL(QueryStrategy):
         )
         self._state["round"] = self._state.get("round", 0) + 1
         if per_sample:
+            assert problems[0].features is not None  # per-sample problems carry features
             n_features = problems[0].features.shape[1]
             with torch.random.fork_rng():  # seed SearchNet's init without touching global state
                 torch.manual_seed(seed)
                 model: torch.nn.Module = SearchNet(n_features, k)
                 if self.ablation == "frozen":
-                    torch.nn.init.normal_(model.out.weight, std=1.0)
+                    torch.nn.init.normal_(cast(SearchNet, model).out.weight, std=1.0)
             if self.ablation != "frozen" and self.warm_start and "searchnet" in self._state:
                 model.load_state_dict(self._state["searchnet"])
         else:
@@ -374,7 +376,7 @@ class AutoAL(QueryStrategy):
         if per_sample:
             self._state["searchnet"] = {k2: v.clone() for k2, v in model.state_dict().items()}
             return model, fitter.pool_featurizer(np.asarray(evidence.inputs)), info
-        new = model.logits.detach().clone()
+        new = cast(GlobalWeights, model).logits.detach().clone()
         used = new
         if self.momentum and "logits_avg" in self._state:
             used = self.momentum * self._state["logits_avg"] + (1 - self.momentum) * new

@@ -30,7 +30,33 @@ __all__ = [
 
 @dataclass
 class SearchOptions:
-    """Options of one search; see :class:`autoal.search.AutoAL` for their meaning."""
+    """Options of one search; see :class:`autoal.search.AutoAL` for their meaning.
+
+    Attributes
+    ----------
+    objective : str
+        ``"lookahead"`` or ``"max_loss"``.
+    fraction : float
+        Fraction ``t`` of each scored set that the soft selection takes.
+    threshold : str
+        ``"quantile"`` (the soft count held at ``t n``) or ``"gmm"`` (a Gaussian-mixture
+        threshold plus the budget penalty).
+    steps : int
+        Adam steps (0: no search).
+    lr, weight_decay : float
+        Adam's learning rate and weight decay.
+    tau_start, tau_end : float
+        The soft-selection temperature, annealed geometrically from ``tau_start * std(s)``
+        to ``tau_end * std(s)``.
+    budget_weight : float
+        Weight of the budget penalty (``gmm`` threshold only).
+    coverage : float
+        Weight of the class-coverage bonus (0: off).
+    gmm_every : int
+        Steps between refits of the ``gmm`` threshold's mixture.
+    random_state : int
+        Seeds the Gaussian mixture.
+    """
 
     objective: str = "lookahead"
     fraction: float = 0.25
@@ -48,7 +74,20 @@ class SearchOptions:
 
 @dataclass
 class SearchTrace:
-    """What the search did: objective values and gradient norms per step."""
+    """What the search did: objective values and gradient norms per step.
+
+    Attributes
+    ----------
+    objective : list of float
+        The objective (mean over problems, without penalty or bonus) at each step.
+    total : list of float
+        What was minimised at each step (objective, budget penalty, coverage bonus).
+    grad_norm : list of float
+        The gradient norm of the weights' parameters at each step.
+    objective_before, objective_after : float
+        The objective at the final temperature under the weights before and after the
+        search (NaN when no search ran).
+    """
 
     objective: list[float]
     total: list[float]

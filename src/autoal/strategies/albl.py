@@ -227,8 +227,8 @@ class ALBL(QueryStrategy):
                 self._history_w = []  # the labeled order broke; start the estimate afresh
         p = self.probabilities()
         names = self.experts
-        batches: list[np.ndarray | None] = []
-        scores: list[np.ndarray | None] = []
+        batches: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
         if self._tie_rng is None:
             # a stream of its own, so that breaking ties draws nothing from the bandit's or
             # the experts' generators: experts without ties advise exactly as before
@@ -263,6 +263,7 @@ class ALBL(QueryStrategy):
         if len(names) > len(experts):
             per_action = np.column_stack([per_action, budget / n * ratio.sum(axis=1)])
         vhat = (per_action**2) @ p
+        assert evidence.labeled_targets is not None  # _check required it
         self._pending = {
             "n_labeled": len(evidence.labeled_targets),
             "batch_size": budget,

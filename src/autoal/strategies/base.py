@@ -32,7 +32,7 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return order[:k].astype(np.int64)
 
 
-class QueryStrategy(BaseEstimator, ABC):  # type: ignore[misc]
+class QueryStrategy(BaseEstimator, ABC):
     """Base class: a strategy scores pool samples and selects a batch to label.
 
     Subclasses set ``name``, declare the :class:`Evidence` fields they read and implement

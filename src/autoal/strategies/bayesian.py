@@ -27,6 +27,7 @@ class VariationRatio(QueryStrategy):
         """Return the fraction of MC samples that disagree with the modal prediction."""
         self._check(evidence)
         mc = evidence.mc_probs
+        assert mc is not None  # _check required it
         votes = mc.argmax(axis=2)  # (T, N)
         counts = (votes[:, :, None] == np.arange(mc.shape[2])).sum(axis=0)  # (N, C)
         return 1.0 - counts.max(axis=1) / mc.shape[0]
@@ -42,6 +43,7 @@ class MeanStd(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the class-averaged MC standard deviation (population std, ddof=0)."""
         self._check(evidence)
+        assert evidence.mc_probs is not None  # _check required it
         return evidence.mc_probs.std(axis=0).mean(axis=1)
 
 
@@ -56,5 +58,6 @@ class BALD(QueryStrategy):
         """Return the mutual information per sample (nats), clipped at zero."""
         self._check(evidence)
         mc = evidence.mc_probs
+        assert mc is not None  # _check required it
         info = entropy_of(mc.mean(axis=0)) - entropy_of(mc).mean(axis=0)
         return np.maximum(info, 0.0)

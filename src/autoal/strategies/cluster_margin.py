@@ -99,6 +99,7 @@ class ClusterMargin(RepresentationStrategy):
         n = self._check(evidence)
         check_representation(self.representation)
         probs = evidence.probs
+        assert probs is not None  # _check required it
         if probs.shape[1] < 2:
             uncertainty = np.zeros(n)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from typing import Any
 
 from autoal.strategies.base import QueryStrategy
@@ -74,7 +75,7 @@ def strategy_class(name: str) -> type[QueryStrategy]:
         ) from None
 
 
-def check_candidates(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+def check_candidates(names: Sequence[str]) -> tuple[str, ...]:
     """Validate a strategy's candidate list: non-empty, no repeats, registered, stateless.
 
     Strategies that learn across rounds (``stateful``, e.g. ALBL and AutoAL) cannot be

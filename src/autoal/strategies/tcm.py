@@ -72,6 +72,8 @@ class TCM(RepresentationStrategy):
         """The labeled-set size at which margin takes over."""
         if self.switch_at is not None:
             return int(self.switch_at)
+        evidence.require("probs")
+        assert evidence.probs is not None
         return int(self.per_class) * int(evidence.probs.shape[1])
 
     def round_info(self) -> dict[str, Any]:

@@ -140,7 +140,7 @@ def typiclust_batch(
     typicality within its cluster (see :class:`TypiClust`)."""
     n = len(pool)
     n_labeled = 0 if labeled is None else len(labeled)
-    points = pool if not n_labeled else np.vstack([pool, labeled])
+    points = pool if labeled is None or not n_labeled else np.vstack([pool, labeled])
     k = max(1, min(n_labeled + budget, int(max_clusters), len(points)))
     labels = cluster_points(points, k, int(rng.integers(2**31 - 1)), int(minibatch_above))
     pool_labels, labeled_labels = labels[:n], labels[n:]

@@ -178,6 +178,8 @@ class UncertaintyHerding(RepresentationStrategy):
             evidence.require("labeled_probs", "labeled_targets")
             assert evidence.labeled_probs is not None and evidence.labeled_targets is not None
             t = fit_temperature(evidence.labeled_probs, evidence.labeled_targets)
+        evidence.require("probs")
+        assert evidence.probs is not None
         probs = temperature_scale(evidence.probs, t)
         if probs.shape[1] < 2:
             return np.ones(len(probs)), t

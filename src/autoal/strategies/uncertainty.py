@@ -27,6 +27,7 @@ class LeastConfidence(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return ``1 - max p`` per sample."""
         self._check(evidence)
+        assert evidence.probs is not None  # _check required it
         return 1.0 - evidence.probs.max(axis=1)
 
 
@@ -41,6 +42,7 @@ class Margin(QueryStrategy):
         """Return one minus the gap between the two largest probabilities."""
         self._check(evidence)
         probs = evidence.probs
+        assert probs is not None  # _check required it
         if probs.shape[1] < 2:
             return np.zeros(len(probs))
         top2 = np.partition(probs, -2, axis=1)[:, -2:]
@@ -57,4 +59,5 @@ class Entropy(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the predictive entropy per sample (nats)."""
         self._check(evidence)
+        assert evidence.probs is not None  # _check required it
         return entropy_of(evidence.probs)

@@ -282,7 +282,7 @@ def api_accept() -> Response:
         if unknown:
             raise ApiError(409, f"not pending in the current batch: {', '.join(unknown[:5])}"
                                 + (" ..." if len(unknown) > 5 else ""))
-        labels = [(i, pending[i]) for i in wanted if pending[i]]
+        labels = [(i, guess) for i in wanted if (guess := pending[i])]
         if not labels:
             raise ApiError(409, "no model guess to accept (the first batch has none)")
         result = c.teach(labels, source="web page (accepted guesses)")

@@ -62,14 +62,14 @@ def to_model_input(*arrays: np.ndarray | None, name: str = "X") -> list[np.ndarr
     list of numpy.ndarray or None
     """
     present = [a for a in arrays if a is not None]
-    for a in present:
-        if a.dtype.kind not in "biuf":
-            raise DatasetError(f"{name} must be numeric, got dtype {a.dtype}")
-        if a.ndim not in (2, 3, 4):
-            raise DatasetError(f"{name} must have 2, 3 or 4 dimensions, got shape {a.shape}")
-        if len(a) == 0:
+    for p in present:
+        if p.dtype.kind not in "biuf":
+            raise DatasetError(f"{name} must be numeric, got dtype {p.dtype}")
+        if p.ndim not in (2, 3, 4):
+            raise DatasetError(f"{name} must have 2, 3 or 4 dimensions, got shape {p.shape}")
+        if len(p) == 0:
             raise DatasetError(f"{name} has no rows")
-        check_finite(a, name)
+        check_finite(p, name)
     if not present or present[0].ndim == 2:
         return [None if a is None else a.astype(np.float32) for a in arrays]
     divisor = _pixel_divisor(present, name)

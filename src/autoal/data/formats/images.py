@@ -79,4 +79,5 @@ def read_image_folder(
     size = Counter(img.size for img in images).most_common(1)[0][0]
     pixels = np.stack([np.asarray(_fit(img, mode, size)) for img in images])
     (X,) = to_model_input(pixels, name=str(root))
+    assert X is not None
     return X, labels, files

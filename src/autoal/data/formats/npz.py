@@ -70,6 +70,7 @@ def read_npz_splits(
         if (found["X_test"] is None) != (found["y_test"] is None) and found["y"] is not None:
             raise DatasetError(f"{path}: X_test and y_test must be given together")
     X, X_test = to_model_input(found["X"], found["X_test"], name="X")
+    assert X is not None  # found["X"] was checked above
     if X_test is not None and X_test.shape[1:] != X.shape[1:]:
         raise DatasetError(
             f"{path}: X rows have shape {X.shape[1:]} but X_test rows have {X_test.shape[1:]}"

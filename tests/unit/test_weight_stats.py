@@ -8,20 +8,13 @@ import pytest
 from autoal.report import summarise, to_markdown
 from autoal.report.weight_stats import batch_pool_distance, total_variation, weight_stats
 
+from support import fake_run
+
 
 def _run(seed: int, weights: list[list[float]] | None, variant: str = "autoal",
          strategy: str = "autoal", aubc: float = 0.5) -> dict:
-    rounds = [{"round": 0, "labeled": 10, "accuracy": 0.5, "seconds": {"train": 1.0}}]
-    for i in range(1, 4):
-        r = {"round": i, "labeled": 10 + 5 * i, "accuracy": 0.5, "seconds": {"train": 1.0}}
-        if weights is not None:
-            r["weights"] = dict(zip(("a", "b"), weights[i - 1], strict=True))
-        rounds.append(r)
-    return {
-        "aubc": aubc, "config": {}, "rounds": rounds,
-        "bench": {"dataset": "d", "regime": "low", "variant": variant, "seed": seed,
-                  "strategy": strategy},
-    }
+    return fake_run(variant, seed, aubc, strategy=strategy, n_rounds=4, accuracy=0.5,
+                    weights=weights)
 
 
 SWITCHING = [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]

@@ -13,18 +13,13 @@ import pytest
 from autoal.report import summarise, to_csv, to_markdown
 from autoal.report.plots import paired_differences
 
+from support import fake_run
+
 
 def _run(variant: str, seed: int, aubc: float, strategy: str = "autoal",
          options: dict | None = None, dataset: str = "d", regime: str = "low") -> dict:
-    rounds = [
-        {"round": i, "labeled": 10 + 5 * i, "accuracy": aubc, "seconds": {"train": 1.0}}
-        for i in range(3)
-    ]
-    return {
-        "aubc": aubc, "config": {}, "rounds": rounds,
-        "bench": {"dataset": dataset, "regime": regime, "variant": variant, "seed": seed,
-                  "strategy": strategy, "options": options or {}},
-    }
+    return fake_run(variant, seed, aubc, strategy=strategy, options=options, dataset=dataset,
+                    regime=regime)
 
 
 BASE = [0.70, 0.60, 0.65]   # the plain preset's AUBC per seed

@@ -84,16 +84,9 @@ def _init_arguments(cls: type) -> list[str]:
 CLASSES = [(q, obj) for q, obj in OBJECTS if inspect.isclass(obj) and _init_arguments(obj)]
 
 #: Classes (by name, so that a move between modules keeps the entry) whose docstrings do not
-#: yet name every __init__ argument in a Parameters/Attributes section; they live in files
-#: other work owns. Strict: a class fixed here must leave the list.
-KNOWN_UNDOCUMENTED = frozenset({
-    "ConfigError",  # bench
-    "Campaign", "ExportResult", "QueryItem", "TeachResult", "TeachValidationError",
-    "UndoResult",  # campaign
-    "GroupSummary", "VariantRow", "WeightStats",  # report
-    "GlobalWeights", "RidgeProbe", "SearchNet", "SearchOptions", "SearchProblem",
-    "SearchTrace",  # search (mixture, objectives, trainer)
-})
+#: yet name every __init__ argument in a Parameters/Attributes section. Strict: a class
+#: fixed while listed fails the suite, so the list only ever shrinks; keep it empty.
+KNOWN_UNDOCUMENTED: frozenset[str] = frozenset()
 
 
 def _mark(qualname: str, cls: type) -> object:
@@ -120,3 +113,6 @@ def test_the_init_check_sees_the_main_classes():
     assert {"autoal.ActiveLearner", "autoal.models.SklearnClassifier",
             "autoal.loop.LoopConfig"} <= names
     assert KNOWN_UNDOCUMENTED <= {c.__name__ for _, c in CLASSES}
+    # the classes that were undocumented before are checked like every other
+    assert {"autoal.campaign.Campaign", "autoal.search.SearchOptions",
+            "autoal.report.GroupSummary", "autoal.bench.ConfigError"} <= names

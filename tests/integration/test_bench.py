@@ -34,8 +34,9 @@ from autoal.cli import main
 from autoal.strategies import QueryStrategy
 from autoal.strategies.registry import _REGISTRY
 
-ROOT = Path(__file__).resolve().parents[1]
-SMOKE = ROOT / "benchmarks" / "smoke.toml"
+from support import REPO_ROOT
+
+SMOKE = REPO_ROOT / "benchmarks" / "smoke.toml"
 
 pytestmark = pytest.mark.slow
 
@@ -164,7 +165,7 @@ def test_settings_resolve_by_level_and_restrictions_apply():
 
 def test_committed_configs_are_valid():
     for name in ("smoke.toml", "select.toml", "paper-cpu.toml"):
-        path = ROOT / "benchmarks" / name
+        path = REPO_ROOT / "benchmarks" / name
         try:
             cfg = load_config(path)
         except ConfigError as err:
@@ -494,11 +495,10 @@ def test_reuse_refuses_a_folder_without_runs(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_a_features_file_reaches_the_cells_and_is_checked(tmp_path):
+def test_a_features_file_reaches_the_cells_and_is_checked(tmp_path, digits_dataset):
     from autoal.bench import check_data
-    from autoal.data import load_dataset
 
-    n_train = len(load_dataset("digits").X_train)
+    n_train = len(digits_dataset.X_train)
     good, bad = tmp_path / "good.npy", tmp_path / "bad.npy"
     np.save(good, np.random.default_rng(0).normal(size=(n_train, 4)))
     np.save(bad, np.zeros((5, 4)))

@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from test_web_support import CLASSES, csv_campaign, image_campaign, npz_image_campaign
 
 from autoal.campaign import Campaign
 from autoal.campaign.store import DB_NAME, Store
+
+from support import CLASSES, csv_campaign, image_campaign, npz_image_campaign
 
 pytest.importorskip("flask")
 
@@ -323,7 +324,7 @@ def test_image_needs_an_id(camp) -> None:
 
 
 def test_symlinks_out_of_the_data_folder_are_refused(tmp_path: Path) -> None:
-    from test_web_support import write_png_folder
+    from support import write_png_folder
 
     folder = tmp_path / "images"
     write_png_folder(folder, 30)
@@ -333,7 +334,7 @@ def test_symlinks_out_of_the_data_folder_are_refused(tmp_path: Path) -> None:
     directory = tmp_path / "camp"
     Campaign.init(directory, folder, CLASSES, strategy="margin", model="mlp").close()
     client = create_app(directory).test_client()
-    # (init refuses links to outside the folder: tests/test_campaign_newuser.py)
+    # (init refuses links to outside the folder: tests/integration/test_campaign_newuser.py)
     r = client.get("/api/image?id=inside.png")
     assert r.status_code == 200 and r.data == (folder / "img001.png").read_bytes()
     # an item's file swapped for a link to outside after init

@@ -46,7 +46,9 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+from support import REPO_ROOT
+
+SRC = REPO_ROOT / "src"
 PACKAGE = SRC / "autoal"
 
 APPLICATIONS = ("autoal.loop", "autoal.bench", "autoal.report", "autoal.campaign", "autoal.demo")

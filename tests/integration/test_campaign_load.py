@@ -17,10 +17,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_web_support import CLASSES, csv_campaign
 
 from autoal.campaign.loadcheck import drive, start_server, summarize, teach_files, verify
 from autoal.campaign.store import DB_NAME, Store
+
+from support import CLASSES, csv_campaign
 
 # Another process asks, without waiting, for SQLite's SHARED byte range of the database
 # file exclusively: it gets it only if no connection of ours holds a lock there.

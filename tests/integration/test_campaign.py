@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from sklearn.datasets import load_digits
 
 from autoal.campaign import (
     SCHEMA_VERSION,
@@ -29,27 +28,9 @@ from autoal.campaign import (
 from autoal.campaign.store import DB_NAME
 from autoal.cli import main
 
-CLASSES = ",".join(str(d) for d in range(10))
+from support import DIGITS, load_digits, write_digits_csv
 
-
-
-
-@pytest.fixture(scope="module")
-def digits() -> tuple[np.ndarray, np.ndarray]:
-    d = load_digits()
-    return d.data[:500], d.target[:500]
-
-
-def write_digits_csv(path: Path, X: np.ndarray, start: int = 0) -> dict[str, str]:
-    """Rows ``start, start+1, ...`` of digits as a CSV with ids ``d<row>``; returns the truth."""
-    rows = X[start:]
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", *(f"p{j}" for j in range(X.shape[1]))])
-        for i, x in enumerate(rows, start):
-            w.writerow([f"d{i}", *(int(v) for v in x)])
-    target = load_digits().target
-    return {f"d{i}": str(target[i]) for i in range(start, start + len(rows))}
+CLASSES = ",".join(DIGITS)
 
 
 def write_labels(path: Path, pairs: list[tuple[str, str]]) -> Path:
@@ -58,13 +39,6 @@ def write_labels(path: Path, pairs: list[tuple[str, str]]) -> Path:
         w.writerow(["id", "label"])
         w.writerows(pairs)
     return path
-
-
-@pytest.fixture()
-def digits_csv(tmp_path: Path, digits) -> tuple[Path, dict[str, str]]:
-    X, _ = digits
-    path = tmp_path / "digits.csv"
-    return path, write_digits_csv(path, X)
 
 
 def cli(*args: Any, code: int = 0) -> str:
@@ -258,10 +232,10 @@ def test_strategy_weights_are_stored_per_round(tmp_path: Path, digits_csv, monke
         "status", tmp_path / "c", "--no-estimate")
 
 
-def test_batch_shows_the_latest_round_with_current_labels(tmp_path: Path, digits) -> None:
-    X, _ = digits
+def test_batch_shows_the_latest_round_with_current_labels(tmp_path: Path) -> None:
+    X, target = load_digits().data, load_digits().target
     data = tmp_path / "d.csv"
-    truth = write_digits_csv(data, X[:40])
+    truth = write_digits_csv(data, X[:40], target)
     c = Campaign.init(tmp_path / "c", data, CLASSES, strategy="margin")
     empty = c.batch()
     assert (empty.round, empty.items, empty.pending, empty.n_requested) == (None, [], [], None)
@@ -287,7 +261,7 @@ def test_batch_shows_the_latest_round_with_current_labels(tmp_path: Path, digits
     c.close()
     # an item that left the data (accepted change) leaves the batch, but not its round
     gone = int(first[1:])
-    write_digits_csv(data, np.delete(X[:40], gone, axis=0))
+    write_digits_csv(data, np.delete(X[:40], gone, axis=0), target)
     ids = [f"d{k}" for k in range(40) if k != gone]
     rows = data.read_text().splitlines()
     data.write_text("\n".join([rows[0]] + [f"{i},{r.split(',', 1)[1]}"
@@ -425,14 +399,14 @@ def test_initial_labels_npz_and_folders(tmp_path: Path) -> None:
         Campaign.init(tmp_path / "c4", tmp_path / "d.npz", "a,b,c", model="cnn")
 
 
-def test_changed_data_stops_unless_accepted(tmp_path: Path, digits) -> None:
-    X, _ = digits
+def test_changed_data_stops_unless_accepted(tmp_path: Path) -> None:
+    X, target = load_digits().data, load_digits().target
     data = tmp_path / "d.csv"
-    write_digits_csv(data, X[:50])
+    write_digits_csv(data, X[:50], target)
     camp = tmp_path / "c"
     with Campaign.init(camp, data, CLASSES, strategy="margin") as c:
         c.teach({"d0": "0", "d1": "1"})
-    write_digits_csv(data, X[:60], start=1)  # d0 is gone, d50..d59 are new
+    write_digits_csv(data, X[:60], target, start=1)  # d0 is gone, d50..d59 are new
     for args in (("status", camp), ("query", camp, "-n", 2)):
         out = cli(*args, code=2)
         assert "changed" in out and "--accept-changed-data" in out

@@ -14,13 +14,15 @@ from autoal import EvidenceRequest
 from autoal.models import SklearnClassifier
 from autoal.strategies import get_strategy
 
+from support import planted_blobs
+
 
 @pytest.fixture(scope="module")
 def blobs():
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0], [6.0, 6.0]])
     y = np.repeat(np.arange(4), 30)
-    X = centres[y] + rng.normal(size=(120, 2))
+    X = planted_blobs(centres, y, rng)
     return X, y
 
 

@@ -1,7 +1,7 @@
 """Cross-site requests (issue 18, section 5): raw requests against the labeling server.
 
 The browser side (the page sends its token; labels by click and key still work) is covered by
-tests/test_web_browser.py, which drives the real page in headless Chromium.
+tests/integration/test_web_browser.py, which drives the real page in headless Chromium.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
-from test_web_support import csv_campaign
 
 from autoal.campaign import Campaign
+
+from support import csv_campaign
 
 pytest.importorskip("flask")
 

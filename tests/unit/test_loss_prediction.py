@@ -14,13 +14,15 @@ from autoal.models import EvidenceRequest, TorchClassifier, build_net
 from autoal.models.loss_module import LossPredictionModule, feature_taps, ranking_loss
 from autoal.strategies import get_strategy
 
+from support import planted_blobs
+
 
 def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Three overlapping Gaussian blobs in 2-D: losses range from ~0 to large."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 3, n)
     centres = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 1.7]])
-    return (centres[y] + rng.normal(scale=0.8, size=(n, 2))).astype(np.float32), y
+    return planted_blobs(centres, y, rng, scale=0.8).astype(np.float32), y
 
 
 def test_ranking_loss_is_zero_for_a_correct_order_beyond_the_margin():

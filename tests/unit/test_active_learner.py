@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -14,6 +13,8 @@ from threadpoolctl import threadpool_limits
 from autoal import ActiveLearner, MissingEvidenceError
 from autoal.models import SklearnClassifier, TorchClassifier
 from autoal.strategies import get_strategy
+
+from support import load_digits
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +26,7 @@ def _one_blas_thread():
 
 @pytest.fixture(scope="module")
 def digits():
-    X, y = load_digits(return_X_y=True)
+    X, y = load_digits().data, load_digits().target
     X = X / 16.0
     perm = np.random.default_rng(0).permutation(len(X))
     return X, y, perm[:500], perm[500:]  # features, labels, test part, pool part

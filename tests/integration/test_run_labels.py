@@ -6,9 +6,10 @@ import csv
 import json
 
 from click.testing import CliRunner
-from sklearn.datasets import load_digits
 
 from autoal.cli import main
+
+from support import load_digits
 
 NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 

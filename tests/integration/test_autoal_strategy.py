@@ -5,21 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autoal.data import load_dataset
 from autoal.loop.runner import LoopConfig, run_active_learning
 from autoal.search import AutoAL
 from autoal.strategies import available_strategies, get_strategy
+
+from support import REPO_ROOT
 
 TEN = (
     "random", "least_confidence", "margin", "entropy", "var_ratio",
     "mean_std", "bald", "kmeans", "coreset", "badge",
 )
 FAST = {"fitnet_epochs": 4, "search_steps": 25, "fitnet_mc_samples": 8}
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_dataset("digits")
 
 
 def run(data, rounds=2, seed=0, **params):
@@ -34,8 +30,8 @@ def weights_of(record):
     return [np.array(list(r["weights"].values())) for r in record["rounds"][1:]]
 
 
-def test_records_weights_search_and_timings(digits):
-    record = run(digits)
+def test_records_weights_search_and_timings(digits_dataset):
+    record = run(digits_dataset)
     names = list(AutoAL().resolved()["candidates"])
     for rnd in record["rounds"][1:]:
         assert list(rnd["weights"]) == names and list(rnd["batch_weights"]) == names
@@ -50,40 +46,40 @@ def test_records_weights_search_and_timings(digits):
         assert rnd["seconds"]["search"] > 0 and "score" in rnd["seconds"]
 
 
-def test_same_seed_same_queries(digits):
-    a, b = run(digits, seed=3), run(digits, seed=3)
+def test_same_seed_same_queries(digits_dataset):
+    a, b = run(digits_dataset, seed=3), run(digits_dataset, seed=3)
     assert [r["queried"] for r in a["rounds"]] == [r["queried"] for r in b["rounds"]]
     assert [r["weights"] for r in a["rounds"][1:]] == [r["weights"] for r in b["rounds"][1:]]
 
 
-def test_paper_preset_runs_with_per_sample_weights(digits):
-    record = run(digits, preset="paper")
+def test_paper_preset_runs_with_per_sample_weights(digits_dataset):
+    record = run(digits_dataset, preset="paper")
     assert record["rounds"][1]["search"]["searchnet_grad_norm_mean"] > 0
     assert AutoAL(preset="paper").resolved()["weights"] == "per-sample"
 
 
 @pytest.mark.parametrize("candidates", [("margin",), None])
-def test_one_candidate_and_all_ten(digits, candidates):
+def test_one_candidate_and_all_ten(digits_dataset, candidates):
     if candidates is None:
         candidates = TEN
         assert set(TEN) <= set(available_strategies())
-    record = run(digits, rounds=1, candidates=candidates)
+    record = run(digits_dataset, rounds=1, candidates=candidates)
     weights = record["rounds"][1]["weights"]
     assert list(weights) == list(candidates)
     if len(candidates) == 1:
         assert weights["margin"] == pytest.approx(1.0)
 
 
-def test_uniform_ablation_gives_equal_weights_without_search(digits):
-    record = run(digits, ablation="uniform", candidates="margin,entropy,kmeans,random")
+def test_uniform_ablation_gives_equal_weights_without_search(digits_dataset):
+    record = run(digits_dataset, ablation="uniform", candidates="margin,entropy,kmeans,random")
     for rnd in record["rounds"][1:]:
         assert list(rnd["weights"].values()) == pytest.approx([0.25] * 4)
         assert rnd["search"]["steps"] == 0
 
 
 @pytest.mark.parametrize("weights", ["global", "per-sample"])
-def test_frozen_ablation_weights_are_untouched_by_search(digits, weights):
-    record = run(digits, rounds=3, ablation="frozen", weights=weights)
+def test_frozen_ablation_weights_are_untouched_by_search(digits_dataset, weights):
+    record = run(digits_dataset, rounds=3, ablation="frozen", weights=weights)
     for rnd in record["rounds"][1:]:
         assert rnd["search"]["steps"] == 0
     w = weights_of(record)
@@ -92,7 +88,7 @@ def test_frozen_ablation_weights_are_untouched_by_search(digits, weights):
         assert all(np.allclose(w[0], wi) for wi in w[1:])
 
 
-def test_no_loss_module_ablation_drops_the_loss_feature(digits):
+def test_no_loss_module_ablation_drops_the_loss_feature(digits_dataset):
     strategy = AutoAL(preset="paper", ablation="no-loss-module")
     assert strategy.resolved()["loss_module"] is False
     assert AutoAL(preset="paper").resolved()["loss_module"] is True
@@ -101,17 +97,17 @@ def test_no_loss_module_ablation_drops_the_loss_feature(digits):
     for ablation in ("none", "no-loss-module"):
         s = get_strategy("autoal", random_state=0, preset="paper", ablation=ablation, **FAST)
         config = LoopConfig(init=30, budget=10, rounds=1, seed=0, epochs=4, mc_samples=10)
-        run_active_learning(digits, s, config, progress=False)
+        run_active_learning(digits_dataset, s, config, progress=False)
         n_in[ablation] = s._state["searchnet"]["body.0.weight"].shape[1]
     assert n_in["none"] == n_in["no-loss-module"] + 1
 
 
 @pytest.mark.parametrize("objective", ["max_loss", "lookahead"])
-def test_ten_rounds_without_collapse(digits, objective):
+def test_ten_rounds_without_collapse(digits_dataset, objective):
     """Over 10 rounds the logits stay finite and bounded (no drift into saturation), every
     round's search still has gradient, and the weights keep responding to the data."""
     record = run(
-        digits, rounds=10, objective=objective, weights="global",
+        digits_dataset, rounds=10, objective=objective, weights="global",
         candidates="margin,entropy,kmeans,bald",
     )
     for rnd in record["rounds"][1:]:
@@ -144,10 +140,10 @@ def test_bad_options_name_the_problem(params, message):
         get_strategy("autoal", **params)
 
 
-def test_alternating_fitnet_step_trains_on_the_selected_candidates(digits):
+def test_alternating_fitnet_step_trains_on_the_selected_candidates(digits_dataset):
     from autoal.search.crossfit import CrossFitter
 
-    X, y = digits.X_train[:120], digits.y_train[:120]
+    X, y = digits_dataset.X_train[:120], digits_dataset.y_train[:120]
     fitter = CrossFitter([get_strategy("margin"), get_strategy("entropy")], epochs=15)
     first = fitter.problems(X, y, 10)
     again = fitter.refit([np.ones(len(p.losses)) for p in first])
@@ -158,8 +154,8 @@ def test_alternating_fitnet_step_trains_on_the_selected_candidates(digits):
         fitter.refit([np.ones(3)])
 
 
-def test_paper_preset_with_alternations_searches_twice(digits):
-    record = run(digits, rounds=1, preset="paper", fitnet_alternations=1)
+def test_paper_preset_with_alternations_searches_twice(digits_dataset):
+    record = run(digits_dataset, rounds=1, preset="paper", fitnet_alternations=1)
     search = record["rounds"][1]["search"]
     assert search["steps"] == 2 * FAST["search_steps"]
     assert search["alternations"] == 1
@@ -167,11 +163,10 @@ def test_paper_preset_with_alternations_searches_twice(digits):
 
 def test_the_autoal_preset_is_the_selection_runs_winner():
     """benchmarks/select.toml's rule picked sel-persample-lookahead (docs/RESULTS.md, 3)."""
-    from pathlib import Path
 
     from autoal.bench import load_config
 
-    select = Path(__file__).resolve().parents[1] / "benchmarks" / "select.toml"
+    select = REPO_ROOT / "benchmarks" / "select.toml"
     variants = load_config(select).variants
     winner = AutoAL(**variants["sel-persample-lookahead"].options)
     assert winner.resolved() == AutoAL().resolved()

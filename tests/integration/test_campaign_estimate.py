@@ -11,33 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from sklearn.datasets import load_digits
 
 from autoal.campaign import SCHEMA_VERSION, Campaign, CampaignError
 from autoal.campaign.audit import audit_count, wilson_interval
 from autoal.campaign.store import DB_NAME
 from autoal.cli import main
 
-DIGITS = [str(d) for d in range(10)]
-
-
-def write_npz(path: Path, X: np.ndarray) -> Path:
-    np.savez(path, X=X.astype(np.float32))
-    return path
-
-
-def true_accuracy(camp: Path, truth: dict[str, str]) -> float:
-    """The latest model round's accuracy on the items not labeled now (from its stored
-    guesses on every item it did not train on)."""
-    conn = sqlite3.connect(camp / DB_NAME)
-    rid = conn.execute("SELECT MAX(round_id) FROM round_predictions").fetchone()[0]
-    guesses = dict(conn.execute(
-        "SELECT item_id, guess FROM round_predictions WHERE round_id = ?", (rid,)))
-    labeled = {r[0] for r in conn.execute("SELECT item_id FROM labels")}
-    conn.close()
-    rest = [i for i in truth if i not in labeled]
-    assert rest and all(i in guesses for i in rest)
-    return float(np.mean([guesses[i] == truth[i] for i in rest]))
+from support import DIGITS, load_digits, true_accuracy, write_npz
 
 
 def simulate(camp: Path, data: Path, truth: dict[str, str], *, classes: list[str], seed: int,
@@ -86,13 +66,6 @@ def test_audit_count_is_the_share_on_average() -> None:
 
 
 # -- bookkeeping --------------------------------------------------------------------------------
-@pytest.fixture()
-def digits_npz(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    d = load_digits()
-    path = write_npz(tmp_path / "digits.npz", d.data[:600])
-    return path, {str(i): str(t) for i, t in enumerate(d.target[:600])}
-
-
 def test_audit_items_are_random_hidden_and_kept_out_of_training(tmp_path: Path,
                                                                  digits_npz) -> None:
     data, truth = digits_npz

@@ -12,7 +12,9 @@ import pytest
 
 from autoal.strategies.registry import PAPER_CANDIDATES
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from support import REPO_ROOT
+
+BENCHMARKS = REPO_ROOT / "benchmarks"
 
 
 def _script(name: str) -> dict:
@@ -276,13 +278,12 @@ def test_device_compare_matches_across_devices_and_places_b_in_a_spread(tmp_path
     assert "has no runs/ folder" in capsys.readouterr().err
 
 
-def test_batch_classes_reads_the_class_make_up_of_queried_batches(tmp_path, capsys):
+def test_batch_classes_reads_the_class_make_up_of_queried_batches(tmp_path, capsys,
+                                                                   digits_dataset):
     mod = _script("batch_classes.py")
     assert mod["batch_stats"](np.array([3, 3, 3, 1])) == (0.75, 2)
     assert mod["batch_stats"](np.array([0, 1, 2, 3])) == (0.25, 4)
-    from autoal.data import load_dataset
-
-    y = load_dataset("digits").y_train  # pool_size None: the pool is the whole training split
+    y = digits_dataset.y_train  # pool_size None: the pool is the whole training split
     zeros, ones = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
     runs = tmp_path / "runs"
     runs.mkdir()

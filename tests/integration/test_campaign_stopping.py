@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from sklearn.datasets import load_digits, make_blobs
-from test_campaign_estimate import DIGITS, true_accuracy, write_npz
+from sklearn.datasets import make_blobs
 
 from autoal.campaign import Campaign
 from autoal.campaign.stopping import agreement, cohen_kappa, stopping_verdict
 from autoal.cli import main
+
+from support import DIGITS, load_digits, true_accuracy, write_npz
 
 
 def test_kappa_on_hand_made_predictions() -> None:

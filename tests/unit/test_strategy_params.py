@@ -7,10 +7,11 @@ import inspect
 import numpy as np
 import pytest
 from sklearn.base import clone
-from test_strategy_contract import full_evidence
 
 from autoal.strategies import QueryStrategy, available_strategies, get_strategy
 from autoal.strategies.registry import strategy_class
+
+from support import full_evidence
 
 ALL = available_strategies()
 FAST = [n for n in ALL if n != "autoal"]  # AutoAL's select trains nets: covered elsewhere

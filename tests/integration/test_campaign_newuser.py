@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_web_support import CLASSES, csv_campaign, image_campaign, write_png_folder
 
 import autoal.campaign.query as query_module
 from autoal.campaign import Campaign, CampaignExistsError, DataError
@@ -16,7 +15,9 @@ from autoal.campaign.store import DB_NAME
 from autoal.campaign.web.keys import class_keys
 from autoal.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+from support import CLASSES, REPO_ROOT, csv_campaign, image_campaign, write_png_folder
+
+ROOT = REPO_ROOT
 
 
 def test_make_demo_readme_and_walkthrough_say_where_autoal_is() -> None:

@@ -13,14 +13,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 
 from autoal.campaign import Campaign, CampaignError, DataError, TeachValidationError
 from autoal.campaign.items import attach_features, load_items
 from autoal.cli import main
 
-DIGITS = [str(d) for d in range(10)]
+from support import DIGITS, load_digits, write_digits_csv
 
 
 def cli(*args: Any, code: int = 0) -> str:
@@ -247,18 +246,15 @@ def test_label_studio_tasks_for_vectors_carry_the_features(tmp_path: Path) -> No
 
 # -- scikit-learn models ------------------------------------------------------------------------
 @pytest.fixture()
-def digits_csv(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def digits400_csv(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The first 400 digits as a CSV with ids ``r0..r399``: (path, id -> class)."""
     d = load_digits()
     path = tmp_path / "d.csv"
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", *(f"p{j}" for j in range(64))])
-        w.writerows([f"r{i}", *map(int, d.data[i])] for i in range(400))
-    return path, {f"r{i}": str(d.target[i]) for i in range(400)}
+    return path, write_digits_csv(path, d.data[:400], d.target, prefix="r")
 
 
-def test_sklearn_model_by_name(tmp_path: Path, digits_csv) -> None:
-    data, truth = digits_csv
+def test_sklearn_model_by_name(tmp_path: Path, digits400_csv) -> None:
+    data, truth = digits400_csv
     camp = tmp_path / "camp"
     out = cli("init", camp, "--data", data, "--classes", ",".join(DIGITS), "--model",
               "sklearn:LogisticRegression")
@@ -288,8 +284,8 @@ def _labels_csv(path: Path, labels: dict[str, str]) -> Path:
     return path
 
 
-def test_pickled_estimator_and_bad_models(tmp_path: Path, digits_csv) -> None:
-    data, truth = digits_csv
+def test_pickled_estimator_and_bad_models(tmp_path: Path, digits400_csv) -> None:
+    data, truth = digits400_csv
     with (tmp_path / "rf.pkl").open("wb") as fh:
         pickle.dump(RandomForestClassifier(n_estimators=20), fh)
     with Campaign.init(tmp_path / "camp", data, DIGITS, model=str(tmp_path / "rf.pkl"),

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_support import CLASSES, image_campaign, write_png_folder
 
 from autoal.campaign import Campaign
+
+from support import CLASSES, image_campaign, write_png_folder
 
 pytest.importorskip("flask")
 

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from autoal.cli import main
-from autoal.data import load_dataset
 from autoal.strategies import get_strategy
 
 TINY = ["--init", "20", "--budget", "10", "--rounds", "2", "--epochs", "3", "--quiet"]
@@ -161,11 +160,10 @@ def test_strategies_command_lists_all():
     assert {"margin", "autoal", "badge"} <= set(result.output.split())
 
 
-def test_strategies_share_the_pool_initial_set_and_round0_model():
-    from autoal.data import load_dataset
+def test_strategies_share_the_pool_initial_set_and_round0_model(digits_dataset):
     from autoal.loop.runner import LoopConfig, run_active_learning
 
-    data = load_dataset("digits")
+    data = digits_dataset
     config = LoopConfig(init=20, budget=10, rounds=1, seed=4, pool_size=600, epochs=3)
     a = run_active_learning(data, "margin", config, progress=False)
     b = run_active_learning(data, "kmeans", config, progress=False)
@@ -178,8 +176,8 @@ def test_strategies_share_the_pool_initial_set_and_round0_model():
     assert other_seed["rounds"][0]["queried"] != a["rounds"][0]["queried"]
 
 
-def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch):
-    from autoal.data import load_dataset
+def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch,
+                                                                    digits_dataset):
     from autoal.loop import runner as loop
 
     built = []
@@ -191,7 +189,7 @@ def test_the_loop_gives_albl_by_name_the_number_of_rounds_as_horizon(monkeypatch
         return strategy
 
     monkeypatch.setattr(loop, "get_strategy", spy)
-    data = load_dataset("digits")
+    data = digits_dataset
     config = loop.LoopConfig(init=20, budget=10, rounds=2, seed=0, pool_size=300, epochs=2,
                              mc_samples=5)
     record = loop.run_active_learning(data, "albl", config, progress=False)
@@ -213,10 +211,11 @@ def test_run_options_give_albl_the_rounds_as_horizon_and_leave_the_rest():
     assert run_options("autoal", params, 10) is not params   # a copy: callers may extend it
 
 
-def test_run_with_label_free_features_records_them_and_changes_the_space(tmp_path):
+def test_run_with_label_free_features_records_them_and_changes_the_space(tmp_path,
+                                                                         digits_dataset):
     from autoal.loop import LoopConfig, run_active_learning
 
-    data = load_dataset("digits")
+    data = digits_dataset
     cfg = LoopConfig(init=20, budget=10, rounds=2, epochs=2, seed=0, mc_samples=5)
     model_run = run_active_learning(data, get_strategy("coreset", random_state=0), cfg,
                                     progress=False)

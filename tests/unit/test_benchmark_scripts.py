@@ -303,3 +303,18 @@ def test_batch_classes_reads_the_class_make_up_of_queried_batches(tmp_path, caps
     assert mod["main"]([str(tmp_path), "--round", "1"]) == 0
     assert "| v | 0.62 (2.0) |" in capsys.readouterr().out
     assert mod["main"]([str(tmp_path / "none")]) == 2
+
+
+def test_strategy_cost_times_every_strategy_against_entropy(tmp_path, capsys):
+    out = tmp_path / "cost.json"
+    main = _script("strategy_cost.py")["main"]
+    code = main(["--dataset", "digits", "--labeled", "40", "--pool", "300", "--budget", "20",
+                 "--epochs", "1", "--repeats", "1", "--threads", "1",
+                 "--strategies", "margin,typiclust,tcm", "--json", str(out)])
+    assert code == 0
+    rows = {r["strategy"]: r for r in json.loads(out.read_text())["rows"]}
+    assert list(rows) == ["entropy", "margin", "typiclust", "tcm"]  # entropy added first
+    assert rows["entropy"]["round_ratio"] == 1.0
+    assert all(r["select_s"] > 0 and r["round_ratio"] > 0 for r in rows.values())
+    assert "| typiclust |" in capsys.readouterr().out
+    assert main(["--dataset", "digits", "--labeled", "1000", "--pool", "1000"]) == 2

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from autoal.evidence import Evidence
+from autoal.search.coverage_query import BATCH_MODES, coverage_batch
 from autoal.search.crossfit import CrossFitter
 from autoal.search.mixture import GlobalWeights, SearchNet, combine
 from autoal.search.ranks import rank_normalise
@@ -27,6 +28,7 @@ from autoal.strategies.registry import (
     get_strategy,
     register_strategy,
 )
+from autoal.strategies.representation import REPRESENTATIONS, space_of
 
 __all__ = ["AutoAL", "PRESETS", "PAPER_CANDIDATES", "ABLATIONS"]
 
@@ -43,6 +45,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss_module": True,
         "coverage": 0.0,
         "fitnet_alternations": 1,
+        "batch": "topk",
     },
     # Our default, by the rule pre-registered in benchmarks/select.toml: the sel-* variant with
     # the best mean AUBC rank over its three groups (sel-persample-lookahead, 3.67). It still
@@ -54,6 +57,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss_module": False,
         "coverage": 0.0,
         "fitnet_alternations": 0,
+        "batch": "topk",
     },
 }
 
@@ -120,6 +124,17 @@ class AutoAL(QueryStrategy):
     warm_start, momentum:
         Start each round's search from the previous round's weights; with ``momentum`` in
         ``[0, 1)`` the used weights are a moving average across rounds.
+    batch:
+        How the query draws the batch from the searched mixture ``s``: ``"topk"`` (the
+        paper's: the ``budget`` highest ``s``), ``"coverage"`` (weighted kernel herding with
+        ``s`` as the weight: Uncertainty Herding with the mixture in place of the margin) or
+        ``"kmeanspp"`` (k-means++ seeding with probabilities proportional to ``s`` times the
+        squared distance); see :mod:`autoal.search.coverage_query`. Default: the preset's.
+    coverage_power:
+        The coverage query's weight is ``s ** coverage_power``.
+    representation:
+        Space of the coverage query: ``"model"`` (the task model's embeddings) or
+        ``"features"`` (label-free ``Evidence.features``).
     device:
         Device of FitNet. ``"auto"``: the task model's device when the evidence names it
         (``Evidence.device``), else CUDA when available.
@@ -156,6 +171,9 @@ class AutoAL(QueryStrategy):
         warm_start: bool = True,
         momentum: float = 0.0,
         device: str = "auto",
+        batch: str | None = None,
+        coverage_power: float = 1.0,
+        representation: str = "model",
     ) -> None:
         super().__init__(random_state)
         self.preset = preset
@@ -183,6 +201,9 @@ class AutoAL(QueryStrategy):
         self.warm_start = warm_start
         self.momentum = momentum
         self.device = device
+        self.batch = batch
+        self.coverage_power = coverage_power
+        self.representation = representation
         self._validate()
         self._state: dict[str, Any] = {}
         self._info: dict[str, Any] = {}
@@ -198,6 +219,8 @@ class AutoAL(QueryStrategy):
             ("objective", cfg["objective"], OBJECTIVES),
             ("threshold", cfg["threshold"], THRESHOLDS),
             ("ablation", self.ablation, ABLATIONS),
+            ("batch", cfg["batch"], BATCH_MODES),
+            ("representation", self.representation, REPRESENTATIONS),
         )
         for name, value, valid in checks:
             if value not in valid:
@@ -230,7 +253,7 @@ class AutoAL(QueryStrategy):
             key: preset[key] if getattr(self, key) is None else getattr(self, key)
             for key in (
                 "weights", "objective", "threshold", "loss_module", "coverage",
-                "fitnet_alternations",
+                "fitnet_alternations", "batch",
             )
         }
         if self.ablation == "no-loss-module":
@@ -250,6 +273,9 @@ class AutoAL(QueryStrategy):
         )
         if searches:
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
+        if cfg["batch"] != "topk":
+            space = "features" if self.representation == "features" else "embeddings"
+            needed += [space] if space not in needed else []
         return tuple(needed)
 
     def _candidate_strategies(self) -> list[QueryStrategy]:
@@ -298,10 +324,21 @@ class AutoAL(QueryStrategy):
         return s.numpy().astype(np.float64)
 
     def select(self, evidence: Evidence, budget: int) -> np.ndarray:
-        """Top ``budget`` of the combined score (ties broken by the seeded generator)."""
+        """The batch drawn from the combined score: its top ``budget`` (``batch="topk"``, ties
+        broken by the seeded generator) or a coverage query weighted by it."""
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        idx = top_k(self.score(evidence, budget=budget), budget, self.rng)
+        s = self.score(evidence, budget=budget)
+        mode = self.resolved()["batch"]
+        if mode == "topk":
+            idx = top_k(s, budget, self.rng)
+        else:
+            t0 = time.perf_counter()
+            pool, labeled = space_of(evidence, self.representation)
+            idx, record = coverage_batch(mode, s, pool, labeled, budget, self.rng,
+                                         power=self.coverage_power)
+            self._info["query"] = {"batch": mode, **record}
+            self._info["seconds"]["query"] = time.perf_counter() - t0
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
             zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)

@@ -1,0 +1,104 @@
+"""AutoAL's coverage-aware query on planted geometry: spread over clusters, tilted by score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autoal import Evidence
+from autoal.search import AutoAL
+from autoal.search.coverage_query import coverage_batch, weighted_kmeanspp
+
+N_CLUSTERS, PER_CLUSTER = 5, 60
+
+
+def planted(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Five tight, well separated clusters; only cluster 0 has high scores."""
+    rng = np.random.default_rng(seed)
+    centres = 10.0 * np.eye(N_CLUSTERS, 8)
+    cluster = np.repeat(np.arange(N_CLUSTERS), PER_CLUSTER)
+    pool = centres[cluster] + 0.3 * rng.normal(size=(len(cluster), 8))
+    score = np.where(cluster == 0, 0.8 + 0.2 * rng.random(len(cluster)),
+                     0.4 * rng.random(len(cluster)))
+    return pool, score, cluster
+
+
+@pytest.mark.parametrize("mode", ["coverage", "kmeanspp"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_coverage_spreads_over_clusters_and_leans_to_the_high_score_one(mode, seed):
+    pool, score, cluster = planted(seed)
+    idx, _ = coverage_batch(mode, score, pool, None, 10, np.random.default_rng(seed))
+    assert len(set(idx.tolist())) == 10
+    counts = np.bincount(cluster[idx], minlength=N_CLUSTERS)
+    assert (counts > 0).all()  # every cluster covered (top-10 of the score: only cluster 0)
+    if mode == "coverage":  # herding: the weight decides how much of the batch a region gets
+        assert counts[0] == counts.max()
+    else:  # k-means++: the weight decides where it starts; distance dominates after
+        assert cluster[idx[0]] == 0
+
+
+def test_top_scores_alone_crowd_into_one_cluster():
+    """The failure the coverage query removes: the top 10 are all in cluster 0."""
+    pool, score, cluster = planted(0)
+    assert set(cluster[np.argsort(-score)[:10]].tolist()) == {0}
+
+
+def test_herding_skips_clusters_the_labeled_set_covers():
+    pool, score, cluster = planted(0)
+    score = np.ones_like(score)  # no tilt: pure coverage
+    labeled = pool[cluster < 3][::20]  # a few labels in clusters 0-2 (the radius needs >= 2)
+    idx, record = coverage_batch("coverage", score, pool, labeled, 2, np.random.default_rng(0))
+    assert set(cluster[idx].tolist()) == {3, 4}
+    assert record["sigma"] > 0
+
+
+def test_kmeanspp_never_draws_zero_weight_points_while_others_remain():
+    pool, _, cluster = planted(0)
+    weight = (cluster >= 2).astype(float)
+    idx = weighted_kmeanspp(pool, None, weight, 30, np.random.default_rng(0))
+    assert set(cluster[idx].tolist()) <= {2, 3, 4}
+    assert len(set(idx.tolist())) == 30
+
+
+def test_bad_mode_and_power_name_the_problem():
+    pool, score, _ = planted(0)
+    with pytest.raises(ValueError, match="batch mode"):
+        coverage_batch("topk", score, pool, None, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="power"):
+        coverage_batch("coverage", score, pool, None, 3, np.random.default_rng(0), power=0.0)
+
+
+def _evidence(seed: int = 0) -> tuple[Evidence, np.ndarray]:
+    """Pool evidence where margin is high (the model unsure) only in cluster 0."""
+    pool, _, cluster = planted(seed)
+    rng = np.random.default_rng(seed)
+    sure = np.full((len(cluster), 3), 0.02)
+    sure[np.arange(len(cluster)), cluster % 3] = 0.96
+    unsure = np.array([0.34, 0.33, 0.33]) + 0.01 * rng.random((len(cluster), 3))
+    probs = np.where((cluster == 0)[:, None], unsure / unsure.sum(1, keepdims=True), sure)
+    return Evidence(probs=probs, embeddings=pool), cluster
+
+
+@pytest.mark.parametrize("batch,spread", [("topk", False), ("coverage", True),
+                                          ("kmeanspp", True)])
+def test_autoal_batch_option(batch, spread):
+    evidence, cluster = _evidence()
+    strategy = AutoAL(random_state=0, candidates=("margin", "entropy"), ablation="uniform",
+                      batch=batch)
+    idx = strategy.select(evidence, 10)
+    covered = set(cluster[idx].tolist())
+    assert (covered == set(range(N_CLUSTERS))) if spread else (covered == {0})
+    if spread:
+        assert strategy.round_info()["query"]["batch"] == batch
+        assert "query" in strategy.round_info()["seconds"]
+
+
+def test_autoal_coverage_needs_embeddings_and_is_deterministic():
+    evidence, _ = _evidence()
+    strategy = AutoAL(random_state=3, candidates=("margin",), ablation="uniform",
+                      batch="coverage")
+    assert "embeddings" in strategy.requires
+    again = AutoAL(random_state=3, candidates=("margin",), ablation="uniform", batch="coverage")
+    assert np.array_equal(strategy.select(evidence, 7), again.select(evidence, 7))
+    with pytest.raises(ValueError, match="batch"):
+        AutoAL(batch="top")

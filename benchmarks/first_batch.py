@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             acc = float((learner(seed * 1000 + 1).fit(X[grown], y[grown], data.n_classes)
                          .predict(data.X_test) == data.y_test).mean())
             info = st.round_info()
-            row = {"seed": seed, "variant": name, "largest_share": float(counts.max() / len(picked)),
+            row = {"seed": seed, "variant": name,
+                   "largest_share": float(counts.max() / len(picked)),
                    "classes": len(counts), "accuracy": acc, "seconds": seconds,
                    "weights": info.get("weights")}
             rows.append(row)

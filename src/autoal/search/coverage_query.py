@@ -78,8 +78,9 @@ def coverage_batch(
     n_neighbors: int = 200,
     dense_below: int = 2000,
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """The ``budget`` pool indices that ``mode`` (``"coverage"``: herding | ``"kmeanspp"``) draws with
-    the mixed ``score`` (``(N,)``, in ``[0, 1]``) as weight, and a record of the query.
+    """The ``budget`` pool indices that ``mode`` (``"coverage"``: herding, or
+    ``"kmeanspp"``) draws with the mixed ``score`` (``(N,)``, in ``[0, 1]``) as weight, and
+    a record of the query.
 
     ``pool`` / ``labeled``: the vectors coverage is measured in (the task model's embeddings
     or label-free features), scaled to unit length first as UHerding does.

@@ -12,7 +12,9 @@ from autoal.evidence import Evidence
 from autoal.search.coverage_query import BATCH_MODES, coverage_batch
 from autoal.search.crossfit import CrossFitter
 from autoal.search.mixture import GlobalWeights, SearchNet, combine
+from autoal.search.prior import PRIORS, candidate_prior
 from autoal.search.ranks import rank_normalise
+from autoal.search.shrinkage import run_shrinkage_search
 from autoal.search.trainer import (
     OBJECTIVES,
     THRESHOLDS,
@@ -32,7 +34,8 @@ from autoal.strategies.representation import REPRESENTATIONS, space_of
 
 __all__ = ["AutoAL", "PRESETS", "PAPER_CANDIDATES", "ABLATIONS"]
 
-ABLATIONS = ("none", "uniform", "frozen", "no-loss-module")
+ABLATIONS = ("none", "uniform", "frozen", "no-loss-module", "prior")
+SEARCHES = ("adam", "shrinkage")
 WEIGHTS = ("global", "per-sample")
 
 # The options each preset fixes; every option not named here has the same default for both.
@@ -46,6 +49,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "coverage": 0.0,
         "fitnet_alternations": 1,
         "batch": "topk",
+        "search": "adam",
+        "prior": "uniform",
     },
     # Our default, by the rule pre-registered in benchmarks/select.toml: the sel-* variant with
     # the best mean AUBC rank over its three groups (sel-persample-lookahead, 3.67). It still
@@ -58,6 +63,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "coverage": 0.0,
         "fitnet_alternations": 0,
         "batch": "topk",
+        "search": "adam",
+        "prior": "uniform",
     },
 }
 
@@ -86,7 +93,8 @@ class AutoAL(QueryStrategy):
         ``loss_module``, ``coverage`` and ``fitnet_alternations`` default to the preset's
         value when None.
     weights, objective, threshold, loss_module, coverage:
-        ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"``; ``"quantile"`` |
+        ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"`` | ``"balance"``
+        (maximise the entropy of the selected set's soft class histogram); ``"quantile"`` |
         ``"gmm"``; whether a loss-prediction module feeds the SearchNet; weight ``gamma``
         of the class-coverage bonus (0 = off).
     candidates:
@@ -94,7 +102,7 @@ class AutoAL(QueryStrategy):
     ablation:
         ``"none"``; ``"uniform"`` (equal weights, no search); ``"frozen"`` (untrained
         random weights: what the authors' released code effectively does);
-        ``"no-loss-module"``.
+        ``"no-loss-module"``; ``"prior"`` (the prior's weights, no search).
     n_folds:
         Cross-fitting parts (>= 2); every part is scored once by a FitNet trained on the rest.
     fitnet_model, fitnet_epochs, fitnet_mc_samples:
@@ -132,6 +140,22 @@ class AutoAL(QueryStrategy):
         squared distance); see :mod:`autoal.search.coverage_query`. Default: the preset's.
     coverage_power:
         The coverage query's weight is ``s ** coverage_power``.
+    search:
+        ``"adam"`` (Adam on the objective, :func:`~autoal.search.trainer.run_search`) or
+        ``"shrinkage"`` (global weights only: start at the prior, move each logit by
+        ``search_lr`` per step times a James-Stein factor of the gradient's signal-to-noise
+        over the cross-fitted problems; see :mod:`autoal.search.shrinkage`). Default: the
+        preset's.
+    prior:
+        ``"uniform"`` or ``"budget"`` (diversity candidates with few labels per class, margin
+        with many; see :mod:`autoal.search.prior`): where the ``shrinkage`` search starts,
+        and the ``prior`` ablation's weights. Default: the preset's.
+    kappa:
+        The ``shrinkage`` search moves a logit only where its mean gradient is more than
+        ``kappa`` standard errors from zero.
+    n_resplits:
+        Problems per cross-fitting rotation (different random halves of the held-out part,
+        one FitNet); the ``shrinkage`` search reads their spread as noise.
     representation:
         Space of the coverage query: ``"model"`` (the task model's embeddings) or
         ``"features"`` (label-free ``Evidence.features``).
@@ -174,6 +198,10 @@ class AutoAL(QueryStrategy):
         batch: str | None = None,
         coverage_power: float = 1.0,
         representation: str = "model",
+        search: str | None = None,
+        prior: str | None = None,
+        kappa: float = 2.0,
+        n_resplits: int = 1,
     ) -> None:
         super().__init__(random_state)
         self.preset = preset
@@ -204,6 +232,10 @@ class AutoAL(QueryStrategy):
         self.batch = batch
         self.coverage_power = coverage_power
         self.representation = representation
+        self.search = search
+        self.prior = prior
+        self.kappa = kappa
+        self.n_resplits = n_resplits
         self._validate()
         self._state: dict[str, Any] = {}
         self._info: dict[str, Any] = {}
@@ -221,6 +253,8 @@ class AutoAL(QueryStrategy):
             ("ablation", self.ablation, ABLATIONS),
             ("batch", cfg["batch"], BATCH_MODES),
             ("representation", self.representation, REPRESENTATIONS),
+            ("search", cfg["search"], SEARCHES),
+            ("prior", cfg["prior"], PRIORS),
         )
         for name, value, valid in checks:
             if value not in valid:
@@ -238,6 +272,12 @@ class AutoAL(QueryStrategy):
             raise ValueError(f"select_fraction must be in (0, 1), got {self.select_fraction}")
         if not 0.0 <= self.momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if cfg["search"] == "shrinkage" and cfg["weights"] != "global":
+            raise ValueError("search='shrinkage' needs weights='global'")
+        if self.kappa < 0:
+            raise ValueError(f"kappa must be non-negative, got {self.kappa}")
+        if self.n_resplits < 1:
+            raise ValueError(f"n_resplits must be at least 1, got {self.n_resplits}")
         if cfg["coverage"] < 0:
             raise ValueError(f"coverage must be non-negative, got {cfg['coverage']}")
 
@@ -253,7 +293,7 @@ class AutoAL(QueryStrategy):
             key: preset[key] if getattr(self, key) is None else getattr(self, key)
             for key in (
                 "weights", "objective", "threshold", "loss_module", "coverage",
-                "fitnet_alternations", "batch",
+                "fitnet_alternations", "batch", "search", "prior",
             )
         }
         if self.ablation == "no-loss-module":
@@ -268,11 +308,13 @@ class AutoAL(QueryStrategy):
         needed: list[str] = []
         for cand in self._candidate_strategies():
             needed += [f for f in cand.requires if f not in needed]
-        searches = self.ablation != "uniform" and not (
+        searches = self.ablation not in ("uniform", "prior") and not (
             self.ablation == "frozen" and cfg["weights"] == "global"
         )
         if searches:
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
+        if self.ablation == "prior" or cfg["prior"] != "uniform":
+            needed += [] if "labeled_embeddings" in needed else ["labeled_embeddings"]
         if cfg["batch"] != "topk":
             space = "features" if self.representation == "features" else "embeddings"
             needed += [space] if space not in needed else []
@@ -351,6 +393,14 @@ class AutoAL(QueryStrategy):
 
     # -- the search -----------------------------------------------------------------------
     @staticmethod
+    def _n_labeled(evidence: Evidence) -> int:
+        for name in ("labeled_targets", "labeled_embeddings", "labeled_probs", "labeled_inputs"):
+            value = getattr(evidence, name)
+            if value is not None:
+                return len(value)
+        return 0
+
+    @staticmethod
     def _n_classes(evidence: Evidence) -> int:
         if evidence.probs is not None:
             return int(evidence.probs.shape[1])
@@ -383,6 +433,11 @@ class AutoAL(QueryStrategy):
         per_sample = cfg["weights"] == "per-sample"
         if self.ablation == "uniform":
             return GlobalWeights(k), None, {"steps": 0, "ablation": "uniform"}
+        prior_logits = np.log(candidate_prior(
+            cfg["candidates"], self._n_labeled(evidence), n_classes, kind=cfg["prior"]
+        ))
+        if self.ablation == "prior":
+            return GlobalWeights(k, prior_logits), None, {"steps": 0, "ablation": "prior"}
         if self.ablation == "frozen" and not per_sample:
             frozen = torch.randn(k, generator=torch.Generator().manual_seed(seed))
             return GlobalWeights(k, frozen.numpy()), None, {"steps": 0, "ablation": "frozen"}
@@ -400,6 +455,7 @@ class AutoAL(QueryStrategy):
             ridge=self.ridge,
             device=evidence.device if self.device == "auto" and evidence.device else self.device,
             random_state=seed + 1000 * self._state.get("round", 0),
+            n_resplits=self.n_resplits,
         )
         problems = fitter.problems(
             np.asarray(evidence.labeled_inputs), np.asarray(evidence.labeled_targets), n_classes
@@ -414,13 +470,19 @@ class AutoAL(QueryStrategy):
                     torch.nn.init.normal_(model.out.weight, std=1.0)
             if self.ablation != "frozen" and self.warm_start and "searchnet" in self._state:
                 model.load_state_dict(self._state["searchnet"])
+        elif cfg["search"] == "shrinkage":  # starts at the prior every round: see shrinkage.py
+            model = GlobalWeights(k, prior_logits)
         else:
             init = self._state.get("logits") if self.warm_start else None
             model = GlobalWeights(k, init)
         options = self._options(cfg)
         if self.ablation == "frozen":
             options.steps = 0
-        trace = run_search(model, problems, options)
+        if cfg["search"] == "shrinkage":
+            assert isinstance(model, GlobalWeights)
+            trace = run_shrinkage_search(model, problems, options, kappa=self.kappa)
+        else:
+            trace = run_search(model, problems, options)
         for _ in range(cfg["fitnet_alternations"] if options.steps > 0 else 0):
             masks = [final_mask(model, p, options).numpy() for p in problems]
             problems = fitter.refit(masks)
@@ -435,6 +497,8 @@ class AutoAL(QueryStrategy):
         info: dict[str, Any] = {**trace.summary(), "objective": cfg["objective"],
                                 "rotations": len(problems),
                                 "alternations": cfg["fitnet_alternations"]}
+        if cfg["search"] == "shrinkage":
+            info["prior"] = np.exp(prior_logits).tolist()
         if per_sample:
             self._state["searchnet"] = {k2: v.clone() for k2, v in model.state_dict().items()}
             return model, fitter.pool_featurizer(np.asarray(evidence.inputs)), info

@@ -10,7 +10,7 @@ variant queries one batch from its evidence, and the model is retrained on the g
 (the loop's round-1 seed). Per variant, mean over seeds: the share of the batch in its most
 frequent class, the classes it covers, round-1 test accuracy minus random's on the same
 seed (when a ``random`` variant is given) and the select time over entropy's (when an
-``entropy`` variant is given). ``--variant NAME=STRATEGY[:key=value,...]`` (values parsed
+``entropy`` variant is given). ``--variant NAME=STRATEGY[:key=value,...]`` (a list inside a value: ``a|b|c``; values parsed
 as Python literals where they can be).
 """
 
@@ -42,7 +42,7 @@ def parse_variant(text: str) -> tuple[str, str, dict[str, Any]]:
         try:
             params[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
-            params[key] = value
+            params[key] = value.replace("|", ",")  # lists inside one option: a|b|c
     return name, strategy, params
 
 

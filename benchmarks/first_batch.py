@@ -7,11 +7,11 @@
 A cheap stand-in for round 1 of ``autoal run`` (same pool, initial set and model seeds as
 :func:`autoal.loop.run_active_learning`): the round-0 model is trained once per seed, every
 variant queries one batch from its evidence, and the model is retrained on the grown set
-(the loop's round-1 seed). Per variant, mean over seeds: the share of the batch in its most
-frequent class, the classes it covers, round-1 test accuracy minus random's on the same
-seed (when a ``random`` variant is given) and the select time over entropy's (when an
-``entropy`` variant is given). ``--variant NAME=STRATEGY[:key=value,...]`` (a list inside a value: ``a|b|c``; values parsed
-as Python literals where they can be).
+(the loop's round-1 seed). Per variant, mean over seeds: the share of the batch in its
+most frequent class, the classes it covers, round-1 test accuracy minus random's on the same
+seed (when a ``random`` variant is given) and the seconds of ``select``.
+``--variant NAME=STRATEGY[:key=value,...]``: values parsed as Python literals where they
+can be; a list inside one value as ``a|b|c``.
 """
 
 from __future__ import annotations

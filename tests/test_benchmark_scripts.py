@@ -303,3 +303,11 @@ def test_batch_classes_reads_the_class_make_up_of_queried_batches(tmp_path, caps
     assert mod["main"]([str(tmp_path), "--round", "1"]) == 0
     assert "| v | 0.62 (2.0) |" in capsys.readouterr().out
     assert mod["main"]([str(tmp_path / "none")]) == 2
+
+
+def test_first_batch_parses_variants():
+    parse = _script("first_batch.py")["parse_variant"]
+    assert parse("m=margin") == ("m", "margin", {})
+    name, strategy, params = parse('a=autoal:batch="kmeanspp",kappa=2.0,candidates=margin|kmeans')
+    assert (name, strategy) == ("a", "autoal")
+    assert params == {"batch": "kmeanspp", "kappa": 2.0, "candidates": "margin,kmeans"}

@@ -102,3 +102,38 @@ def test_autoal_coverage_needs_embeddings_and_is_deterministic():
     assert np.array_equal(strategy.select(evidence, 7), again.select(evidence, 7))
     with pytest.raises(ValueError, match="batch"):
         AutoAL(batch="top")
+
+
+def test_coverage_top_exact():
+    from autoal.search.coverage_query import coverage_top
+
+    assert coverage_top(20000, 100, 0.0) == 100
+    assert coverage_top(20000, 100, 1.0) == 20000
+    assert coverage_top(20000, 100, 0.5) == round(100 * 200**0.5)
+    with pytest.raises(ValueError, match="diversity"):
+        coverage_top(100, 10, 1.5)
+
+
+@pytest.mark.parametrize("mode", ["coverage", "kmeanspp"])
+def test_coverage_restricted_to_the_top_stays_there(mode):
+    pool, score, cluster = planted(0)
+    idx, record = coverage_batch(mode, score, pool, None, 10, np.random.default_rng(0), top=40)
+    assert set(cluster[idx].tolist()) == {0}  # the top 40 scores are all in cluster 0
+    assert record["drawn_from"] == 40
+    top_set = set(np.argsort(-score)[:40].tolist())
+    assert set(idx.tolist()) <= top_set and len(set(idx.tolist())) == 10
+
+
+def test_autoal_coverage_pool_follows_labels_per_class():
+    evidence, cluster = _evidence()
+    many = np.zeros((3000, 8))  # 1,000 labels per class: the draw is nearly the top b
+    few = np.zeros((3, 8))      # 1 label per class: nearly the whole pool
+    picks = {}
+    for name, labeled in (("many", many), ("few", few)):
+        ev = Evidence(probs=evidence.probs, embeddings=evidence.embeddings,
+                      labeled_embeddings=labeled)
+        strategy = AutoAL(random_state=0, candidates=("margin",), ablation="uniform",
+                          batch="kmeanspp", coverage_pool="budget")
+        picks[name] = set(cluster[strategy.select(ev, 10)].tolist())
+        assert "labeled_embeddings" in strategy.requires
+    assert picks["many"] == {0} and len(picks["few"]) >= 4

@@ -9,10 +9,15 @@ import numpy as np
 import torch
 
 from autoal.evidence import Evidence
-from autoal.search.coverage_query import BATCH_MODES, coverage_batch
+from autoal.search.coverage_query import (
+    BATCH_MODES,
+    COVERAGE_POOLS,
+    coverage_batch,
+    coverage_top,
+)
 from autoal.search.crossfit import CrossFitter
 from autoal.search.mixture import GlobalWeights, SearchNet, combine
-from autoal.search.prior import PRIORS, candidate_prior
+from autoal.search.prior import PRIORS, candidate_prior, diversity_share
 from autoal.search.ranks import rank_normalise
 from autoal.search.shrinkage import run_shrinkage_search
 from autoal.search.trainer import (
@@ -140,6 +145,11 @@ class AutoAL(QueryStrategy):
         squared distance); see :mod:`autoal.search.coverage_query`. Default: the preset's.
     coverage_power:
         The coverage query's weight is ``s ** coverage_power``.
+    coverage_pool:
+        Where the coverage query draws from: ``"all"`` (the whole pool) or ``"budget"``
+        (the top ``b (N / b) ** d`` of ``s``, ``d`` the diversity share of
+        :func:`~autoal.search.prior.diversity_share` for the labels per class: the whole
+        pool with few labels, nearly the top ``b`` with many).
     search:
         ``"adam"`` (Adam on the objective, :func:`~autoal.search.trainer.run_search`) or
         ``"shrinkage"`` (global weights only: start at the prior, move each logit by
@@ -197,6 +207,7 @@ class AutoAL(QueryStrategy):
         device: str = "auto",
         batch: str | None = None,
         coverage_power: float = 1.0,
+        coverage_pool: str = "all",
         representation: str = "model",
         search: str | None = None,
         prior: str | None = None,
@@ -231,6 +242,7 @@ class AutoAL(QueryStrategy):
         self.device = device
         self.batch = batch
         self.coverage_power = coverage_power
+        self.coverage_pool = coverage_pool
         self.representation = representation
         self.search = search
         self.prior = prior
@@ -254,6 +266,7 @@ class AutoAL(QueryStrategy):
             ("batch", cfg["batch"], BATCH_MODES),
             ("representation", self.representation, REPRESENTATIONS),
             ("search", cfg["search"], SEARCHES),
+            ("coverage_pool", self.coverage_pool, COVERAGE_POOLS),
             ("prior", cfg["prior"], PRIORS),
         )
         for name, value, valid in checks:
@@ -313,7 +326,7 @@ class AutoAL(QueryStrategy):
         )
         if searches:
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
-        if self.ablation == "prior" or cfg["prior"] != "uniform":
+        if self.ablation == "prior" or cfg["prior"] != "uniform" or self.coverage_pool == "budget":
             needed += [] if "labeled_embeddings" in needed else ["labeled_embeddings"]
         if cfg["batch"] != "topk":
             space = "features" if self.representation == "features" else "embeddings"
@@ -377,8 +390,12 @@ class AutoAL(QueryStrategy):
         else:
             t0 = time.perf_counter()
             pool, labeled = space_of(evidence, self.representation)
+            top = None
+            if self.coverage_pool == "budget":
+                d = diversity_share(self._n_labeled(evidence), self._n_classes(evidence))
+                top = coverage_top(n, budget, d)
             idx, record = coverage_batch(mode, s, pool, labeled, budget, self.rng,
-                                         power=self.coverage_power)
+                                         power=self.coverage_power, top=top)
             self._info["query"] = {"batch": mode, **record}
             self._info["seconds"]["query"] = time.perf_counter() - t0
         pool_weights = self._info.pop("_pool_weights")

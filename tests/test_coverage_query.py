@@ -65,7 +65,7 @@ def test_bad_mode_and_power_name_the_problem():
     with pytest.raises(ValueError, match="batch mode"):
         coverage_batch("topk", score, pool, None, 3, np.random.default_rng(0))
     with pytest.raises(ValueError, match="power"):
-        coverage_batch("coverage", score, pool, None, 3, np.random.default_rng(0), power=0.0)
+        coverage_batch("coverage", score, pool, None, 3, np.random.default_rng(0), power=-1.0)
 
 
 def _evidence(seed: int = 0) -> tuple[Evidence, np.ndarray]:
@@ -137,3 +137,31 @@ def test_autoal_coverage_pool_follows_labels_per_class():
         picks[name] = set(cluster[strategy.select(ev, 10)].tolist())
         assert "labeled_embeddings" in strategy.requires
     assert picks["many"] == {0} and len(picks["few"]) >= 4
+
+
+def test_budget_power_is_labels_per_class_over_the_half_point():
+    from autoal.search.coverage_query import budget_power
+    from autoal.search.prior import diversity_share
+
+    assert budget_power(diversity_share(100, 10)) == pytest.approx(1.0)
+    assert budget_power(diversity_share(1000, 10)) == pytest.approx(10.0)
+    assert budget_power(diversity_share(20, 10)) == pytest.approx(0.2)
+    assert budget_power(1e-6) == 50.0
+    with pytest.raises(ValueError, match="diversity"):
+        budget_power(0.0)
+
+
+def test_autoal_budget_power_narrows_the_draw_as_labels_grow():
+    evidence, cluster = _evidence()
+    picks, powers = {}, {}
+    for name, n_lab in (("many", 3000), ("few", 3)):
+        ev = Evidence(probs=evidence.probs, embeddings=evidence.embeddings,
+                      labeled_embeddings=np.zeros((n_lab, 8)))
+        strategy = AutoAL(random_state=0, candidates=("margin",), ablation="uniform",
+                          batch="kmeanspp", coverage_power="budget")
+        picks[name] = cluster[strategy.select(ev, 10)]
+        powers[name] = strategy.round_info()["query"]["power"]
+    assert powers["many"] == 50.0 and powers["few"] == pytest.approx(0.1)
+    assert (picks["many"] == 0).sum() > (picks["few"] == 0).sum()
+    with pytest.raises(ValueError, match="coverage_power"):
+        AutoAL(coverage_power="sharp")

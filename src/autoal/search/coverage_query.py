@@ -23,6 +23,10 @@ that throws away what uncertainty is worth (measured: Fashion-MNIST mid, round 1
 :func:`coverage_top` sizes that set from the labeled-set size per class, by the same
 diversity share as the candidate prior (:func:`autoal.search.prior.diversity_share`): the
 whole pool when diversity is everything, the top ``budget`` (plain top-b) when it is nothing.
+:func:`budget_power` instead sharpens the weight with the labels per class: ``power =
+(1 - d) / d`` (labels per class over the prior's half point): flat weights (coverage) with
+few labels, ``s ** 10`` at 100 labels per class, where only the top percent of the pool
+keeps any weight and k-means++ merely spreads the top of the score.
 """
 
 from __future__ import annotations
@@ -34,13 +38,21 @@ from autoal.strategies.base import top_k
 from autoal.strategies.diversity import min_sq_distances
 from autoal.strategies.uherding import kernel_radius, weighted_herding
 
-__all__ = ["BATCH_MODES", "COVERAGE_POOLS", "coverage_batch", "coverage_top",
+__all__ = ["BATCH_MODES", "COVERAGE_POOLS", "budget_power", "coverage_batch", "coverage_top",
            "weighted_kmeanspp"]
 
 #: The accepted values of AutoAL's ``batch`` option.
 BATCH_MODES: tuple[str, ...] = ("topk", "coverage", "kmeanspp")
 #: The accepted values of AutoAL's ``coverage_pool`` option.
 COVERAGE_POOLS: tuple[str, ...] = ("all", "budget")
+
+
+def budget_power(diversity: float, most: float = 50.0) -> float:
+    """``(1 - d) / d`` for the diversity share ``d`` (at most ``most``): with the prior's
+    ``d = h / (h + n_c)`` this is ``n_c / h``, the labels per class over the half point."""
+    if not 0.0 < diversity <= 1.0:
+        raise ValueError(f"diversity must be in (0, 1], got {diversity}")
+    return float(min((1.0 - diversity) / diversity, most))
 
 
 def coverage_top(n: int, budget: int, diversity: float) -> int:
@@ -111,8 +123,8 @@ def coverage_batch(
     """
     if mode not in BATCH_MODES or mode == "topk":
         raise ValueError(f"unknown coverage batch mode {mode!r}; use 'coverage' or 'kmeanspp'")
-    if not power > 0:
-        raise ValueError(f"coverage power must be positive, got {power}")
+    if not power >= 0:
+        raise ValueError(f"coverage power must be non-negative, got {power}")
     score = np.asarray(score, dtype=np.float64)
     subset = None
     if top is not None and top < len(score):

@@ -12,6 +12,7 @@ from autoal.evidence import Evidence
 from autoal.search.coverage_query import (
     BATCH_MODES,
     COVERAGE_POOLS,
+    budget_power,
     coverage_batch,
     coverage_top,
 )
@@ -144,7 +145,9 @@ class AutoAL(QueryStrategy):
         ``"kmeanspp"`` (k-means++ seeding with probabilities proportional to ``s`` times the
         squared distance); see :mod:`autoal.search.coverage_query`. Default: the preset's.
     coverage_power:
-        The coverage query's weight is ``s ** coverage_power``.
+        The coverage query's weight is ``s ** coverage_power``; ``"budget"``: the power is
+        the labels per class over the prior's half point (10), see
+        :func:`~autoal.search.coverage_query.budget_power`.
     coverage_pool:
         Where the coverage query draws from: ``"all"`` (the whole pool) or ``"budget"``
         (the top ``b (N / b) ** d`` of ``s``, ``d`` the diversity share of
@@ -206,7 +209,7 @@ class AutoAL(QueryStrategy):
         momentum: float = 0.0,
         device: str = "auto",
         batch: str | None = None,
-        coverage_power: float = 1.0,
+        coverage_power: float | str = 1.0,
         coverage_pool: str = "all",
         representation: str = "model",
         search: str | None = None,
@@ -289,6 +292,13 @@ class AutoAL(QueryStrategy):
             raise ValueError("search='shrinkage' needs weights='global'")
         if self.kappa < 0:
             raise ValueError(f"kappa must be non-negative, got {self.kappa}")
+        if self.coverage_power != "budget" and not (
+            isinstance(self.coverage_power, int | float) and self.coverage_power >= 0
+        ):
+            raise ValueError(
+                f"coverage_power must be a non-negative number or 'budget', "
+                f"got {self.coverage_power!r}"
+            )
         if self.n_resplits < 1:
             raise ValueError(f"n_resplits must be at least 1, got {self.n_resplits}")
         if cfg["coverage"] < 0:
@@ -326,7 +336,8 @@ class AutoAL(QueryStrategy):
         )
         if searches:
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
-        if self.ablation == "prior" or cfg["prior"] != "uniform" or self.coverage_pool == "budget":
+        if (self.ablation == "prior" or cfg["prior"] != "uniform" or self.coverage_pool == "budget"
+                or self.coverage_power == "budget"):
             needed += [] if "labeled_embeddings" in needed else ["labeled_embeddings"]
         if cfg["batch"] != "topk":
             space = "features" if self.representation == "features" else "embeddings"
@@ -390,12 +401,12 @@ class AutoAL(QueryStrategy):
         else:
             t0 = time.perf_counter()
             pool, labeled = space_of(evidence, self.representation)
-            top = None
-            if self.coverage_pool == "budget":
-                d = diversity_share(self._n_labeled(evidence), self._n_classes(evidence))
-                top = coverage_top(n, budget, d)
+            d = diversity_share(self._n_labeled(evidence), self._n_classes(evidence))
+            top = coverage_top(n, budget, d) if self.coverage_pool == "budget" else None
+            power = budget_power(d) if self.coverage_power == "budget" else self.coverage_power
             idx, record = coverage_batch(mode, s, pool, labeled, budget, self.rng,
-                                         power=self.coverage_power, top=top)
+                                         power=float(power), top=top)
+            record["power"] = float(power)
             self._info["query"] = {"batch": mode, **record}
             self._info["seconds"]["query"] = time.perf_counter() - t0
         pool_weights = self._info.pop("_pool_weights")

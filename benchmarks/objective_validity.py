@@ -35,6 +35,7 @@ import sys
 from typing import Any
 
 import numpy as np
+import torch
 from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -61,7 +62,7 @@ def _learner(args: argparse.Namespace, seed: int) -> TorchClassifier:
 def objective_values(
     objective: str, X_lab: np.ndarray, y_lab: np.ndarray, n_classes: int, seed: int,
     fitnet_epochs: int,
-) -> dict[str, float]:
+) -> tuple[dict[str, float], list, CrossFitter]:
     """Each candidate's objective value with the mixture fixed to it (lower = preferred)."""
     candidates = [get_strategy(c, random_state=seed + 7 * (k + 1))
                   for k, c in enumerate(PAPER_CANDIDATES)]
@@ -74,7 +75,32 @@ def objective_values(
         logits = np.zeros(len(PAPER_CANDIDATES), dtype=np.float32)
         logits[k] = ONE_HOT_LOGIT
         values[name] = evaluate_objective(GlobalWeights(len(logits), logits), problems, options)
-    return values, problems
+    return values, problems, fitter
+
+
+def probe_pca_values(
+    fitter: CrossFitter, problems: list, X_lab: np.ndarray, y_lab: np.ndarray, n_classes: int,
+    fraction: float = 0.25, n_components: int = 32,
+) -> dict[str, float]:
+    """The look-ahead with out-of-sample features: the ridge probe on label-free principal
+    components of the raw inputs (fitted on the labeled inputs, no labels used) instead of
+    FitNet's features, the same rotations and candidates' top ``fraction`` (hard)."""
+    from sklearn.decomposition import PCA
+
+    from autoal.search.objectives import RidgeProbe
+
+    flat = X_lab.reshape(len(X_lab), -1)
+    z = PCA(min(n_components, *flat.shape), random_state=0).fit_transform(flat)
+    values: dict[str, list[float]] = {c: [] for c in PAPER_CANDIDATES}
+    for (_, train, cand, val), problem in zip(fitter._rotations, problems, strict=True):
+        probe = RidgeProbe.build(z[train], y_lab[train], z[cand], y_lab[cand], z[val],
+                                 y_lab[val], n_classes)
+        budget = max(1, int(round(fraction * len(cand))))
+        for k, name in enumerate(PAPER_CANDIDATES):
+            mask = torch.zeros(len(cand), dtype=torch.float64)
+            mask[np.argsort(-problem.scores[:, k].numpy(), kind="stable")[:budget]] = 1.0
+            values[name].append(float(probe.val_loss(mask)))
+    return {c: float(np.mean(v)) for c, v in values.items()}
 
 
 def probe_ce_values(problems: list, fraction: float = 0.25) -> dict[str, float]:
@@ -216,12 +242,14 @@ def main(argv: list[str] | None = None) -> int:
                 ).statistic)
             computed: dict[str, dict[str, float]] = {}
             for objective in OBJECTIVES:
-                computed[objective], problems = objective_values(
+                computed[objective], problems, fitter = objective_values(
                     objective, X_pool[lab], y_pool[lab], data.n_classes, seed,
                     args.fitnet_epochs,
                 )
                 if objective == "lookahead":
                     computed["probe_ce"] = probe_ce_values(problems)
+                    computed["probe_pca"] = probe_pca_values(
+                        fitter, problems, X_pool[lab], y_pool[lab], data.n_classes)
             computed["retrain"] = retrain_values(X_pool[lab], y_pool[lab], data.n_classes, seed,
                                                  args.fitnet_epochs)
             for objective, vals in computed.items():
@@ -245,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.retrain_seeds >= 2:
         rel = [r["truth_reliability"] for r in rows]
         print(f"  truth reliability (Spearman between two retrainings) {np.nanmean(rel):+.3f}")
-    for objective in (*OBJECTIVES, "probe_ce", "retrain"):
+    for objective in (*OBJECTIVES, "probe_ce", "probe_pca", "retrain"):
         rho = [r["objectives"][objective]["spearman"] for r in rows]
         acc = [r["objectives"][objective]["pick_accuracy"] for r in rows]
         print(f"  {objective}: Spearman {np.nanmean(rho):+.3f} (min {np.nanmin(rho):+.2f}, max "

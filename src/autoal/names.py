@@ -10,12 +10,16 @@ from __future__ import annotations
 
 __all__ = [
     "ABLATIONS",
+    "BATCH_MODES",
+    "COVERAGE_POOLS",
     "DEVICE_NAMES",
     "IMAGE_NETS",
     "MODEL_NAMES",
     "NET_NAMES",
     "OBJECTIVES",
     "PRESET_NAMES",
+    "PRIORS",
+    "SEARCHES",
     "THRESHOLDS",
     "WEIGHTS",
 ]
@@ -35,10 +39,19 @@ DEVICE_NAMES: tuple[str, ...] = ("auto", "cpu", "cuda")
 #: Presets of :class:`autoal.search.AutoAL` (their settings: ``autoal.search.presets``).
 PRESET_NAMES: tuple[str, ...] = ("autoal", "paper")
 #: Search objectives.
-OBJECTIVES: tuple[str, ...] = ("max_loss", "lookahead")
+OBJECTIVES: tuple[str, ...] = ("max_loss", "lookahead", "balance")
 #: Soft-selection thresholds.
 THRESHOLDS: tuple[str, ...] = ("quantile", "gmm")
 #: Mixture weights: one global set, or per sample from a SearchNet.
 WEIGHTS: tuple[str, ...] = ("global", "per-sample")
-#: Ablations: none; equal weights; untrained random weights; no loss-prediction module.
-ABLATIONS: tuple[str, ...] = ("none", "uniform", "frozen", "no-loss-module")
+#: Ablations: none; equal weights; untrained random weights; no loss-prediction module; the
+#: prior's weights without a search.
+ABLATIONS: tuple[str, ...] = ("none", "uniform", "frozen", "no-loss-module", "prior")
+#: How the search moves the weights: Adam, or noise-aware steps from a prior.
+SEARCHES: tuple[str, ...] = ("adam", "shrinkage")
+#: Where the search starts / shrinks to: equal weights, or the labels-per-class prior.
+PRIORS: tuple[str, ...] = ("uniform", "budget")
+#: How the batch is drawn from the mixed score: its top b, weighted herding, k-means++.
+BATCH_MODES: tuple[str, ...] = ("topk", "coverage", "kmeanspp")
+#: Which samples the coverage query draws from: all, or the top of the mixed score.
+COVERAGE_POOLS: tuple[str, ...] = ("all", "budget")

@@ -172,3 +172,46 @@ def test_the_autoal_preset_is_the_selection_runs_winner():
     assert winner.resolved() == AutoAL().resolved()
     runner_up = AutoAL(**variants["sel-persample-lookahead-cov"].options)
     assert runner_up.resolved() != AutoAL().resolved()
+
+
+TWELVE = (
+    "least_confidence", "margin", "entropy", "var_ratio", "mean_std", "bald", "kmeans",
+    "badge", "typiclust", "probcover", "uherding", "coreset",
+)
+
+
+def test_twelve_candidates_with_batch_strategies_and_coverage_query(digits_dataset):
+    """K = 12 incl. the batch strategies; each one's score in the search is its batch first."""
+    record = run(digits_dataset, rounds=2, candidates=TWELVE, weights="global", search="shrinkage",
+                 prior="budget", n_resplits=2, batch="kmeanspp")
+    for rnd in record["rounds"][1:]:
+        assert list(rnd["weights"]) == list(TWELVE)
+        assert sum(rnd["weights"].values()) == pytest.approx(1.0, abs=1e-5)
+        assert rnd["search"]["rotations"] == 4  # 2 folds x 2 resplits
+        assert len(set(rnd["queried"])) == 10
+        assert rnd["query"]["batch"] == "kmeanspp"
+
+
+def test_shrinkage_search_is_deterministic_and_records_its_prior(digits_dataset):
+    params = dict(weights="global", search="shrinkage", prior="budget", n_resplits=2,
+                  batch="coverage")
+    a, b = run(digits_dataset, seed=5, **params), run(digits_dataset, seed=5, **params)
+    assert [r["queried"] for r in a["rounds"]] == [r["queried"] for r in b["rounds"]]
+    assert [r["weights"] for r in a["rounds"][1:]] == [r["weights"] for r in b["rounds"][1:]]
+    search = a["rounds"][1]["search"]
+    assert search["searchnet_grad_norm_mean"] > 0 and 0 <= search["shrinkage"] <= 1
+    names = list(AutoAL().resolved()["candidates"])
+    prior = dict(zip(names, search["prior"], strict=True))
+    assert max(prior, key=prior.get) == "kmeans"  # 3 labels per class: diversity first
+
+
+def test_prior_ablation_uses_the_budget_prior_without_search(digits_dataset):
+    record = run(digits_dataset, ablation="prior", prior="budget")
+    for rnd in record["rounds"][1:]:
+        assert rnd["search"] == {"steps": 0, "ablation": "prior"}
+        assert max(rnd["weights"], key=rnd["weights"].get) == "kmeans"
+
+
+def test_shrinkage_needs_global_weights():
+    with pytest.raises(ValueError, match="global"):
+        AutoAL(search="shrinkage", weights="per-sample").validate()

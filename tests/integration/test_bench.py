@@ -521,3 +521,23 @@ def test_a_features_file_reaches_the_cells_and_is_checked(tmp_path, digits_datas
     assert result.failed == {}
     run = json.loads(cell_path(tmp_path / "out", with_file.cells()[0]).read_text())
     assert run["features"] == {"source": str(good), "dim": 4}
+
+
+def test_a_resolved_option_added_later_keeps_cells_made_before_it(tmp_path, monkeypatch):
+    from autoal.search import presets
+
+    variants = 'auto = { strategy = "autoal", preset = "paper" }'
+    cfg = load_config(write(tmp_path, TINY.format(variants=variants)))
+    out = tmp_path / "out"
+    _fake_finished(cfg, out)
+    for path in (out / "runs").glob("*.json"):  # as recorded before batch/search/prior existed
+        record = json.loads(path.read_text())
+        for key in presets.LEGACY_RESOLVED:
+            del record["bench"]["parameters"]["resolved"][key]
+        path.write_text(json.dumps(record))
+    assert len(pending_cells(cfg, out)[1]) == 1
+    # a preset whose new option no longer reproduces the old runs makes them stale
+    monkeypatch.setitem(presets.PRESETS, "paper", {**presets.PRESETS["paper"],
+                                                   "batch": "kmeanspp"})
+    with pytest.raises(StaleResultsError, match=r"resolved"):
+        pending_cells(cfg, out)

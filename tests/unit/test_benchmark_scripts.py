@@ -45,10 +45,11 @@ def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsy
         assert len(each) == 2 and row["accuracy_after"][c] == pytest.approx(sum(each) / 2)
     rel = row["truth_reliability"]  # null when a retraining ties every candidate
     assert rel is None or -1.0 <= rel <= 1.0
-    assert set(row["objectives"]) == {"max_loss", "lookahead", "probe_ce", "retrain"}
+    assert set(row["objectives"]) == {"max_loss", "lookahead", "balance", "probe_ce", "probe_pca",
+                                      "retrain"}
     for result in row["objectives"].values():
         values = result["values"]
-        assert result["pick"] == min(values, key=values.get)  # the search minimises
+        assert values[result["pick"]] == min(values.values())  # the search minimises (ties: any)
         assert result["pick_accuracy"] == row["accuracy_after"][result["pick"]]
         assert result["spearman"] is None or -1.0 <= result["spearman"] <= 1.0
     assert "Spearman" in capsys.readouterr().out
@@ -318,3 +319,11 @@ def test_strategy_cost_times_every_strategy_against_entropy(tmp_path, capsys):
     assert all(r["select_s"] > 0 and r["round_ratio"] > 0 for r in rows.values())
     assert "| typiclust |" in capsys.readouterr().out
     assert main(["--dataset", "digits", "--labeled", "1000", "--pool", "1000"]) == 2
+
+
+def test_first_batch_parses_variants():
+    parse = _script("first_batch.py")["parse_variant"]
+    assert parse("m=margin") == ("m", "margin", {})
+    name, strategy, params = parse('a=autoal:batch="kmeanspp",kappa=2.0,candidates=margin|kmeans')
+    assert (name, strategy) == ("a", "autoal")
+    assert params == {"batch": "kmeanspp", "kappa": 2.0, "candidates": "margin,kmeans"}

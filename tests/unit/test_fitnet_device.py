@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import autoal.search.strategy as search_strategy
+import autoal.search.round_search as search_strategy
 from autoal import Evidence
 from autoal.models.torch_model import TorchClassifier
 from autoal.search import AutoAL

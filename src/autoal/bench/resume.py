@@ -81,6 +81,15 @@ def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
         k for k in set(now) - set(stored)
         if k in defaults and json.loads(json.dumps(defaults[k])) == now[k]
     }
+    # Likewise an option added to a strategy's resolved settings (AutoAL's presets) at the
+    # value that reproduces the runs from before it (the strategy's ``legacy_resolved``).
+    legacy = getattr(type(strategy), "legacy_resolved", {})
+    if isinstance(now.get("resolved"), dict) and isinstance(stored.get("resolved"), dict):
+        stored = {**stored, "resolved": {
+            **{k: v for k, v in now["resolved"].items()
+               if k not in stored["resolved"] and k in legacy and legacy[k] == v},
+            **stored["resolved"],
+        }}
     changed = sorted(
         k for k in (set(now) | set(stored)) - added_at_default if now.get(k) != stored.get(k)
     )

@@ -71,6 +71,12 @@ class CrossFitter:
         The ridge probe's strength, relative to its training size.
     n_components:
         Principal components of the raw inputs among the SearchNet's features.
+    n_resplits:
+        Problems per rotation from the same FitNet (>= 1): different random candidate /
+        validation halves of part ``f`` (with the probe), or different random halves of it
+        as the scored set (without). Their spread is what a noise-aware search
+        (:mod:`autoal.search.shrinkage`) reads as the objective's noise; FitNet is trained
+        once per rotation either way.
     random_state:
         Seeds the parts, the PCA and each rotation's FitNet.
     """
@@ -89,6 +95,7 @@ class CrossFitter:
         n_components: int = 16,
         device: str = "auto",
         random_state: int = 0,
+        n_resplits: int = 1,
     ) -> None:
         self.candidates = list(candidates)
         self.n_folds = n_folds
@@ -102,10 +109,12 @@ class CrossFitter:
         self.n_components = n_components
         self.device = device
         self.random_state = random_state
+        self.n_resplits = n_resplits
+        self._fitted: dict[int, TorchClassifier] = {}
         self._last: TorchClassifier | None = None
         self._pca: PCA | None = None
         self._data: tuple[np.ndarray, np.ndarray, int] | None = None
-        self._rotations: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._rotations: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self._pc_stats: tuple[np.ndarray, np.ndarray] | None = None
 
     def _fitnet(self, seed: int) -> TorchClassifier:
@@ -151,15 +160,22 @@ class CrossFitter:
         self._pc_stats = standardisation(self._pca.transform(flat))
         self._data = (X, y, n_classes)
         self._rotations = []
+        self._fitted = {}
+        if self.n_resplits < 1:
+            raise ValueError(f"n_resplits must be at least 1, got {self.n_resplits}")
         for f, held in enumerate(folds(y, self.n_folds, self.random_state)):
             train = np.setdiff1d(np.arange(len(y)), held)
-            if self.with_probe:
-                cand_rel, val_rel = _halves(y[held], self.random_state + f)
-                cand, val = held[cand_rel], held[val_rel]
-            else:
-                cand, val = held, held[:0]
-            self._rotations.append((train, cand, val))
-        return [self._problem(f, None) for f in range(len(self._rotations))]
+            for r in range(self.n_resplits):
+                seed = self.random_state + f + 7919 * r
+                if self.with_probe:
+                    cand_rel, val_rel = _halves(y[held], seed)
+                    cand, val = held[cand_rel], held[val_rel]
+                elif self.n_resplits == 1:
+                    cand, val = held, held[:0]
+                else:
+                    cand, val = held[_halves(y[held], seed)[0]], held[:0]
+                self._rotations.append((f, train, cand, val))
+        return [self._problem(i, None) for i in range(len(self._rotations))]
 
     def refit(self, masks: Sequence[np.ndarray]) -> list[SearchProblem]:
         """The paper's alternating step: rebuild every rotation's problem with a FitNet also
@@ -176,11 +192,15 @@ class CrossFitter:
     def _problem(self, f: int, cand_weight: np.ndarray | None) -> SearchProblem:
         assert self._data is not None, "call problems() first"
         X, y, n_classes = self._data
-        train, cand, val = self._rotations[f]
-        fitnet = self._fitnet(self.random_state + f)
-        if cand_weight is None:
+        fold, train, cand, val = self._rotations[f]
+        if cand_weight is None and fold in self._fitted:
+            fitnet = self._fitted[fold]
+        elif cand_weight is None:
+            fitnet = self._fitnet(self.random_state + fold)
             fitnet.fit(X[train], y[train], n_classes)
+            self._fitted[fold] = fitnet
         else:
+            fitnet = self._fitnet(self.random_state + fold)
             both = np.concatenate([train, cand])
             weight = np.concatenate([np.ones(len(train)), cand_weight])
             fitnet.fit(X[both], y[both], n_classes, sample_weight=weight)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PRESETS"]
+__all__ = ["LEGACY_RESOLVED", "PRESETS"]
 
 # The options each preset fixes; every option not named here has the same default for both.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -16,6 +16,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss_module": True,
         "coverage": 0.0,
         "fitnet_alternations": 1,
+        "batch": "topk",
+        "search": "adam",
+        "prior": "uniform",
     },
     # Our default, by the rule pre-registered in benchmarks/select.toml: the sel-* variant with
     # the best mean AUBC rank over its three groups (sel-persample-lookahead, 3.67). It still
@@ -27,5 +30,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss_module": False,
         "coverage": 0.0,
         "fitnet_alternations": 0,
+        "batch": "topk",
+        "search": "adam",
+        "prior": "uniform",
     },
 }
+
+#: Options added to the presets after run files began to record AutoAL's resolved options,
+#: with the values that reproduce the runs from before they existed. A resumed benchmark
+#: takes a stored record without such a key as made with this value (see
+#: ``autoal.bench.resume``).
+LEGACY_RESOLVED: dict[str, Any] = {"batch": "topk", "search": "adam", "prior": "uniform"}

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from autoal.evidence import Evidence
-from autoal.names import ABLATIONS, OBJECTIVES, THRESHOLDS, WEIGHTS
-from autoal.search.crossfit import CrossFitter
-from autoal.search.mixture import GlobalWeights, SearchNet, combine
-from autoal.search.presets import PRESETS
-from autoal.search.trainer import (
-    SearchOptions,
-    SearchTrace,
-    final_mask,
-    run_search,
+from autoal.names import (
+    ABLATIONS,
+    BATCH_MODES,
+    COVERAGE_POOLS,
+    OBJECTIVES,
+    PRIORS,
+    SEARCHES,
+    THRESHOLDS,
+    WEIGHTS,
 )
+from autoal.search.coverage_query import budget_power, coverage_batch, coverage_top
+from autoal.search.mixture import combine
+from autoal.search.presets import LEGACY_RESOLVED, PRESETS
+from autoal.search.prior import diversity_share
+from autoal.search.round_search import n_classes_of, n_labeled, search_round
 from autoal.strategies.base import QueryStrategy, check_budget
+from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import (
     PAPER_CANDIDATES,
@@ -27,6 +33,7 @@ from autoal.strategies.registry import (
     get_strategy,
     register_strategy,
 )
+from autoal.strategies.representation import REPRESENTATIONS, space_of
 
 __all__ = ["AutoAL"]
 
@@ -54,7 +61,8 @@ class AutoAL(QueryStrategy):
         ``loss_module``, ``coverage`` and ``fitnet_alternations`` default to the preset's
         value when None.
     weights, objective, threshold, loss_module, coverage:
-        ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"``; ``"quantile"`` |
+        ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"`` | ``"balance"``
+        (maximise the entropy of the selected set's soft class histogram); ``"quantile"`` |
         ``"gmm"``; whether a loss-prediction module feeds the SearchNet; weight ``gamma``
         of the class-coverage bonus (0 = off).
     candidates:
@@ -62,7 +70,7 @@ class AutoAL(QueryStrategy):
     ablation:
         ``"none"``; ``"uniform"`` (equal weights, no search); ``"frozen"`` (untrained
         random weights: what the authors' released code effectively does);
-        ``"no-loss-module"``.
+        ``"no-loss-module"``; ``"prior"`` (the prior's weights, no search).
     n_folds:
         Cross-fitting parts (>= 2); every part is scored once by a FitNet trained on the rest.
     fitnet_model, fitnet_epochs, fitnet_mc_samples:
@@ -92,6 +100,40 @@ class AutoAL(QueryStrategy):
     warm_start, momentum:
         Start each round's search from the previous round's weights; with ``momentum`` in
         ``[0, 1)`` the used weights are a moving average across rounds.
+    batch:
+        How the query draws the batch from the searched mixture ``s``: ``"topk"`` (the
+        paper's: the ``budget`` highest ``s``), ``"coverage"`` (weighted kernel herding with
+        ``s`` as the weight: Uncertainty Herding with the mixture in place of the margin) or
+        ``"kmeanspp"`` (k-means++ seeding with probabilities proportional to ``s`` times the
+        squared distance); see :mod:`autoal.search.coverage_query`. Default: the preset's.
+    coverage_power:
+        The coverage query's weight is ``s ** coverage_power``; ``"budget"``: the power is
+        the labels per class over the prior's half point (10), see
+        :func:`~autoal.search.coverage_query.budget_power`.
+    coverage_pool:
+        Where the coverage query draws from: ``"all"`` (the whole pool) or ``"budget"``
+        (the top ``b (N / b) ** d`` of ``s``, ``d`` the diversity share of
+        :func:`~autoal.search.prior.diversity_share` for the labels per class: the whole
+        pool with few labels, nearly the top ``b`` with many).
+    search:
+        ``"adam"`` (Adam on the objective, :func:`~autoal.search.trainer.run_search`) or
+        ``"shrinkage"`` (global weights only: start at the prior, move each logit by
+        ``search_lr`` per step times a James-Stein factor of the gradient's signal-to-noise
+        over the cross-fitted problems; see :mod:`autoal.search.shrinkage`). Default: the
+        preset's.
+    prior:
+        ``"uniform"`` or ``"budget"`` (diversity candidates with few labels per class, margin
+        with many; see :mod:`autoal.search.prior`): where the ``shrinkage`` search starts,
+        and the ``prior`` ablation's weights. Default: the preset's.
+    kappa:
+        The ``shrinkage`` search moves a logit only where its mean gradient is more than
+        ``kappa`` standard errors from zero.
+    n_resplits:
+        Problems per cross-fitting rotation (different random halves of the held-out part,
+        one FitNet); the ``shrinkage`` search reads their spread as noise.
+    representation:
+        Space of the coverage query: ``"model"`` (the task model's embeddings) or
+        ``"features"`` (label-free ``Evidence.features``).
     device:
         Device of FitNet. ``"auto"``: the task model's device when the evidence names it
         (``Evidence.device``), else CUDA when available.
@@ -99,6 +141,8 @@ class AutoAL(QueryStrategy):
 
     name = "autoal"
     stateful = True
+    #: Resolved options that older run files lack, with the values they ran with.
+    legacy_resolved: ClassVar[dict[str, Any]] = LEGACY_RESOLVED
 
     def __init__(
         self,
@@ -128,6 +172,14 @@ class AutoAL(QueryStrategy):
         warm_start: bool = True,
         momentum: float = 0.0,
         device: str = "auto",
+        batch: str | None = None,
+        coverage_power: float | str = 1.0,
+        coverage_pool: str = "all",
+        representation: str = "model",
+        search: str | None = None,
+        prior: str | None = None,
+        kappa: float = 2.0,
+        n_resplits: int = 1,
     ) -> None:
         super().__init__(random_state)
         self.preset = preset
@@ -155,6 +207,14 @@ class AutoAL(QueryStrategy):
         self.warm_start = warm_start
         self.momentum = momentum
         self.device = device
+        self.batch = batch
+        self.coverage_power = coverage_power
+        self.coverage_pool = coverage_pool
+        self.representation = representation
+        self.search = search
+        self.prior = prior
+        self.kappa = kappa
+        self.n_resplits = n_resplits
         self._state: dict[str, Any] = {}
         self._info: dict[str, Any] = {}
 
@@ -169,6 +229,11 @@ class AutoAL(QueryStrategy):
             ("objective", cfg["objective"], OBJECTIVES),
             ("threshold", cfg["threshold"], THRESHOLDS),
             ("ablation", self.ablation, ABLATIONS),
+            ("batch", cfg["batch"], BATCH_MODES),
+            ("representation", self.representation, REPRESENTATIONS),
+            ("search", cfg["search"], SEARCHES),
+            ("coverage_pool", self.coverage_pool, COVERAGE_POOLS),
+            ("prior", cfg["prior"], PRIORS),
         )
         for name, value, valid in checks:
             if value not in valid:
@@ -186,6 +251,19 @@ class AutoAL(QueryStrategy):
             raise ValueError(f"select_fraction must be in (0, 1), got {self.select_fraction}")
         if not 0.0 <= self.momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if cfg["search"] == "shrinkage" and cfg["weights"] != "global":
+            raise ValueError("search='shrinkage' needs weights='global'")
+        if self.kappa < 0:
+            raise ValueError(f"kappa must be non-negative, got {self.kappa}")
+        if self.coverage_power != "budget" and not (
+            isinstance(self.coverage_power, int | float) and self.coverage_power >= 0
+        ):
+            raise ValueError(
+                f"coverage_power must be a non-negative number or 'budget', "
+                f"got {self.coverage_power!r}"
+            )
+        if self.n_resplits < 1:
+            raise ValueError(f"n_resplits must be at least 1, got {self.n_resplits}")
         if cfg["coverage"] < 0:
             raise ValueError(f"coverage must be non-negative, got {cfg['coverage']}")
 
@@ -201,7 +279,7 @@ class AutoAL(QueryStrategy):
             key: preset[key] if getattr(self, key) is None else getattr(self, key)
             for key in (
                 "weights", "objective", "threshold", "loss_module", "coverage",
-                "fitnet_alternations",
+                "fitnet_alternations", "batch", "search", "prior",
             )
         }
         if self.ablation == "no-loss-module":
@@ -218,11 +296,17 @@ class AutoAL(QueryStrategy):
         needed: list[str] = []
         for cand in self._candidate_strategies():
             needed += [f for f in cand.requires if f not in needed]
-        searches = self.ablation != "uniform" and not (
+        searches = self.ablation not in ("uniform", "prior") and not (
             self.ablation == "frozen" and cfg["weights"] == "global"
         )
         if searches:
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
+        if (self.ablation == "prior" or cfg["prior"] != "uniform" or self.coverage_pool == "budget"
+                or self.coverage_power == "budget"):
+            needed += [] if "labeled_embeddings" in needed else ["labeled_embeddings"]
+        if cfg["batch"] != "topk":
+            space = "features" if self.representation == "features" else "embeddings"
+            needed += [space] if space not in needed else []
         return tuple(needed)
 
     def _candidate_strategies(self) -> list[QueryStrategy]:
@@ -253,7 +337,7 @@ class AutoAL(QueryStrategy):
         scores = self.candidate_scores(evidence, budget)
         seconds["score"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        model, features, search_info = self._search(evidence, cfg, self._n_classes(evidence))
+        model, features, search_info = self._search(evidence, cfg, n_classes_of(evidence))
         with torch.no_grad():
             if features is None:
                 logits = model(torch.as_tensor(scores, dtype=torch.float32))
@@ -271,10 +355,27 @@ class AutoAL(QueryStrategy):
         return s.numpy().astype(np.float64)
 
     def select(self, evidence: Evidence, budget: int) -> np.ndarray:
-        """Top ``budget`` of the combined score (ties broken by the seeded generator)."""
+        """The batch drawn from the combined score: its top ``budget`` (``batch="topk"``, ties
+        broken by the seeded generator) or a coverage query weighted by it."""
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        idx = self._pick(self.score(evidence, budget=budget), budget)
+        s = self.score(evidence, budget=budget)
+        mode = self.resolved()["batch"]
+        if mode == "topk":
+            idx = self._pick(s, budget)
+        else:
+            t0 = time.perf_counter()
+            pool, labeled = space_of(evidence, self.representation)
+            d = diversity_share(n_labeled(evidence), n_classes_of(evidence))
+            top = coverage_top(n, budget, d) if self.coverage_pool == "budget" else None
+            power = budget_power(d) if self.coverage_power == "budget" else self.coverage_power
+            idx, record = coverage_batch(mode, s, pool, labeled, budget, self.rng,
+                                         power=float(power), top=top)
+            record["power"] = float(power)
+            self._info["query"] = {"batch": mode, **record}
+            self._info["seconds"]["query"] = time.perf_counter() - t0
+            # the scores behind the pick: the batch first, in pick order, then the mixture
+            self.last_scores_ = batch_first_scores(idx, s - s.min())
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
             zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)
@@ -286,104 +387,11 @@ class AutoAL(QueryStrategy):
         return {k: v for k, v in self._info.items() if not k.startswith("_")}
 
     # -- the search -----------------------------------------------------------------------
-    @staticmethod
-    def _n_classes(evidence: Evidence) -> int:
-        if evidence.probs is not None:
-            return int(evidence.probs.shape[1])
-        if evidence.mc_probs is not None:
-            return int(evidence.mc_probs.shape[2])
-        assert evidence.labeled_targets is not None  # AutoAL requires it
-        return int(np.max(evidence.labeled_targets)) + 1
-
-    def _options(self, cfg: dict[str, Any]) -> SearchOptions:
-        return SearchOptions(
-            objective=cfg["objective"],
-            fraction=self.select_fraction,
-            threshold=cfg["threshold"],
-            steps=self.search_steps,
-            lr=self.search_lr,
-            weight_decay=self.weight_decay if cfg["weights"] == "per-sample" else 0.0,
-            tau_start=self.tau_start,
-            tau_end=self.tau_end,
-            budget_weight=self.budget_weight,
-            gmm_every=self.gmm_every,
-            coverage=float(cfg["coverage"]),
-            random_state=0 if self.random_state is None else int(self.random_state),
-        )
-
     def _search(
         self, evidence: Evidence, cfg: dict[str, Any], n_classes: int
     ) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
         """Return the weight model, the pool-feature maker (per-sample) and the search record."""
-        k = len(cfg["candidates"])
-        seed = 0 if self.random_state is None else int(self.random_state)
-        per_sample = cfg["weights"] == "per-sample"
-        if self.ablation == "uniform":
-            return GlobalWeights(k), None, {"steps": 0, "ablation": "uniform"}
-        if self.ablation == "frozen" and not per_sample:
-            frozen = torch.randn(k, generator=torch.Generator().manual_seed(seed))
-            return GlobalWeights(k, frozen.numpy()), None, {"steps": 0, "ablation": "frozen"}
-        evidence.require("inputs", "labeled_inputs", "labeled_targets")
-        fitter = CrossFitter(
-            candidates=self._candidate_strategies(),
-            n_folds=self.n_folds,
-            fraction=self.select_fraction,
-            model=self.fitnet_model,
-            epochs=self.fitnet_epochs,
-            mc_samples=self.fitnet_mc_samples,
-            loss_module=(bool(cfg["loss_module"]) and per_sample)
-            or any("predicted_loss" in c.requires for c in self._candidate_strategies()),
-            with_probe=cfg["objective"] == "lookahead",
-            ridge=self.ridge,
-            device=evidence.device if self.device == "auto" and evidence.device else self.device,
-            random_state=seed + 1000 * self._state.get("round", 0),
-        )
-        problems = fitter.problems(
-            np.asarray(evidence.labeled_inputs), np.asarray(evidence.labeled_targets), n_classes
-        )
-        self._state["round"] = self._state.get("round", 0) + 1
-        if per_sample:
-            assert problems[0].features is not None  # per-sample problems carry features
-            n_features = problems[0].features.shape[1]
-            with torch.random.fork_rng():  # seed SearchNet's init without touching global state
-                torch.manual_seed(seed)
-                model: torch.nn.Module = SearchNet(n_features, k)
-                if self.ablation == "frozen":
-                    torch.nn.init.normal_(cast(SearchNet, model).out.weight, std=1.0)
-            if self.ablation != "frozen" and self.warm_start and "searchnet" in self._state:
-                model.load_state_dict(self._state["searchnet"])
-        else:
-            init = self._state.get("logits") if self.warm_start else None
-            model = GlobalWeights(k, init)
-        options = self._options(cfg)
-        if self.ablation == "frozen":
-            options.steps = 0
-        trace = run_search(model, problems, options)
-        for _ in range(cfg["fitnet_alternations"] if options.steps > 0 else 0):
-            masks = [final_mask(model, p, options).numpy() for p in problems]
-            problems = fitter.refit(masks)
-            more = run_search(model, problems, options)
-            trace = SearchTrace(
-                trace.objective + more.objective,
-                trace.total + more.total,
-                trace.grad_norm + more.grad_norm,
-                more.objective_before,  # first/last compare like with like: the last search's
-                more.objective_after,
-            )
-        info: dict[str, Any] = {**trace.summary(), "objective": cfg["objective"],
-                                "rotations": len(problems),
-                                "alternations": cfg["fitnet_alternations"]}
-        if per_sample:
-            self._state["searchnet"] = {k2: v.clone() for k2, v in model.state_dict().items()}
-            return model, fitter.pool_featurizer(np.asarray(evidence.inputs)), info
-        new = cast(GlobalWeights, model).logits.detach().clone()
-        used = new
-        if self.momentum and "logits_avg" in self._state:
-            used = self.momentum * self._state["logits_avg"] + (1 - self.momentum) * new
-        self._state["logits"] = new
-        self._state["logits_avg"] = used
-        info["logits"] = used.tolist()
-        return GlobalWeights(k, used.numpy()), None, info
+        return search_round(self, evidence, cfg, n_classes)
 
     @staticmethod
     def _pool_features(scores: np.ndarray, featurizer: Any) -> torch.Tensor:

@@ -25,7 +25,9 @@ __all__ = [
     "SearchTrace",
     "evaluate_objective",
     "final_mask",
+    "objective_term",
     "run_search",
+    "soft_selection",
 ]
 
 @dataclass
@@ -87,6 +89,9 @@ class SearchTrace:
     objective_before, objective_after : float
         The objective at the final temperature under the weights before and after the
         search (NaN when no search ran).
+    shrinkage : float
+        The noise-aware search's mean shrinkage factor over its steps (0: no step taken,
+        1: every step at full length; NaN for the Adam search).
     """
 
     objective: list[float]
@@ -94,6 +99,7 @@ class SearchTrace:
     grad_norm: list[float]
     objective_before: float = float("nan")
     objective_after: float = float("nan")
+    shrinkage: float = float("nan")
 
     def summary(self) -> dict[str, float | int]:
         """The per-round record: steps, first/last objective, mean/last gradient norm.
@@ -104,7 +110,8 @@ class SearchTrace:
         """
         if not self.objective:
             return {"steps": 0}
-        return {
+        extra = {} if self.shrinkage != self.shrinkage else {"shrinkage": self.shrinkage}
+        return {**extra,
             "steps": len(self.objective),
             "objective_first": self.objective_before,
             "objective_last": self.objective_after,
@@ -115,15 +122,18 @@ class SearchTrace:
         }
 
 
-def _objective(problem: SearchProblem, mask: torch.Tensor, name: str) -> torch.Tensor:
+def objective_term(problem: SearchProblem, mask: torch.Tensor, name: str) -> torch.Tensor:
+    """The named objective of ``problem`` under the soft selection ``mask`` (minimised)."""
     if name == "max_loss":
         return max_loss_term(mask, problem.losses)
+    if name == "balance":  # TAILOR-style class-balance reward: FitNet's predicted classes
+        return -coverage_entropy(mask, problem.probs)
     if problem.probe is None:
         raise ValueError("the lookahead objective needs a ridge probe in each problem")
     return lookahead_term(mask, problem.probe)
 
 
-def _soft_selection(
+def soft_selection(
     s: torch.Tensor,
     options: SearchOptions,
     tau: float,
@@ -149,7 +159,7 @@ def final_mask(model: nn.Module, problem: SearchProblem, options: SearchOptions)
     inputs = problem.features if problem.features is not None else problem.scores
     s, _ = combine(problem.scores, model(inputs))
     tau = options.tau_end * float(s.std().clamp_min(1e-6))
-    mask, _, _ = _soft_selection(s, options, tau, None)
+    mask, _, _ = soft_selection(s, options, tau, None)
     return mask
 
 
@@ -159,7 +169,7 @@ def evaluate_objective(
     """Mean objective over ``problems`` at the final temperature, without gradient."""
     with torch.no_grad():
         values = [
-            float(_objective(p, final_mask(model, p, options), options.objective))
+            float(objective_term(p, final_mask(model, p, options), options.objective))
             for p in problems
         ]
     return sum(values) / len(values)
@@ -198,8 +208,8 @@ def run_search(
             if step % options.gmm_every == 0:
                 thetas[i] = None
             tau = tau_factor * float(s.detach().std().clamp_min(1e-6))
-            mask, penalty, thetas[i] = _soft_selection(s, options, tau, thetas[i])
-            term = _objective(problem, mask, options.objective)
+            mask, penalty, thetas[i] = soft_selection(s, options, tau, thetas[i])
+            term = objective_term(problem, mask, options.objective)
             loss = term
             if penalty is not None:
                 loss = loss + options.budget_weight * penalty

@@ -21,6 +21,7 @@ from autoal.strategies.representation import (
 
 __all__ = [
     "UncertaintyHerding",
+    "weighted_herding",
     "TEMPERATURE_GRID",
     "expected_calibration_error",
     "fit_temperature",
@@ -202,40 +203,68 @@ class UncertaintyHerding(RepresentationStrategy):
         u, t = self.uncertainty(evidence)
         sigma = kernel_radius(pool, labeled, self.rng)
         self._info = {"uherding": {"temperature": t, "sigma": sigma}}
-        kk = n if n <= self.dense_below else min(int(self.n_neighbors), n)
-        dist, nbr = NearestNeighbors(n_neighbors=kk).fit(pool).kneighbors(pool)
-        kern = np.exp(-(dist**2) / sigma**2)  # row i: x_i covered by its neighbours nbr[i]
-        if labeled is None:
-            kmax = np.zeros(n)
-        else:
-            d_lab = NearestNeighbors(n_neighbors=1).fit(labeled).kneighbors(pool)[0][:, 0]
-            kmax = np.exp(-(d_lab**2) / sigma**2)
-        contrib = u[:, None] * np.maximum(kern - kmax[:, None], 0.0)
-        gains = np.bincount(nbr.ravel(), weights=contrib.ravel(), minlength=n) / n
-        if budget is None:
-            return gains
-        # where each column j appears: rows that have j among their neighbours
-        flat = nbr.ravel()
-        by_col = np.argsort(flat, kind="stable")
-        col_start = np.searchsorted(flat[by_col], np.arange(n + 1))
-        chosen = np.zeros(n, dtype=bool)
-        order: list[int] = []
-        while len(order) < budget:
-            open_gain = np.where(chosen, -np.inf, gains)
-            best = open_gain.max()
-            pick = int(self.rng.choice(np.flatnonzero(open_gain == best)))
-            order.append(pick)
-            chosen[pick] = True
-            at = by_col[col_start[pick] : col_start[pick + 1]]
-            rows, cols = at // kk, at % kk
-            better = kern[rows, cols] > kmax[rows]
-            rows = rows[better]
-            if not len(rows):
-                continue
-            kmax[rows] = kern[rows, cols[better]]
-            new = u[rows, None] * np.maximum(kern[rows] - kmax[rows, None], 0.0)
-            delta = (new - contrib[rows]).ravel()
-            contrib[rows] = new
-            gains += np.bincount(nbr[rows].ravel(), weights=delta, minlength=n) / n
-        rest = np.maximum(gains, 0.0)
-        return batch_first_scores(np.asarray(order, dtype=np.int64), rest)
+        return weighted_herding(
+            pool, labeled, u, sigma, budget, self.rng,
+            n_neighbors=self.n_neighbors, dense_below=self.dense_below,
+        )
+
+
+def weighted_herding(
+    pool: np.ndarray,
+    labeled: np.ndarray | None,
+    weight: np.ndarray,
+    sigma: float,
+    budget: int | None,
+    rng: np.random.Generator,
+    n_neighbors: int = 200,
+    dense_below: int = 2000,
+) -> np.ndarray:
+    """Greedy weighted kernel herding over ``pool``: the engine of :class:`UncertaintyHerding`.
+
+    Maximises ``(1/N) sum_i weight_i max_{s in L u S} k(x_i, s)`` with the Gaussian kernel
+    ``k(x, y) = exp(-||x - y||^2 / sigma^2)``, one pick at a time (the pool point of largest
+    gain; ties broken by ``rng``). The kernel keeps each point's ``n_neighbors`` nearest pool
+    points (every pair when ``N <= dense_below``); each step updates only the rows whose
+    coverage changed. Returns batch-first scores (see :func:`batch_first_scores`): the
+    ``budget`` picks in order, then every other point by its remaining gain; with
+    ``budget=None``, the gains before any pick. ``labeled`` (or None) covers from the start.
+    """
+    n = len(pool)
+    u = np.asarray(weight, dtype=np.float64)
+    kk = n if n <= dense_below else min(int(n_neighbors), n)
+    dist, nbr = NearestNeighbors(n_neighbors=kk).fit(pool).kneighbors(pool)
+    kern = np.exp(-(dist**2) / sigma**2)  # row i: x_i covered by its neighbours nbr[i]
+    if labeled is None:
+        kmax = np.zeros(n)
+    else:
+        d_lab = NearestNeighbors(n_neighbors=1).fit(labeled).kneighbors(pool)[0][:, 0]
+        kmax = np.exp(-(d_lab**2) / sigma**2)
+    contrib = u[:, None] * np.maximum(kern - kmax[:, None], 0.0)
+    gains = np.bincount(nbr.ravel(), weights=contrib.ravel(), minlength=n) / n
+    if budget is None:
+        return gains
+    # where each column j appears: rows that have j among their neighbours
+    flat = nbr.ravel()
+    by_col = np.argsort(flat, kind="stable")
+    col_start = np.searchsorted(flat[by_col], np.arange(n + 1))
+    chosen = np.zeros(n, dtype=bool)
+    order: list[int] = []
+    while len(order) < budget:
+        open_gain = np.where(chosen, -np.inf, gains)
+        best = open_gain.max()
+        pick = int(rng.choice(np.flatnonzero(open_gain == best)))
+        order.append(pick)
+        chosen[pick] = True
+        at = by_col[col_start[pick] : col_start[pick + 1]]
+        rows, cols = at // kk, at % kk
+        better = kern[rows, cols] > kmax[rows]
+        rows = rows[better]
+        if not len(rows):
+            continue
+        kmax[rows] = kern[rows, cols[better]]
+        new = u[rows, None] * np.maximum(kern[rows] - kmax[rows, None], 0.0)
+        delta = (new - contrib[rows]).ravel()
+        contrib[rows] = new
+        gains += np.bincount(nbr[rows].ravel(), weights=delta, minlength=n) / n
+    rest = np.maximum(gains, 0.0)
+    return batch_first_scores(np.asarray(order, dtype=np.int64), rest)

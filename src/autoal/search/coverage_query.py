@@ -1,0 +1,153 @@
+"""AutoAL's coverage-aware query: the batch is drawn from the searched mixture by coverage.
+
+The top ``b`` of a mixed score crowds into the region every uncertainty candidate agrees on,
+which with few labels is a few classes (docs/RESULTS.md section 4: 62 % of the first batch
+in one class on Fashion-MNIST low). Here the mixed score ``s(x)`` (in ``[0, 1]``) is a
+per-sample *weight* of a coverage objective instead of the ranking itself:
+
+- ``"coverage"``: weighted kernel herding, i.e. Uncertainty Herding (Bae et al., ICLR 2025)
+  with the searched mixture in place of the margin: greedily maximise
+  ``sum_i w(x_i) max_{s in L u S} k(x_i, s)`` with UHerding's Gaussian kernel and radius
+  schedule (the smallest distance between labeled points, so the query moves from coverage
+  with few labels towards the top of the score with many);
+- ``"kmeanspp"``: BADGE's idea with the mixture as the weight: k-means++ seeding where a
+  point is drawn with probability proportional to ``w(x) * D(x)^2``, ``D`` its distance to
+  the labeled set and the picks so far.
+
+``w = s ** power``: a larger ``power`` sharpens the mixture's say against coverage.
+
+Rank-normalised mixed scores are flat weights (the best point weighs at most twice the
+median one), so over the whole pool coverage wins at every budget, and with many labels
+that throws away what uncertainty is worth (measured: Fashion-MNIST mid, round 1). With
+``top`` the draw is restricted to the ``top`` highest-scoring points first;
+:func:`coverage_top` sizes that set from the labeled-set size per class, by the same
+diversity share as the candidate prior (:func:`autoal.search.prior.diversity_share`): the
+whole pool when diversity is everything, the top ``budget`` (plain top-b) when it is nothing.
+:func:`budget_power` instead sharpens the weight with the labels per class: ``power =
+(1 - d) / d`` (labels per class over the prior's half point): flat weights (coverage) with
+few labels, ``s ** 10`` at 100 labels per class, where only the top percent of the pool
+keeps any weight and k-means++ merely spreads the top of the score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.preprocessing import normalize as unit_rows
+
+from autoal.names import BATCH_MODES, COVERAGE_POOLS
+from autoal.strategies.base import top_k
+from autoal.strategies.diversity import min_sq_distances
+from autoal.strategies.uherding import kernel_radius, weighted_herding
+
+__all__ = ["BATCH_MODES", "COVERAGE_POOLS", "budget_power", "coverage_batch", "coverage_top",
+           "weighted_kmeanspp"]
+
+
+def budget_power(diversity: float, most: float = 50.0) -> float:
+    """``(1 - d) / d`` for the diversity share ``d`` (at most ``most``): with the prior's
+    ``d = h / (h + n_c)`` this is ``n_c / h``, the labels per class over the half point."""
+    if not 0.0 < diversity <= 1.0:
+        raise ValueError(f"diversity must be in (0, 1], got {diversity}")
+    return float(min((1.0 - diversity) / diversity, most))
+
+
+def coverage_top(n: int, budget: int, diversity: float) -> int:
+    """``round(budget * (n / budget) ** diversity)``, within ``[budget, n]``: the size of the
+    top-score set a coverage query draws from, geometric between the top ``budget``
+    (``diversity = 0``) and the whole pool of ``n`` (``diversity = 1``)."""
+    if not 0.0 <= diversity <= 1.0:
+        raise ValueError(f"diversity must be in [0, 1], got {diversity}")
+    size = int(round(budget * (n / budget) ** diversity))
+    return min(max(size, budget), n)
+
+
+def weighted_kmeanspp(
+    pool: np.ndarray,
+    labeled: np.ndarray | None,
+    weight: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``budget`` distinct indices drawn by k-means++ seeding with probabilities
+    proportional to ``weight * D^2`` (``D``: distance to the labeled set and the picks so
+    far; without a labeled set the first pick is the largest weight, ties broken by
+    ``rng``). When every remaining ``weight * D^2`` is zero, the rest are drawn by weight,
+    then uniformly."""
+    n = len(pool)
+    weight = np.clip(np.asarray(weight, dtype=np.float64), 0.0, None)
+    picks: list[int] = []
+    if labeled is not None and len(labeled):
+        dist = min_sq_distances(pool, labeled)
+    else:
+        top = np.flatnonzero(weight == weight.max())
+        picks.append(int(rng.choice(top)))
+        dist = ((pool - pool[picks[0]]) ** 2).sum(axis=1)
+    taken = np.zeros(n, dtype=bool)
+    taken[picks] = True
+    while len(picks) < budget:
+        mass = np.where(taken, 0.0, weight * dist)
+        if mass.sum() <= 0:
+            mass = np.where(taken, 0.0, weight)
+        if mass.sum() <= 0:
+            mass = (~taken).astype(np.float64)
+        nxt = int(rng.choice(n, p=mass / mass.sum()))
+        picks.append(nxt)
+        taken[nxt] = True
+        np.minimum(dist, ((pool - pool[nxt]) ** 2).sum(axis=1), out=dist)
+    return np.asarray(picks, dtype=np.int64)
+
+
+def coverage_batch(
+    mode: str,
+    score: np.ndarray,
+    pool: np.ndarray,
+    labeled: np.ndarray | None,
+    budget: int,
+    rng: np.random.Generator,
+    power: float = 1.0,
+    n_neighbors: int = 200,
+    dense_below: int = 2000,
+    top: int | None = None,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """The ``budget`` pool indices that ``mode`` (``"coverage"``: herding, or
+    ``"kmeanspp"``) draws with the mixed ``score`` (``(N,)``, in ``[0, 1]``) as weight, and
+    a record of the query.
+
+    ``pool`` / ``labeled``: the vectors coverage is measured in (the task model's embeddings
+    or label-free features), scaled to unit length first as UHerding does. ``top``: draw
+    only from the ``top`` highest scores (ties broken by ``rng``); None: the whole pool.
+    """
+    if mode not in BATCH_MODES or mode == "topk":
+        raise ValueError(f"unknown coverage batch mode {mode!r}; use 'coverage' or 'kmeanspp'")
+    if not power >= 0:
+        raise ValueError(f"coverage power must be non-negative, got {power}")
+    score = np.asarray(score, dtype=np.float64)
+    subset = None
+    if top is not None and top < len(score):
+        subset = top_k(score, max(int(top), budget), rng)
+        score, pool = score[subset], np.asarray(pool)[subset]
+    idx, record = _draw(mode, score, pool, labeled, budget, rng, power, n_neighbors, dense_below)
+    record["drawn_from"] = float(len(score))
+    return (idx if subset is None else subset[idx]), record
+
+
+def _draw(
+    mode: str, score: np.ndarray, pool: np.ndarray, labeled: np.ndarray | None, budget: int,
+    rng: np.random.Generator, power: float, n_neighbors: int, dense_below: int,
+) -> tuple[np.ndarray, dict[str, float]]:
+    weight = np.clip(score, 0.0, None) ** power
+    if not np.any(weight > 0):
+        weight = np.ones_like(weight)
+    pool = unit_rows(np.asarray(pool, dtype=np.float64))
+    if labeled is not None and len(labeled):
+        labeled = unit_rows(np.asarray(labeled, dtype=np.float64))
+    else:
+        labeled = None
+    if mode == "kmeanspp":
+        return weighted_kmeanspp(pool, labeled, weight, budget, rng), {}
+    sigma = kernel_radius(pool, labeled, rng)
+    ranked = weighted_herding(
+        pool, labeled, weight, sigma, budget, rng, n_neighbors=n_neighbors,
+        dense_below=dense_below,
+    )
+    return np.argsort(-ranked, kind="stable")[:budget].astype(np.int64), {"sigma": sigma}

@@ -1,0 +1,167 @@
+"""AutoAL's coverage-aware query on planted geometry: spread over clusters, tilted by score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autoal import Evidence
+from autoal.search import AutoAL
+from autoal.search.coverage_query import coverage_batch, weighted_kmeanspp
+
+N_CLUSTERS, PER_CLUSTER = 5, 60
+
+
+def planted(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Five tight, well separated clusters; only cluster 0 has high scores."""
+    rng = np.random.default_rng(seed)
+    centres = 10.0 * np.eye(N_CLUSTERS, 8)
+    cluster = np.repeat(np.arange(N_CLUSTERS), PER_CLUSTER)
+    pool = centres[cluster] + 0.3 * rng.normal(size=(len(cluster), 8))
+    score = np.where(cluster == 0, 0.8 + 0.2 * rng.random(len(cluster)),
+                     0.4 * rng.random(len(cluster)))
+    return pool, score, cluster
+
+
+@pytest.mark.parametrize("mode", ["coverage", "kmeanspp"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_coverage_spreads_over_clusters_and_leans_to_the_high_score_one(mode, seed):
+    pool, score, cluster = planted(seed)
+    idx, _ = coverage_batch(mode, score, pool, None, 10, np.random.default_rng(seed))
+    assert len(set(idx.tolist())) == 10
+    counts = np.bincount(cluster[idx], minlength=N_CLUSTERS)
+    assert (counts > 0).all()  # every cluster covered (top-10 of the score: only cluster 0)
+    if mode == "coverage":  # herding: the weight decides how much of the batch a region gets
+        assert counts[0] == counts.max()
+    else:  # k-means++: the weight decides where it starts; distance dominates after
+        assert cluster[idx[0]] == 0
+
+
+def test_top_scores_alone_crowd_into_one_cluster():
+    """The failure the coverage query removes: the top 10 are all in cluster 0."""
+    pool, score, cluster = planted(0)
+    assert set(cluster[np.argsort(-score)[:10]].tolist()) == {0}
+
+
+def test_herding_skips_clusters_the_labeled_set_covers():
+    pool, score, cluster = planted(0)
+    score = np.ones_like(score)  # no tilt: pure coverage
+    labeled = pool[cluster < 3][::20]  # a few labels in clusters 0-2 (the radius needs >= 2)
+    idx, record = coverage_batch("coverage", score, pool, labeled, 2, np.random.default_rng(0))
+    assert set(cluster[idx].tolist()) == {3, 4}
+    assert record["sigma"] > 0
+
+
+def test_kmeanspp_never_draws_zero_weight_points_while_others_remain():
+    pool, _, cluster = planted(0)
+    weight = (cluster >= 2).astype(float)
+    idx = weighted_kmeanspp(pool, None, weight, 30, np.random.default_rng(0))
+    assert set(cluster[idx].tolist()) <= {2, 3, 4}
+    assert len(set(idx.tolist())) == 30
+
+
+def test_bad_mode_and_power_name_the_problem():
+    pool, score, _ = planted(0)
+    with pytest.raises(ValueError, match="batch mode"):
+        coverage_batch("topk", score, pool, None, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="power"):
+        coverage_batch("coverage", score, pool, None, 3, np.random.default_rng(0), power=-1.0)
+
+
+def _evidence(seed: int = 0) -> tuple[Evidence, np.ndarray]:
+    """Pool evidence where margin is high (the model unsure) only in cluster 0."""
+    pool, _, cluster = planted(seed)
+    rng = np.random.default_rng(seed)
+    sure = np.full((len(cluster), 3), 0.02)
+    sure[np.arange(len(cluster)), cluster % 3] = 0.96
+    unsure = np.array([0.34, 0.33, 0.33]) + 0.01 * rng.random((len(cluster), 3))
+    probs = np.where((cluster == 0)[:, None], unsure / unsure.sum(1, keepdims=True), sure)
+    return Evidence(probs=probs, embeddings=pool), cluster
+
+
+@pytest.mark.parametrize("batch,spread", [("topk", False), ("coverage", True),
+                                          ("kmeanspp", True)])
+def test_autoal_batch_option(batch, spread):
+    evidence, cluster = _evidence()
+    strategy = AutoAL(random_state=0, candidates=("margin", "entropy"), ablation="uniform",
+                      batch=batch)
+    idx = strategy.select(evidence, 10)
+    covered = set(cluster[idx].tolist())
+    assert (covered == set(range(N_CLUSTERS))) if spread else (covered == {0})
+    if spread:
+        assert strategy.round_info()["query"]["batch"] == batch
+        assert "query" in strategy.round_info()["seconds"]
+
+
+def test_autoal_coverage_needs_embeddings_and_is_deterministic():
+    evidence, _ = _evidence()
+    strategy = AutoAL(random_state=3, candidates=("margin",), ablation="uniform",
+                      batch="coverage")
+    assert "embeddings" in strategy.requires
+    again = AutoAL(random_state=3, candidates=("margin",), ablation="uniform", batch="coverage")
+    assert np.array_equal(strategy.select(evidence, 7), again.select(evidence, 7))
+    with pytest.raises(ValueError, match="batch"):
+        AutoAL(batch="top").validate()
+
+
+def test_coverage_top_exact():
+    from autoal.search.coverage_query import coverage_top
+
+    assert coverage_top(20000, 100, 0.0) == 100
+    assert coverage_top(20000, 100, 1.0) == 20000
+    assert coverage_top(20000, 100, 0.5) == round(100 * 200**0.5)
+    with pytest.raises(ValueError, match="diversity"):
+        coverage_top(100, 10, 1.5)
+
+
+@pytest.mark.parametrize("mode", ["coverage", "kmeanspp"])
+def test_coverage_restricted_to_the_top_stays_there(mode):
+    pool, score, cluster = planted(0)
+    idx, record = coverage_batch(mode, score, pool, None, 10, np.random.default_rng(0), top=40)
+    assert set(cluster[idx].tolist()) == {0}  # the top 40 scores are all in cluster 0
+    assert record["drawn_from"] == 40
+    top_set = set(np.argsort(-score)[:40].tolist())
+    assert set(idx.tolist()) <= top_set and len(set(idx.tolist())) == 10
+
+
+def test_autoal_coverage_pool_follows_labels_per_class():
+    evidence, cluster = _evidence()
+    many = np.zeros((3000, 8))  # 1,000 labels per class: the draw is nearly the top b
+    few = np.zeros((3, 8))      # 1 label per class: nearly the whole pool
+    picks = {}
+    for name, labeled in (("many", many), ("few", few)):
+        ev = Evidence(probs=evidence.probs, embeddings=evidence.embeddings,
+                      labeled_embeddings=labeled)
+        strategy = AutoAL(random_state=0, candidates=("margin",), ablation="uniform",
+                          batch="kmeanspp", coverage_pool="budget")
+        picks[name] = set(cluster[strategy.select(ev, 10)].tolist())
+        assert "labeled_embeddings" in strategy.requires
+    assert picks["many"] == {0} and len(picks["few"]) >= 4
+
+
+def test_budget_power_is_labels_per_class_over_the_half_point():
+    from autoal.search.coverage_query import budget_power
+    from autoal.search.prior import diversity_share
+
+    assert budget_power(diversity_share(100, 10)) == pytest.approx(1.0)
+    assert budget_power(diversity_share(1000, 10)) == pytest.approx(10.0)
+    assert budget_power(diversity_share(20, 10)) == pytest.approx(0.2)
+    assert budget_power(1e-6) == 50.0
+    with pytest.raises(ValueError, match="diversity"):
+        budget_power(0.0)
+
+
+def test_autoal_budget_power_narrows_the_draw_as_labels_grow():
+    evidence, cluster = _evidence()
+    picks, powers = {}, {}
+    for name, n_lab in (("many", 3000), ("few", 3)):
+        ev = Evidence(probs=evidence.probs, embeddings=evidence.embeddings,
+                      labeled_embeddings=np.zeros((n_lab, 8)))
+        strategy = AutoAL(random_state=0, candidates=("margin",), ablation="uniform",
+                          batch="kmeanspp", coverage_power="budget")
+        picks[name] = cluster[strategy.select(ev, 10)]
+        powers[name] = strategy.round_info()["query"]["power"]
+    assert powers["many"] == 50.0 and powers["few"] == pytest.approx(0.1)
+    assert (picks["many"] == 0).sum() > (picks["few"] == 0).sum()
+    with pytest.raises(ValueError, match="coverage_power"):
+        AutoAL(coverage_power="sharp").validate()

@@ -17,7 +17,24 @@ class MissingEvidenceError(ValueError):
 _POOL_AXIS = {"probs": 0, "mc_probs": 1, "embeddings": 0, "predicted_loss": 0, "inputs": 0}
 
 
+#: Elements checked per step of the finite check: a bounded temporary for memory-mapped pools.
+_FINITE_CHECK_ELEMENTS = 1 << 22
+
+
+def _all_finite(arr: np.ndarray, axis: int) -> bool:
+    """``np.all(np.isfinite(arr))``, read in slices along ``axis`` of about 4M elements each."""
+    n = arr.shape[axis] if arr.ndim else 1
+    per_row = max(1, arr.size // max(n, 1))
+    step = max(1, _FINITE_CHECK_ELEMENTS // per_row)
+    for start in range(0, n, step):
+        block = arr[(slice(None),) * axis + (slice(start, start + step),)]
+        if not np.isfinite(block).all():
+            return False
+    return True
+
+
 def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | None:
+    # Floating arrays (float32 memory maps included) are kept as they are, never copied whole.
     if value is None:
         return None
     arr = np.asarray(value)
@@ -25,7 +42,7 @@ def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | No
         raise ValueError(f"Evidence.{name} must have {ndim} dimensions, got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
+    if not _all_finite(arr, _POOL_AXIS.get(name, 0)):
         raise ValueError(f"Evidence.{name} contains NaN or infinite values")
     return arr
 
@@ -123,13 +140,33 @@ class Evidence:
         delta, emb = self.grad_factors()
         return (delta[:, :, None] * emb[:, None, :]).reshape(len(delta), -1)
 
-    def grad_factors(self) -> tuple[np.ndarray, np.ndarray]:
+    def grad_factors(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The two factors of the gradient embeddings: ``p - onehot(argmax p)`` (N, C) and the
         embeddings (N, D). Inner products factor too, ``<g_i, g_j> = (d_i . d_j)(e_i . e_j)``,
-        so BADGE never needs the ``(N, C * D)`` matrix."""
+        so BADGE never needs the ``(N, C * D)`` matrix.
+
+        ``rows`` (sorted indices) restricts both factors to those pool samples. The factors
+        are float64 copies: callers that face a large pool pass ``rows`` or use
+        :meth:`grad_sq_norms`, which reads the pool in chunks.
+        """
         self.require("probs", "embeddings")
         probs, emb = self.probs, self.embeddings
         assert probs is not None and emb is not None
-        delta = probs.astype(np.float64)
+        if rows is not None:
+            probs, emb = probs[rows], emb[rows]
+        delta = np.asarray(probs, dtype=np.float64).copy()
         delta[np.arange(len(delta)), probs.argmax(axis=1)] -= 1.0
         return delta, np.asarray(emb, dtype=np.float64)
+
+    def grad_sq_norms(self, chunk: int = 65536) -> np.ndarray:
+        """Squared norms of the gradient embeddings, ``|d_i|^2 |e_i|^2``, shape ``(N,)``,
+        computed ``chunk`` rows at a time."""
+        self.require("probs", "embeddings")
+        n = self.n_samples
+        out = np.empty(n)
+        for start in range(0, n, chunk):
+            delta, emb = self.grad_factors(np.arange(start, min(n, start + chunk)))
+            out[start : start + len(delta)] = np.einsum("ij,ij->i", delta, delta) * np.einsum(
+                "ij,ij->i", emb, emb
+            )
+        return out

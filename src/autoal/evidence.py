@@ -158,12 +158,16 @@ class Evidence:
         delta[np.arange(len(delta)), probs.argmax(axis=1)] -= 1.0
         return delta, np.asarray(emb, dtype=np.float64)
 
-    def grad_sq_norms(self, chunk: int = 65536) -> np.ndarray:
+    def grad_sq_norms(self) -> np.ndarray:
         """Squared norms of the gradient embeddings, ``|d_i|^2 |e_i|^2``, shape ``(N,)``,
-        computed ``chunk`` rows at a time."""
+        computed a bounded chunk of rows at a time (:mod:`autoal.scale.chunks`)."""
+        from autoal.scale.chunks import chunk_rows
+
         self.require("probs", "embeddings")
         n = self.n_samples
         out = np.empty(n)
+        assert self.probs is not None and self.embeddings is not None
+        chunk = chunk_rows(self.probs.shape[1] + self.embeddings.shape[1])
         for start in range(0, n, chunk):
             delta, emb = self.grad_factors(np.arange(start, min(n, start + chunk)))
             out[start : start + len(delta)] = np.einsum("ij,ij->i", delta, delta) * np.einsum(

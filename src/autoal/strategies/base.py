@@ -9,7 +9,11 @@ import numpy as np
 
 from autoal.evidence import Evidence
 
-__all__ = ["QueryStrategy", "check_budget", "top_k"]
+__all__ = ["PoolTooLargeError", "QueryStrategy", "check_budget", "top_k"]
+
+
+class PoolTooLargeError(ValueError):
+    """Raised before any work when a pool exceeds a strategy's ``max_pool_samples``."""
 
 
 def check_budget(budget: int, n_samples: int) -> int:
@@ -46,6 +50,9 @@ class QueryStrategy(ABC):
     #: True for strategies that learn across rounds (ALBL, AutoAL): their state assumes one
     #: call per round of one campaign, so they cannot be candidates of another strategy.
     stateful: ClassVar[bool] = False
+    #: Largest pool the strategy handles within the memory bound of docs/scale.md (pool array
+    #: + 1 GB); None for strategies that read the pool in chunks or approximate above a size.
+    max_pool_samples: ClassVar[int | None] = None
 
     def __init__(self, random_state: int | None = None) -> None:
         self.random_state = random_state
@@ -60,7 +67,19 @@ class QueryStrategy(ABC):
 
     def _check(self, evidence: Evidence) -> int:
         evidence.require(*self.requires)
-        return evidence.n_samples
+        n = evidence.n_samples
+        if self.max_pool_samples is not None and n > self.max_pool_samples:
+            from autoal.strategies.registry import available_strategies, strategy_class
+
+            scalable = [
+                s for s in available_strategies() if strategy_class(s).max_pool_samples is None
+            ]
+            raise PoolTooLargeError(
+                f"strategy {self.name!r} has no approximation for pools above "
+                f"{self.max_pool_samples:,} samples (this pool has {n:,}); strategies that "
+                f"scale: {', '.join(scalable)}"
+            )
+        return n
 
     @abstractmethod
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:

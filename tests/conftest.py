@@ -17,3 +17,15 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """``ray`` connected to a local cluster of two worker nodes (tests/ray_support.py), shared
+    by every test marked ``ray``; skipped with the reason where Ray cannot start."""
+    from ray_support import start_two_node_cluster
+
+    ray, cluster = start_two_node_cluster()
+    yield ray
+    ray.shutdown()
+    cluster.shutdown()

@@ -4,8 +4,10 @@ Pools are Gaussian mixtures in 128 d with a linear head's probabilities and T = 
 head-only MC draws (autoal.scale.write_synthetic_pool), stored as float32 .npy files and
 memory-mapped. Each (strategy, N) runs `get_strategy(name).select(Evidence(...), budget)` in
 a fresh process and reports its seconds and peak RSS (getrusage); "above pool" is the peak
-minus the bytes of the pool arrays the strategy reads (file pages it touches count in RSS).
-The growth exponent is the slope of log(seconds) against log(N) (least squares).
+minus the bytes of the pool arrays the strategy reads (file pages it touches count in RSS);
+it includes the interpreter with numpy, scikit-learn and torch (about 400 MB). Selects under
+2 s are timed three times (median). The growth exponent is the slope of log(seconds)
+against log(N) (least squares).
 
     .venv/bin/python benchmarks/scale.py                      # N = 10k, 100k, 1M (~1 hour)
     .venv/bin/python benchmarks/scale.py --sizes 10000,100000 --strategies margin,coreset
@@ -81,6 +83,13 @@ def run_one(folder: Path, name: str, budget: int, seed: int) -> dict:
     picks = strategy.select(Evidence(**fields), budget)
     seconds = time.perf_counter() - t0
     assert len(np.unique(picks)) == budget
+    if seconds < 2.0:  # fast selects: the median of three, against the shared machine's noise
+        times = [seconds]
+        for _ in range(2):
+            t0 = time.perf_counter()
+            get_strategy(name, random_state=seed).select(Evidence(**fields), budget)
+            times.append(time.perf_counter() - t0)
+        seconds = float(np.median(times))
     peak = peak_rss_mb()
     return {
         "strategy": name,

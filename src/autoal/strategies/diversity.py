@@ -6,9 +6,10 @@ k-means with ``k = budget`` over all of it, and hold float64 copies of what they
 approximation that reads the pool in chunks and keeps the selection itself to a candidate
 set or a sample of bounded size:
 
-* k-means: Lloyd's k-means on a uniform sample of ``samples_per_cluster * k`` pool samples
-  (as faiss and scikit-learn's MiniBatchKMeans do), then every pool sample is assigned to
-  its nearest centre in chunks and each centre's nearest member is picked.
+* k-means: Lloyd's k-means (at most 20 iterations) on a uniform sample of
+  ``samples_per_cluster * k`` pool samples (faiss's k-means samples its training set the
+  same way), then every pool sample is assigned to its nearest centre in float32 chunks and
+  each centre's nearest member is picked.
 * coreset: k-center greedy over ``candidates_per_pick * budget`` candidates (with the
   labeled set as the start, as in the exact method): half the samples farthest from the
   labeled set (from at most 10,000 of its rows; from the pool mean without one), which
@@ -51,15 +52,16 @@ _PREFILTER_MAX_START = 10_000
 
 
 def nearest_centres(
-    points: np.ndarray, centres: np.ndarray, chunk: int | None = None
+    points: np.ndarray, centres: np.ndarray, chunk: int | None = None, dtype: Any = np.float64
 ) -> tuple[np.ndarray, np.ndarray]:
     """Squared distance of each point to its nearest centre and that centre's index.
 
     Points are read ``chunk`` rows at a time (default: what fits in
     :data:`autoal.scale.chunks.CHUNK_BYTES`) and upcast to float64 per chunk, so a
-    memory-mapped float32 pool is never copied whole.
+    memory-mapped float32 pool is never copied whole. ``dtype=np.float32`` halves the cost
+    where only the nearest centre matters (k-means' assignment of a large pool).
     """
-    centres = np.asarray(centres, dtype=np.float64)
+    centres = np.asarray(centres, dtype=dtype)
     c_sq = np.einsum("ij,ij->i", centres, centres)
     n = len(points)
     best = np.full(n, np.inf)
@@ -68,7 +70,7 @@ def nearest_centres(
     if chunk is None:
         chunk = chunk_rows(points.shape[1] + min(c_chunk, len(centres)))
     for p0 in range(0, n, chunk):
-        block = np.asarray(points[p0 : p0 + chunk], dtype=np.float64)
+        block = np.asarray(points[p0 : p0 + chunk], dtype=dtype)
         b_sq = np.einsum("ij,ij->i", block, block)[:, None]
         rows = slice(p0, p0 + len(block))
         for c0 in range(0, len(centres), c_chunk):
@@ -180,14 +182,15 @@ class KMeansSampling(_ScalableDiversity):
         else:
             fit_on = np.asarray(evidence.embeddings, dtype=np.float64)
             self._approximation = None
-        km = KMeans(n_clusters=k, n_init=1, max_iter=self.max_iter, random_state=seed)
+        max_iter = self.max_iter if self._approximation is None else min(self.max_iter, 20)
+        km = KMeans(n_clusters=k, n_init=1, max_iter=max_iter, random_state=seed)
         km.fit(fit_on)
         if self._approximation is None:
             labels = km.labels_
             dist = np.linalg.norm(fit_on - km.cluster_centers_[labels], axis=1)
         else:
-            sq, labels = nearest_centres(evidence.embeddings, km.cluster_centers_)
-            dist = np.sqrt(sq)
+            sq, labels = nearest_centres(evidence.embeddings, km.cluster_centers_, dtype=np.float32)
+            dist = np.sqrt(sq.astype(np.float64))
         # Nearest member of each cluster: sort by (cluster, distance), keep each cluster's first.
         order = np.lexsort((dist, labels))
         first = order[np.r_[True, labels[order][1:] != labels[order][:-1]]]
@@ -198,19 +201,26 @@ class KMeansSampling(_ScalableDiversity):
 def _k_center_greedy(
     emb: np.ndarray, labeled: np.ndarray | None, budget: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Greedy k-center picks and the final distance vector; one ``(N,)`` vector in memory."""
+    """Greedy k-center picks and the final squared-distance vector; one ``(N,)`` vector in
+    memory. Each pick updates the distances with one matrix-vector product,
+    ``|x|^2 - 2 x.c + |c|^2``, instead of an ``(N, D)`` difference."""
+    sq = np.einsum("ij,ij->i", emb, emb)
+
+    def sq_dist_to(j: int) -> np.ndarray:
+        return np.maximum(sq - 2.0 * (emb @ emb[j]) + sq[j], 0.0)
+
     if labeled is not None and len(labeled):
         dist = min_sq_distances(emb, labeled)
         picks: list[int] = []
     else:
-        first = int(np.argmin(((emb - emb.mean(axis=0)) ** 2).sum(axis=1)))
-        dist = ((emb - emb[first]) ** 2).sum(axis=1)
+        first = int(np.argmin(min_sq_distances(emb, emb.mean(axis=0)[None, :])))
+        dist = sq_dist_to(first)
         picks = [first]
         dist[first] = -1.0
     while len(picks) < budget:
         nxt = int(np.argmax(dist))
         picks.append(nxt)
-        np.minimum(dist, ((emb - emb[nxt]) ** 2).sum(axis=1), out=dist)
+        np.minimum(dist, sq_dist_to(nxt), out=dist)
         dist[picks] = -1.0  # never pick twice, even among duplicate points
     return np.asarray(picks, dtype=np.int64), np.maximum(dist, 0.0)
 

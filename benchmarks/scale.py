@@ -3,7 +3,7 @@
 Pools are Gaussian mixtures in 128 d with a linear head's probabilities and T = 10
 head-only MC draws (autoal.scale.write_synthetic_pool), stored as float32 .npy files and
 memory-mapped. Each (strategy, N) runs `get_strategy(name).select(Evidence(...), budget)` in
-a fresh process and reports its seconds and peak RSS (getrusage); "above pool" is the peak
+a fresh process and reports its seconds and peak RSS (VmHWM); "above pool" is the peak
 minus the bytes of the pool arrays the strategy reads (file pages it touches count in RSS);
 it includes the interpreter with numpy, scikit-learn and torch (about 400 MB). Selects under
 2 s are timed three times (median). The growth exponent is the slope of log(seconds)
@@ -45,6 +45,14 @@ DEFAULT_STRATEGIES = (
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not getrusage's ru_maxrss: Linux keeps that
+    across fork and exec, so a child would report its parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 

@@ -6,10 +6,10 @@ k-means with ``k = budget`` over all of it, and hold float64 copies of what they
 approximation that reads the pool in chunks and keeps the selection itself to a candidate
 set or a sample of bounded size:
 
-* k-means: Lloyd's k-means (at most 20 iterations) on a uniform sample of
-  ``samples_per_cluster * k`` pool samples (faiss's k-means samples its training set the
-  same way), then every pool sample is assigned to its nearest centre in float32 chunks and
-  each centre's nearest member is picked.
+* k-means: Lloyd's k-means (at most 20 iterations, k-means++ seeds drawn from 8 samples
+  per centre) on a uniform sample of ``samples_per_cluster * k`` pool samples (faiss's
+  k-means samples its training set the same way), then every pool sample is assigned to
+  its nearest centre in float32 chunks and each centre's nearest member is picked.
 * coreset: k-center greedy over ``candidates_per_pick * budget`` candidates (with the
   labeled set as the start, as in the exact method): half the samples farthest from the
   labeled set (from at most 10,000 of its rows; from the pool mean without one), which
@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans
+from sklearn.cluster import KMeans, kmeans_plusplus
 
 from autoal.evidence import Evidence
 from autoal.scale.chunks import chunk_rows
@@ -182,8 +182,12 @@ class KMeansSampling(_ScalableDiversity):
         else:
             fit_on = np.asarray(evidence.embeddings, dtype=np.float64)
             self._approximation = None
-        max_iter = self.max_iter if self._approximation is None else min(self.max_iter, 20)
-        km = KMeans(n_clusters=k, n_init=1, max_iter=max_iter, random_state=seed)
+        if self._approximation is None:
+            km = KMeans(n_clusters=k, n_init=1, max_iter=self.max_iter, random_state=seed)
+        else:  # k-means++ seeds from 8 samples per centre: seeding all costs k passes
+            seed_rows = np.sort(self.rng.choice(len(fit_on), min(len(fit_on), 8 * k), False))
+            init = kmeans_plusplus(fit_on[seed_rows], k, random_state=seed)[0]
+            km = KMeans(k, init=init, n_init=1, max_iter=min(self.max_iter, 20), random_state=seed)
         km.fit(fit_on)
         if self._approximation is None:
             labels = km.labels_

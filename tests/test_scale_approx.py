@@ -145,3 +145,14 @@ def test_pool_too_large_is_refused_before_any_work():
     with pytest.raises(PoolTooLargeError, match=r"'exact_only_test'.*above 100 .*101.*margin"):
         ExactOnly().select(ev, 5)
     assert ExactOnly()._check(Evidence(embeddings=np.zeros((100, 2)))) == 100
+
+
+def test_top_k_sorts_only_candidates_but_equals_a_full_sort_with_ties():
+    for trial in range(100):
+        rng = np.random.default_rng(trial)
+        n = int(rng.integers(1, 60))
+        scores = rng.integers(0, 4, n).astype(float)  # many ties, across the k-th place
+        k = int(rng.integers(1, n + 1))
+        tie = np.random.default_rng(trial).permutation(n)
+        full = np.lexsort((tie, -scores))[:k]
+        np.testing.assert_array_equal(top_k(scores, k, np.random.default_rng(trial)), full)

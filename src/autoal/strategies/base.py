@@ -31,7 +31,11 @@ def check_budget(budget: int, n_samples: int) -> int:
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of the ``k`` highest scores, ties broken by a random order drawn from ``rng``."""
     tie_break = rng.permutation(len(scores))
-    order = np.lexsort((tie_break, -np.asarray(scores, dtype=np.float64)))
+    neg = -np.asarray(scores, dtype=np.float64)
+    # Sort only the samples that can be in the top k (linear time in N, same result).
+    kth = np.partition(neg, k - 1)[k - 1] if 0 < k < len(neg) else np.inf
+    cand = np.flatnonzero(neg <= kth)
+    order = cand[np.lexsort((tie_break[cand], neg[cand]))]
     return order[:k].astype(np.int64)
 
 

@@ -46,3 +46,15 @@ def digits_npz(tmp_path):
     d = load_digits()
     path = write_npz(tmp_path / "digits.npz", d.data[:600])
     return path, {str(i): str(t) for i, t in enumerate(d.target[:600])}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """``ray`` connected to a local cluster of two worker nodes (tests/ray_support.py), shared
+    by every test marked ``ray``; skipped with the reason where Ray cannot start."""
+    from ray_support import start_two_node_cluster
+
+    ray, cluster = start_two_node_cluster()
+    yield ray
+    ray.shutdown()
+    cluster.shutdown()

@@ -19,7 +19,24 @@ _POOL_AXIS = {
 }
 
 
+#: Elements checked per step of the finite check: a bounded temporary for memory-mapped pools.
+_FINITE_CHECK_ELEMENTS = 1 << 22
+
+
+def _all_finite(arr: np.ndarray, axis: int) -> bool:
+    """``np.all(np.isfinite(arr))``, read in slices along ``axis`` of about 4M elements each."""
+    n = arr.shape[axis] if arr.ndim else 1
+    per_row = max(1, arr.size // max(n, 1))
+    step = max(1, _FINITE_CHECK_ELEMENTS // per_row)
+    for start in range(0, n, step):
+        block = arr[(slice(None),) * axis + (slice(start, start + step),)]
+        if not np.isfinite(block).all():
+            return False
+    return True
+
+
 def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | None:
+    # Floating arrays (float32 memory maps included) are kept as they are, never copied whole.
     if value is None:
         return None
     arr = np.asarray(value)
@@ -27,7 +44,7 @@ def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | No
         raise ValueError(f"Evidence.{name} must have {ndim} dimensions, got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
+    if not _all_finite(arr, _POOL_AXIS.get(name, 0)):
         raise ValueError(f"Evidence.{name} contains NaN or infinite values")
     return arr
 
@@ -149,17 +166,40 @@ class Evidence:
         delta, emb = self.grad_factors()
         return (delta[:, :, None] * emb[:, None, :]).reshape(len(delta), -1)
 
-    def grad_factors(self) -> tuple[np.ndarray, np.ndarray]:
+    def grad_factors(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The two factors of the gradient embeddings: ``p - onehot(argmax p)`` (N, C) and the
         embeddings (N, D). Inner products factor too, ``<g_i, g_j> = (d_i . d_j)(e_i . e_j)``,
-        so BADGE never needs the ``(N, C * D)`` matrix."""
+        so BADGE never needs the ``(N, C * D)`` matrix.
+
+        ``rows`` (sorted indices) restricts both factors to those pool samples. The factors
+        are float64 copies: callers that face a large pool pass ``rows`` or use
+        :meth:`grad_sq_norms`, which reads the pool in chunks.
+        """
         self.require("probs", "embeddings")
         probs, emb = self.probs, self.embeddings
         assert probs is not None and emb is not None
-        delta = probs.astype(np.float64)
+        if rows is not None:
+            probs, emb = probs[rows], emb[rows]
+        delta = np.asarray(probs, dtype=np.float64).copy()
         delta[np.arange(len(delta)), probs.argmax(axis=1)] -= 1.0
         return delta, np.asarray(emb, dtype=np.float64)
 
+    def grad_sq_norms(self) -> np.ndarray:
+        """Squared norms of the gradient embeddings, ``|d_i|^2 |e_i|^2``, shape ``(N,)``,
+        computed a bounded chunk of rows at a time (:mod:`autoal.chunks`)."""
+        from autoal.chunks import chunk_rows
+
+        self.require("probs", "embeddings")
+        n = self.n_samples
+        out = np.empty(n)
+        assert self.probs is not None and self.embeddings is not None
+        chunk = chunk_rows(self.probs.shape[1] + self.embeddings.shape[1])
+        for start in range(0, n, chunk):
+            delta, emb = self.grad_factors(np.arange(start, min(n, start + chunk)))
+            out[start : start + len(delta)] = np.einsum("ij,ij->i", delta, delta) * np.einsum(
+                "ij,ij->i", emb, emb
+            )
+        return out
 
 #: Evidence fields that only ride along with the raw data (``EvidenceRequest.with_inputs``).
 INPUT_FIELDS = ("inputs", "labeled_inputs", "labeled_targets")

@@ -4,6 +4,7 @@ Use :func:`get_strategy` to build one by name and :func:`available_strategies` t
 """
 
 from autoal.strategies import (  # noqa: F401  (register)
+    badge,
     bayesian,
     cluster_margin,
     diversity,

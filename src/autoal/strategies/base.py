@@ -10,7 +10,11 @@ from sklearn.base import BaseEstimator
 
 from autoal.evidence import Evidence
 
-__all__ = ["QueryStrategy", "check_budget", "top_k"]
+__all__ = ["PoolTooLargeError", "QueryStrategy", "check_budget", "top_k"]
+
+
+class PoolTooLargeError(ValueError):
+    """Raised before any work when a pool exceeds a strategy's ``max_pool_samples``."""
 
 
 def check_budget(budget: int, n_samples: int) -> int:
@@ -28,7 +32,11 @@ def check_budget(budget: int, n_samples: int) -> int:
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of the ``k`` highest scores, ties broken by a random order drawn from ``rng``."""
     tie_break = rng.permutation(len(scores))
-    order = np.lexsort((tie_break, -np.asarray(scores, dtype=np.float64)))
+    neg = -np.asarray(scores, dtype=np.float64)
+    # Sort only the samples that can be in the top k (linear time in N, same result).
+    kth = np.partition(neg, k - 1)[k - 1] if 0 < k < len(neg) else np.inf
+    cand = np.flatnonzero(neg <= kth)
+    order = cand[np.lexsort((tie_break[cand], neg[cand]))]
     return order[:k].astype(np.int64)
 
 
@@ -65,6 +73,9 @@ class QueryStrategy(BaseEstimator, ABC):
     #: True for strategies that learn across rounds (ALBL, AutoAL): their state assumes one
     #: call per round of one campaign, so they cannot be candidates of another strategy.
     stateful: ClassVar[bool] = False
+    #: Largest pool the strategy handles within the memory bound of docs/scale.md (pool array
+    #: + 1 GB); None for strategies that read the pool in chunks or approximate above a size.
+    max_pool_samples: ClassVar[int | None] = None
 
     def __init__(self, random_state: int | None = None) -> None:
         self.random_state = random_state
@@ -87,7 +98,18 @@ class QueryStrategy(BaseEstimator, ABC):
 
     def _check(self, evidence: Evidence) -> int:
         evidence.require(*self.requires)
-        return evidence.n_samples
+        n = evidence.n_samples
+        if self.max_pool_samples is not None and n > self.max_pool_samples:
+            scalable = sorted(
+                cls.name for cls in _subclasses(QueryStrategy)
+                if cls.name and cls.max_pool_samples is None
+            )
+            raise PoolTooLargeError(
+                f"strategy {self.name!r} has no approximation for pools above "
+                f"{self.max_pool_samples:,} samples (this pool has {n:,}); strategies that "
+                f"scale: {', '.join(scalable)}"
+            )
+        return n
 
     @abstractmethod
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
@@ -119,3 +141,12 @@ class QueryStrategy(BaseEstimator, ABC):
         every other key is stored in the round's record as it is.
         """
         return {}
+
+
+def _subclasses(cls: type) -> set[type[QueryStrategy]]:
+    """Every strategy class defined so far (the registry's, once it has loaded them)."""
+    found: set[type[QueryStrategy]] = set()
+    sub: type[QueryStrategy]
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found

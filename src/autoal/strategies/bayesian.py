@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from autoal.chunks import score_in_chunks
 from autoal.evidence import Evidence
 from autoal.strategies.base import QueryStrategy
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.uncertainty import entropy_of
 
 __all__ = ["VariationRatio", "MeanStd", "BALD"]
+
+# Each score reads a bounded slice of pool rows (all T draws of them) at a time: a
+# (T, N, C) temporary, let alone a float64 one, never exists for a large pool.
+
+
+def _var_ratio(mc: np.ndarray) -> np.ndarray:
+    votes = mc.argmax(axis=2)  # (T, n)
+    counts = (votes[:, :, None] == np.arange(mc.shape[2])).sum(axis=0)  # (n, C)
+    return 1.0 - counts.max(axis=1) / mc.shape[0]
+
+
+def _mean_std(mc: np.ndarray) -> np.ndarray:
+    return mc.std(axis=0).mean(axis=1)
+
+
+def _bald(mc: np.ndarray) -> np.ndarray:
+    return np.maximum(entropy_of(mc.mean(axis=0)) - entropy_of(mc).mean(axis=0), 0.0)
 
 
 @register_strategy
@@ -26,11 +44,7 @@ class VariationRatio(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the fraction of MC samples that disagree with the modal prediction."""
         self._check(evidence)
-        mc = evidence.mc_probs
-        assert mc is not None  # _check required it
-        votes = mc.argmax(axis=2)  # (T, N)
-        counts = (votes[:, :, None] == np.arange(mc.shape[2])).sum(axis=0)  # (N, C)
-        return 1.0 - counts.max(axis=1) / mc.shape[0]
+        return score_in_chunks(evidence.mc_probs, _var_ratio, pool_axis=1)
 
 
 @register_strategy
@@ -43,8 +57,7 @@ class MeanStd(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the class-averaged MC standard deviation (population std, ddof=0)."""
         self._check(evidence)
-        assert evidence.mc_probs is not None  # _check required it
-        return evidence.mc_probs.std(axis=0).mean(axis=1)
+        return score_in_chunks(evidence.mc_probs, _mean_std, pool_axis=1)
 
 
 @register_strategy
@@ -57,7 +70,4 @@ class BALD(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the mutual information per sample (nats), clipped at zero."""
         self._check(evidence)
-        mc = evidence.mc_probs
-        assert mc is not None  # _check required it
-        info = entropy_of(mc.mean(axis=0)) - entropy_of(mc).mean(axis=0)
-        return np.maximum(info, 0.0)
+        return score_in_chunks(evidence.mc_probs, _bald, pool_axis=1)

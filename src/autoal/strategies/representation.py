@@ -20,7 +20,9 @@ import numpy as np
 from autoal.evidence import Evidence, MissingEvidenceError
 from autoal.strategies.base import QueryStrategy
 
-__all__ = ["REPRESENTATIONS", "RepresentationStrategy", "check_representation", "space_of"]
+__all__ = [
+    "REPRESENTATIONS", "RepresentationStrategy", "check_representation", "raw_space_of", "space_of",
+]
 
 #: The accepted values of the ``representation`` option.
 REPRESENTATIONS: tuple[str, ...] = ("model", "features")
@@ -50,15 +52,11 @@ def _has_labeled_set(evidence: Evidence) -> bool:
     return False
 
 
-def space_of(evidence: Evidence, representation: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """The pool's and the labeled set's vectors in ``representation``, as float64.
-
-    The labeled vectors are ``None`` when the evidence has none. Raises
-    :class:`~autoal.MissingEvidenceError` naming the missing field: the pool's, or, with
-    ``"features"``, ``labeled_features`` when the evidence shows a labeled set (labeled
-    embeddings, probabilities, targets or inputs) but not its features, which would
-    otherwise silently treat the labeled set as empty.
-    """
+def raw_space_of(
+    evidence: Evidence, representation: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pool's and the labeled set's vectors in ``representation``, as stored (a
+    memory-mapped float32 pool is not copied); see :func:`space_of` for the checks."""
     pool_name, labeled_name = _FIELDS[check_representation(representation)]
     pool = getattr(evidence, pool_name)
     if pool is None:
@@ -75,15 +73,28 @@ def space_of(evidence: Evidence, representation: str) -> tuple[np.ndarray, np.nd
             "evidence lacks required field(s): labeled_features (the evidence has a labeled "
             "set, and representation='features' needs its features too)"
         )
-    pool = np.asarray(pool, dtype=np.float64)
-    if labeled is not None:
-        labeled = np.asarray(labeled, dtype=np.float64)
-        if labeled.shape[1] != pool.shape[1]:
-            raise ValueError(
-                f"Evidence.{pool_name} and Evidence.{labeled_name} disagree on the number of "
-                f"columns ({pool.shape[1]} vs {labeled.shape[1]})"
-            )
+    if labeled is not None and labeled.shape[1] != pool.shape[1]:
+        raise ValueError(
+            f"Evidence.{pool_name} and Evidence.{labeled_name} disagree on the number of "
+            f"columns ({pool.shape[1]} vs {labeled.shape[1]})"
+        )
     return pool, labeled
+
+
+def space_of(evidence: Evidence, representation: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pool's and the labeled set's vectors in ``representation``, as float64.
+
+    The labeled vectors are ``None`` when the evidence has none. Raises
+    :class:`~autoal.MissingEvidenceError` naming the missing field: the pool's, or, with
+    ``"features"``, ``labeled_features`` when the evidence shows a labeled set (labeled
+    embeddings, probabilities, targets or inputs) but not its features, which would
+    otherwise silently treat the labeled set as empty.
+    """
+    pool, labeled = raw_space_of(evidence, representation)
+    return (
+        np.asarray(pool, dtype=np.float64),
+        None if labeled is None else np.asarray(labeled, dtype=np.float64),
+    )
 
 
 class RepresentationStrategy(QueryStrategy):

@@ -5,16 +5,26 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import entr
 
+from autoal.chunks import score_in_chunks
 from autoal.evidence import Evidence
 from autoal.strategies.base import QueryStrategy
 from autoal.strategies.registry import register_strategy
 
-__all__ = ["LeastConfidence", "Margin", "Entropy", "entropy_of"]
+__all__ = ["LeastConfidence", "Margin", "Entropy", "entropy_of", "margin_of"]
+
+# Scores are computed a bounded chunk of rows at a time (autoal.chunks), so a
+# memory-mapped pool of millions is read once and never copied whole.
 
 
 def entropy_of(probs: np.ndarray, axis: int = -1) -> np.ndarray:
     """Shannon entropy (nats) along ``axis``, with ``0 log 0 = 0``."""
     return entr(probs).sum(axis=axis)
+
+
+def margin_of(probs: np.ndarray) -> np.ndarray:
+    """``1 - (p_top1 - p_top2)`` per row of ``probs`` (N, C) with ``C >= 2``."""
+    top2 = np.partition(probs, -2, axis=1)[:, -2:]
+    return 1.0 - (top2[:, 1] - top2[:, 0])
 
 
 @register_strategy
@@ -27,8 +37,7 @@ class LeastConfidence(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return ``1 - max p`` per sample."""
         self._check(evidence)
-        assert evidence.probs is not None  # _check required it
-        return 1.0 - evidence.probs.max(axis=1)
+        return score_in_chunks(evidence.probs, lambda p: 1.0 - p.max(axis=1))
 
 
 @register_strategy
@@ -45,8 +54,7 @@ class Margin(QueryStrategy):
         assert probs is not None  # _check required it
         if probs.shape[1] < 2:
             return np.zeros(len(probs))
-        top2 = np.partition(probs, -2, axis=1)[:, -2:]
-        return 1.0 - (top2[:, 1] - top2[:, 0])
+        return score_in_chunks(probs, margin_of)
 
 
 @register_strategy
@@ -59,5 +67,4 @@ class Entropy(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return the predictive entropy per sample (nats)."""
         self._check(evidence)
-        assert evidence.probs is not None  # _check required it
-        return entropy_of(evidence.probs)
+        return score_in_chunks(evidence.probs, entropy_of)

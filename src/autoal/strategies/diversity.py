@@ -9,7 +9,9 @@ from autoal.evidence import Evidence
 from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.registry import register_strategy
 
-__all__ = ["KMeansSampling", "CoreSet", "Badge", "batch_first_scores", "min_sq_distances"]
+__all__ = [
+    "KMeansSampling", "CoreSet", "Badge", "batch_first_scores", "min_sq_distances", "unit_scale",
+]
 
 
 def min_sq_distances(points: np.ndarray, centres: np.ndarray, chunk: int = 1024) -> np.ndarray:
@@ -25,6 +27,22 @@ def min_sq_distances(points: np.ndarray, centres: np.ndarray, chunk: int = 1024)
             d = b_sq - 2.0 * block @ centres[c0 : c0 + chunk].T + c_sq[None, c0 : c0 + chunk]
             np.minimum(best[p0 : p0 + chunk], d.min(axis=1), out=best[p0 : p0 + chunk])
     return np.maximum(best, 0.0)
+
+
+def unit_scale(*arrays: np.ndarray | None) -> tuple[list[np.ndarray | None], int]:
+    """The arrays as float64, divided by the one power of two ``2**e`` that brings their
+    largest absolute value into ``[0.5, 1)``; returns them and ``e``.
+
+    Scaling by a power of two is exact, so distances keep their order and the strategies
+    their picks; it keeps squared distances of finite but huge (or tiny) embeddings from
+    overflowing to inf (or underflowing to 0). ``np.ldexp(d, e)`` restores a distance.
+    """
+    out = [None if a is None else np.asarray(a, dtype=np.float64) for a in arrays]
+    peak = max((float(np.abs(a).max()) for a in out if a is not None and a.size), default=0.0)
+    if peak == 0.0:
+        return out, 0
+    exponent = int(np.frexp(peak)[1])
+    return [None if a is None else np.ldexp(a, -exponent) for a in out], exponent
 
 
 def batch_first_scores(order: np.ndarray, rest: np.ndarray) -> np.ndarray:
@@ -65,7 +83,7 @@ class KMeansSampling(QueryStrategy):
         if k is None:
             k = evidence.probs.shape[1] if evidence.probs is not None else 10
         k = check_budget(min(k, n), n)
-        emb = np.asarray(evidence.embeddings, dtype=np.float64)
+        (emb,), _ = unit_scale(evidence.embeddings)
         km = KMeans(
             n_clusters=k,
             n_init=1,
@@ -114,12 +132,13 @@ class CoreSet(QueryStrategy):
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return greedy-order-first scores (with a budget) or nearest-labeled distance."""
         n = self._check(evidence)
-        emb = np.asarray(evidence.embeddings, dtype=np.float64)
+        (emb, labeled), exponent = unit_scale(evidence.embeddings, evidence.labeled_embeddings)
+        assert emb is not None
         if budget is None:
-            if evidence.labeled_embeddings is None or not len(evidence.labeled_embeddings):
-                return np.sqrt(((emb - emb.mean(axis=0)) ** 2).sum(axis=1))
-            return np.sqrt(min_sq_distances(emb, evidence.labeled_embeddings))
-        picks, dist = _k_center_greedy(emb, evidence.labeled_embeddings, check_budget(budget, n))
+            if labeled is None or not len(labeled):
+                return np.ldexp(np.sqrt(((emb - emb.mean(axis=0)) ** 2).sum(axis=1)), exponent)
+            return np.ldexp(np.sqrt(min_sq_distances(emb, labeled)), exponent)
+        picks, dist = _k_center_greedy(emb, labeled, check_budget(budget, n))
         return batch_first_scores(picks, np.sqrt(dist))
 
 
@@ -140,9 +159,10 @@ class Badge(QueryStrategy):
         """Return seeding-order-first scores (with a budget) or gradient norms."""
         n = self._check(evidence)
         delta, emb = evidence.grad_factors()
+        (emb,), exponent = unit_scale(emb)
         sq_norm = np.einsum("ij,ij->i", delta, delta) * np.einsum("ij,ij->i", emb, emb)
         if budget is None:
-            return np.sqrt(sq_norm)
+            return np.ldexp(np.sqrt(sq_norm), exponent)
         budget = check_budget(budget, n)
 
         def sq_dist_to(j: int) -> np.ndarray:

@@ -19,6 +19,8 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,6 +315,74 @@ def _init_worker(threads: int) -> None:
     configure_threads(threads)
 
 
+#: How often a cell may lose its worker process (SIGKILL, out of memory) before it fails.
+WORKER_DEATHS_ALLOWED = 2
+
+
+def _run_in_processes(
+    jobs: list[tuple[Cell, Path]],
+    workers: int,
+    threads: int,
+    record: Callable[[tuple[str, str, str | None]], None],
+) -> None:
+    """Run ``jobs`` in ``workers`` spawned processes, at most one cell per worker at a time.
+
+    A worker that dies in a cell (SIGKILL, the kernel's out-of-memory killer) breaks the
+    pool: the cells then in flight -- only those, since no more cells than workers are ever
+    handed out -- are run again in a fresh pool, and a cell that loses its worker
+    :data:`WORKER_DEATHS_ALLOWED` times is recorded as failed. (A ``multiprocessing.Pool``
+    would wait forever for the dead worker's cell.)
+    """
+    ctx = mp.get_context("spawn")
+    deaths: dict[str, int] = {}
+    queue = list(jobs)
+    while queue:
+        size = min(workers, len(queue))
+        with _thread_env(threads):  # native thread pools read these when they load
+            pool = ProcessPoolExecutor(size, mp_context=ctx, initializer=_init_worker,
+                                       initargs=(threads,))
+        in_flight: dict[Future[tuple[str, str, str | None]], tuple[Cell, Path]] = {}
+        lost: list[tuple[Cell, Path]] = []
+        try:
+            while queue or in_flight:
+                while queue and len(in_flight) < size:
+                    job = queue.pop(0)
+                    in_flight[pool.submit(_run_cell_safe, job)] = job
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = in_flight.pop(future)
+                    try:
+                        record(future.result())
+                    except BrokenProcessPool:
+                        lost.append(job)
+                if lost:  # the pool is broken: every cell still in flight is lost too
+                    lost += list(in_flight.values())
+                    break
+            pool.shutdown(wait=True)
+        except BaseException:
+            _terminate(pool)  # Ctrl-C / SIGTERM: stop the cells in flight
+            raise
+        for cell, out in lost:
+            deaths[cell.name] = deaths.get(cell.name, 0) + 1
+            if deaths[cell.name] < WORKER_DEATHS_ALLOWED:
+                queue.append((cell, out))
+                continue
+            line = (f"its worker process died {deaths[cell.name]} times (killed by a signal, "
+                    "e.g. SIGKILL or out of memory)")
+            write_text_atomic(_error_path(out, cell), f"cell: {cell.name}\n\n{line}\n")
+            record(("failed", cell.name, line))
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers now (the executor has no public way before Python 3.14)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    for proc in processes:
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.join()
+
+
 # ----------------------------------------------------------------------------- the grid
 @contextmanager
 def _lock(out: Path) -> Iterator[None]:
@@ -461,18 +531,7 @@ def run_bench(
                     bar.set_postfix_str(job[0].name, refresh=True)
                     record(_run_cell_safe(job))
             else:
-                ctx = mp.get_context("spawn")
-                with _thread_env(threads):  # native thread pools read these when they load
-                    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(threads,))
-                try:
-                    for status in pool.imap_unordered(_run_cell_safe, jobs, chunksize=1):
-                        record(status)
-                    pool.close()  # let the workers exit cleanly
-                except BaseException:
-                    pool.terminate()  # Ctrl-C / SIGTERM: stop the cells in flight
-                    raise
-                finally:
-                    pool.join()
+                _run_in_processes(jobs, workers, threads, record)
         finally:
             bar.close()
     result.seconds = time.perf_counter() - t_start

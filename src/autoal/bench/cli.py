@@ -17,6 +17,18 @@ def _input_error(message: str) -> click.ClickException:
     return InputError(message)
 
 
+class _WriteError(click.ClickException):
+    """A file could not be written (full disk, read-only file system): exit 1, no traceback."""
+
+    def show(self, file: object = None) -> None:
+        """Print ``error: ...`` to standard error."""
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _write_error(err: OSError, kept: str) -> click.ClickException:
+    return _WriteError(f"{err.strerror or err}; {kept}")
+
+
 def _require_devices(cells: list, config: Path) -> None:
     """Refuse up front a config that asks for CUDA on a machine without it."""
     from autoal.models.device import resolve_device
@@ -117,6 +129,8 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                            echo=click.echo, config_text=config.read_bytes())
     except BenchLockedError as err:
         raise _input_error(str(err)) from None
+    except OSError as err:  # a full disk, a read-only file system: finished cells are kept
+        raise _write_error(err, "finished cells are kept; free space and run it again") from None
     except KeyboardInterrupt:
         click.echo("\ninterrupted: finished cells are kept; run the same command to resume",
                    err=True)
@@ -129,6 +143,8 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                    f"{len(report_out['files']) - 2} plot(s)")
     except FileNotFoundError:
         click.echo("no finished cells: no summary written", err=True)
+    except OSError as err:
+        raise _write_error(err, "the previous summary is kept") from None
     if result.failed:
         click.echo(f"{len(result.failed)} cell(s) failed (details in {out / 'errors'}):",
                    err=True)
@@ -149,6 +165,8 @@ def report(directory: Path) -> None:
         result = write_report(directory)
     except FileNotFoundError as err:
         raise _input_error(str(err)) from None
+    except OSError as err:
+        raise _write_error(err, "the previous summary is kept") from None
     click.echo(f"wrote {directory / 'summary.md'}, {directory / 'summary.csv'} and "
                f"{len(result['files']) - 2} plot(s) from "
                f"{sum(len(v) for g in result['groups'] for v in g.runs.values())} run(s)")

@@ -218,7 +218,10 @@ def export(directory: Path, out: Path, model_path: Path | None, include_skipped:
            accept_changed_data: bool) -> None:
     """Write all labels (and optionally a trained model)."""
     with _opened(directory, accept_changed_data) as c:
-        r = c.export(out, model=model_path, include_skipped=include_skipped)
+        try:
+            r = c.export(out, model=model_path, include_skipped=include_skipped)
+        except OSError as err:  # a full disk, a read-only folder: the old file is intact
+            raise CampaignError(f"{err.strerror or err}; the previous file is kept") from None
     click.echo(f"wrote {r.n_labels} labels to {r.labels_path}"
                + (f" and the model to {r.model_path}" if r.model_path else ""))
 

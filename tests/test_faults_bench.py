@@ -122,7 +122,8 @@ def test_sigkill_of_the_whole_bench_at_random_moments_then_resume(smoke, referen
         os.killpg(proc.pid, signal.SIGKILL)  # the parent and its workers, at once
         proc.wait()
         survived.append(check_run_files(out, cells))
-    print(f"SIGKILLed the whole bench {len(survived)} times; run files after each: {survived}")
+    print(f"FAULTS bench: SIGKILLed the whole bench {len(survived)} times; run files after "
+          f"each: {survived} of {len(cells)}")
     res = subprocess.run(bench_command(smoke, out), env=child_env(), capture_output=True,
                          text=True, timeout=600)
     assert res.returncode == 0, res.stderr

@@ -230,6 +230,8 @@ def test_csv_tables(header, n_rows, data, encoding, suffix):
                                  max_size=width))
         if "id" in header[:width] and not odd:
             row[header.index("id")] = f"r{i}"  # unique ids, unless the row is an odd one
+        if "label" in header[:width] and not odd:
+            row[header.index("label")] = "abc"[i % 3]
         rows.append(row)
     sep = "\t" if suffix == ".tsv" else ","
     text = "\n".join(sep.join(r) for r in [header, *rows]) + "\n"

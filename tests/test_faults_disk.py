@@ -63,9 +63,8 @@ def small_fs(tmp_path) -> Iterator[Path]:
     except (OSError, subprocess.CalledProcessError) as err:
         detail = getattr(err, "stderr", "") or err
         pytest.skip(f"cannot mount a tmpfs here (needs root and mount permission): {detail}")
-    mounted = [mnt]
     yield mnt
-    for path in reversed(mounted + sorted(_bind_mounts.pop(str(mnt), []), reverse=True)):
+    for path in [*reversed(_bind_mounts.pop(str(mnt), [])), mnt]:  # bind mounts first
         _umount(path)
 
 

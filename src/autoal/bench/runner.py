@@ -318,59 +318,76 @@ def _init_worker(threads: int) -> None:
 #: How often a cell may lose its worker process (SIGKILL, out of memory) before it fails.
 WORKER_DEATHS_ALLOWED = 2
 
+_Job = tuple[Cell, Path]
+_Record = Callable[[tuple[str, str, str | None]], None]
 
-def _run_in_processes(
-    jobs: list[tuple[Cell, Path]],
-    workers: int,
-    threads: int,
-    record: Callable[[tuple[str, str, str | None]], None],
-) -> None:
+
+def _run_in_processes(jobs: list[_Job], workers: int, threads: int, record: _Record) -> None:
     """Run ``jobs`` in ``workers`` spawned processes, at most one cell per worker at a time.
 
     A worker that dies in a cell (SIGKILL, the kernel's out-of-memory killer) breaks the
-    pool: the cells then in flight -- only those, since no more cells than workers are ever
-    handed out -- are run again in a fresh pool, and a cell that loses its worker
-    :data:`WORKER_DEATHS_ALLOWED` times is recorded as failed. (A ``multiprocessing.Pool``
-    would wait forever for the dead worker's cell.)
+    pool, and every cell then in flight is lost; no cell had started beyond those, since no
+    more cells than workers are handed out. (A ``multiprocessing.Pool`` would wait forever
+    for the dead worker's cell.) The lost cells are run again one at a time, where a death
+    can only be the cell's own: a cell that loses its worker :data:`WORKER_DEATHS_ALLOWED`
+    times alone is recorded as failed; the other cells go on.
     """
-    ctx = mp.get_context("spawn")
+    pending = list(jobs)
+    suspects: list[_Job] = []  # in flight when a pool broke: rerun alone
     deaths: dict[str, int] = {}
-    queue = list(jobs)
-    while queue:
-        size = min(workers, len(queue))
-        with _thread_env(threads):  # native thread pools read these when they load
-            pool = ProcessPoolExecutor(size, mp_context=ctx, initializer=_init_worker,
-                                       initargs=(threads,))
-        in_flight: dict[Future[tuple[str, str, str | None]], tuple[Cell, Path]] = {}
-        lost: list[tuple[Cell, Path]] = []
-        try:
-            while queue or in_flight:
-                while queue and len(in_flight) < size:
-                    job = queue.pop(0)
-                    in_flight[pool.submit(_run_cell_safe, job)] = job
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = in_flight.pop(future)
-                    try:
-                        record(future.result())
-                    except BrokenProcessPool:
-                        lost.append(job)
-                if lost:  # the pool is broken: every cell still in flight is lost too
-                    lost += list(in_flight.values())
-                    break
-            pool.shutdown(wait=True)
-        except BaseException:
-            _terminate(pool)  # Ctrl-C / SIGTERM: stop the cells in flight
-            raise
-        for cell, out in lost:
+    while pending or suspects:
+        alone = bool(suspects)
+        batch = [suspects.pop(0)] if alone else pending
+        lost, pending_after = _pool_pass(batch, 1 if alone else workers, threads, record)
+        if not alone:
+            pending = pending_after
+        if len(lost) > 1:
+            suspects += lost  # any of them may have died: find out alone
+            continue
+        for cell, out in lost:  # it ran alone: its worker died in it
             deaths[cell.name] = deaths.get(cell.name, 0) + 1
             if deaths[cell.name] < WORKER_DEATHS_ALLOWED:
-                queue.append((cell, out))
+                suspects.append((cell, out))
                 continue
             line = (f"its worker process died {deaths[cell.name]} times (killed by a signal, "
                     "e.g. SIGKILL or out of memory)")
             write_text_atomic(_error_path(out, cell), f"cell: {cell.name}\n\n{line}\n")
             record(("failed", cell.name, line))
+
+
+def _pool_pass(
+    jobs: list[_Job], workers: int, threads: int, record: _Record
+) -> tuple[list[_Job], list[_Job]]:
+    """Run ``jobs`` in a fresh pool until they are done or a worker dies.
+
+    Returns the cells lost with the pool (in flight when it broke) and those not started.
+    """
+    queue = list(jobs)
+    size = min(workers, len(queue))
+    with _thread_env(threads):  # native thread pools read these when they load
+        pool = ProcessPoolExecutor(size, mp_context=mp.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(threads,))
+    in_flight: dict[Future[tuple[str, str, str | None]], _Job] = {}
+    lost: list[_Job] = []
+    try:
+        while (queue or in_flight) and not lost:
+            while queue and len(in_flight) < size:
+                job = queue.pop(0)
+                in_flight[pool.submit(_run_cell_safe, job)] = job
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = in_flight.pop(future)
+                try:
+                    record(future.result())
+                except BrokenProcessPool:
+                    lost.append(job)
+        if lost:  # the pool is broken: every cell still in flight is lost too
+            lost += list(in_flight.values())
+        pool.shutdown(wait=True)
+    except BaseException:
+        _terminate(pool)  # Ctrl-C / SIGTERM: stop the cells in flight
+        raise
+    return lost, queue
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:

@@ -360,3 +360,20 @@ def test_train_and_val_rows_without_a_common_dtype_are_refused(tmp_path):
              test_images=np.zeros((2, 4, 4)), test_labels=np.arange(2))
     with pytest.raises(DatasetError, match="cannot join train and val rows"):
         load_dataset(path)
+
+
+def test_a_value_too_far_to_standardise_in_float32_is_refused(tmp_path):
+    # Found: a float32 feature of 1e38 in the held-out split, where the training column
+    # spans 0..1, standardised to inf: a Dataset with infinite features.
+    X = np.stack([np.linspace(0, 1, 8), np.linspace(0, 0.1, 8)], axis=1).astype(np.float32)
+    X[7, 1] = 1e38  # (1e38 - mean) / std overflows float32's 3.4e38
+    path = tmp_path / "far.npz"
+    np.savez(path, X=X[:6], y=np.arange(6) % 2, X_test=X[6:], y_test=np.arange(2))
+    with pytest.raises(DatasetError, match="X_test row 1, feature 1: value 1e\\+38 is too far"):
+        load_dataset(path)
+
+
+def test_a_dataset_with_infinite_features_is_invalid():
+    with pytest.raises(DatasetError, match="X_test contains NaN or infinite"):
+        Dataset("d", np.zeros((2, 1)), np.array([0, 1]), np.array([[np.inf]]), np.array([0]),
+                ["a", "b"], "")

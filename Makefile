@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench-evidence bench-select bench-paper clean
+.PHONY: install demo test fuzz lint bench-evidence bench-select bench-paper clean
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ test: install
 	PY=$(PY) bash scripts/netns-pytest.sh -q -m ray
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/mypy src
+
+# The property and fault tests with many more examples (minutes); see tests/_hypothesis_profiles.py.
+fuzz: install
+	AUTOAL_HYPOTHESIS_PROFILE=fuzz AUTOAL_FAULT_ROUNDS=12 $(PY) -m pytest -q \
+		--hypothesis-show-statistics tests/unit/test_property_*.py tests/integration/test_faults_*.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -6,6 +6,7 @@ bit-for-bit reproducible across machines with different core counts. The fixture
 it per test because commands under test (``autoal run``) set threads to the core count.
 """
 
+import _hypothesis_profiles  # noqa: F401  (registers and loads the hypothesis profile)
 import pytest
 import torch
 

@@ -49,6 +49,15 @@ def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | No
     return arr
 
 
+def _check_finite_inputs(name: str, value: np.ndarray | None) -> None:
+    """Raw inputs keep their dtype; float ones must still be finite."""
+    if value is None:
+        return
+    arr = np.asarray(value)
+    if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
+        raise ValueError(f"Evidence.{name} contains NaN or infinite values")
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Model outputs over an unlabeled pool of ``N`` samples; every field is optional.
@@ -131,6 +140,43 @@ class Evidence:
             )
         if (self.labeled_inputs is None) != (self.labeled_targets is None):
             raise ValueError("Evidence.labeled_inputs and labeled_targets must be given together")
+        for name in ("inputs", "labeled_inputs"):
+            _check_finite_inputs(name, getattr(self, name))
+        if self.labeled_targets is not None:
+            object.__setattr__(
+                self, "labeled_targets", self._class_ids(np.asarray(self.labeled_targets))
+            )
+            assert self.labeled_inputs is not None  # given together (checked above)
+            if len(self.labeled_targets) != len(self.labeled_inputs):
+                raise ValueError(
+                    f"Evidence.labeled_targets has {len(self.labeled_targets)} entries but "
+                    f"labeled_inputs has {len(self.labeled_inputs)} rows"
+                )
+
+    def _class_ids(self, targets: np.ndarray) -> np.ndarray:
+        """``targets`` as int64 class ids, refusing NaN, fractions, negatives and ids past the
+        number of classes that ``probs`` (or ``mc_probs``, ``labeled_probs``) implies."""
+        if targets.ndim != 1:
+            raise ValueError(f"Evidence.labeled_targets must be 1-D, got shape {targets.shape}")
+        if targets.dtype.kind not in "biuf":
+            raise ValueError(f"Evidence.labeled_targets must be class ids, got {targets.dtype}")
+        if targets.dtype.kind == "f" and not np.all(
+            np.isfinite(targets) & (targets == np.round(targets))
+        ):
+            raise ValueError("Evidence.labeled_targets holds values that are not class ids "
+                             "(NaN, infinite or fractional)")
+        ids = targets.astype(np.int64)
+        n_classes = next(
+            (a.shape[-1] for a in (self.probs, self.mc_probs, self.labeled_probs)
+             if a is not None),
+            None,
+        )
+        if len(ids) and (ids.min() < 0 or (n_classes is not None and ids.max() >= n_classes)):
+            top = "C-1" if n_classes is None else n_classes - 1
+            raise ValueError(
+                f"Evidence.labeled_targets holds ids outside 0..{top}: {ids.min()}..{ids.max()}"
+            )
+        return ids
 
     def _pool_sizes(self) -> dict[str, int]:
         """The pool size each given pool-indexed field implies."""

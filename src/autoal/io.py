@@ -30,11 +30,15 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``.
 
     A new file gets the permissions a plain ``open()`` would give it; a replaced file keeps
-    its own.
+    its own. On any error (a full disk, a read-only file system) the temporary file is
+    removed and ``path`` is left as it was; the OSError keeps its errno and names ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temp(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temp(path)
+    except OSError as err:
+        raise _naming(err, path) from err
     try:
         try:
             old_mode = path.stat().st_mode & 0o7777
@@ -47,10 +51,21 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise _naming(err, path) from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _naming(err: OSError, path: Path) -> OSError:
+    """The same error (same class and errno) naming the file we meant to write, ``path``:
+    a full disk fails in ``write``/``fsync``, whose errors name no file."""
+    if err.errno is None:
+        return err
+    return type(err)(err.errno, f"cannot write {path}: {err.strerror}")
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from autoal.errors import InputError
+from autoal.errors import InputError, WriteError
 
 if TYPE_CHECKING:
     from autoal.bench.grid import Cell
@@ -136,6 +136,9 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                            echo=click.echo, config_text=config.read_bytes())
     except BenchLockedError as err:
         raise InputError(str(err)) from None
+    except OSError as err:  # a full disk, a read-only file system: finished cells are kept
+        kept = "finished cells are kept; free space and run it again"
+        raise WriteError.from_os_error(err, kept) from None
     except KeyboardInterrupt:
         click.echo("\ninterrupted: finished cells are kept; run the same command to resume",
                    err=True)
@@ -148,6 +151,8 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                    f"{len(report_out['files']) - 2} plot(s)")
     except FileNotFoundError:
         click.echo("no finished cells: no summary written", err=True)
+    except OSError as err:
+        raise WriteError.from_os_error(err, "the previous summary is kept") from None
     if result.failed:
         click.echo(f"{len(result.failed)} cell(s) failed (details in {out / 'errors'}):",
                    err=True)
@@ -168,6 +173,8 @@ def report(directory: Path) -> None:
         result = write_report(directory)
     except FileNotFoundError as err:
         raise InputError(str(err)) from None
+    except OSError as err:
+        raise WriteError.from_os_error(err, "the previous summary is kept") from None
     click.echo(f"wrote {directory / 'summary.md'}, {directory / 'summary.csv'} and "
                f"{len(result['files']) - 2} plot(s) from "
                f"{sum(len(v) for g in result['groups'] for v in g.runs.values())} run(s)")

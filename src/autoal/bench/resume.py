@@ -23,6 +23,7 @@ __all__ = [
     "StaleResultsError",
     "build_strategy",
     "cell_path",
+    "error_path",
     "estimate_seconds",
     "pending_cells",
     "reuse_cells",
@@ -37,6 +38,11 @@ class StaleResultsError(ValueError):
 def cell_path(out: Path, cell: Cell) -> Path:
     """``out/runs/<cell>.json``."""
     return Path(out) / "runs" / f"{cell.name}.json"
+
+
+def error_path(out: Path, cell: Cell) -> Path:
+    """``out/errors/<cell>.txt``: why the cell failed (removed once it succeeds)."""
+    return Path(out) / "errors" / f"{cell.name}.txt"
 
 
 def strategy_parameters(strategy: QueryStrategy) -> dict[str, Any]:

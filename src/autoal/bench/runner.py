@@ -12,7 +12,6 @@ A cell that raises leaves ``DIR/errors/<cell>.txt`` and the others go on.
 from __future__ import annotations
 
 import fcntl
-import multiprocessing as mp
 import os
 import signal
 import time
@@ -26,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from autoal.bench.grid import BenchConfig, Cell
-from autoal.bench.resume import build_strategy, cell_path, pending_cells, strategy_parameters
+from autoal.bench.processes import run_in_processes
+from autoal.bench.resume import (
+    build_strategy,
+    cell_path,
+    error_path,
+    pending_cells,
+    strategy_parameters,
+)
 from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 
 if TYPE_CHECKING:
@@ -71,8 +77,6 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _error_path(out: Path, cell: Cell) -> Path:
-    return Path(out) / "errors" / f"{cell.name}.txt"
 
 
 # ----------------------------------------------------------------------------- one cell
@@ -149,7 +153,7 @@ def run_cell(cell: Cell, out: Path) -> RunRecord:
         "torch_threads": torch.get_num_threads(),
     }
     write_json_atomic(cell_path(out, cell), record)
-    _error_path(out, cell).unlink(missing_ok=True)
+    error_path(out, cell).unlink(missing_ok=True)
     return record
 
 
@@ -164,16 +168,9 @@ def _run_cell_safe(args: tuple[Cell, Path]) -> tuple[str, str, str | None]:
             f"cell: {cell.name}\nstrategy: {cell.variant.strategy} {dict(cell.variant.options)}\n"
             f"settings: {dict(cell.settings)}\n\n{traceback.format_exc()}"
         )
-        write_text_atomic(_error_path(out, cell), text)
+        write_text_atomic(error_path(out, cell), text)
         line = f"{type(err).__name__}: {err}".splitlines()[0][:300]
         return ("failed", cell.name, line)
-
-
-def _init_worker(threads: int) -> None:
-    from autoal.models import configure_threads
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    configure_threads(threads)
 
 
 # ----------------------------------------------------------------------------- the grid
@@ -198,24 +195,6 @@ def _clean_temp_files(out: Path) -> None:
     for sub in ("runs", "errors"):
         for tmp in (out / sub).glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
-
-
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-@contextmanager
-def _thread_env(threads: int) -> Iterator[None]:
-    """Set the native thread-pool sizes that spawned workers inherit, then restore them."""
-    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
-    os.environ.update({k: str(threads) for k in _THREAD_VARS})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @contextmanager
@@ -324,18 +303,7 @@ def run_bench(
                     bar.set_postfix_str(job[0].name, refresh=True)
                     record(_run_cell_safe(job))
             else:
-                ctx = mp.get_context("spawn")
-                with _thread_env(threads):  # native thread pools read these when they load
-                    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(threads,))
-                try:
-                    for status in pool.imap_unordered(_run_cell_safe, jobs, chunksize=1):
-                        record(status)
-                    pool.close()  # let the workers exit cleanly
-                except BaseException:
-                    pool.terminate()  # Ctrl-C / SIGTERM: stop the cells in flight
-                    raise
-                finally:
-                    pool.join()
+                run_in_processes(jobs, workers, threads, record, _run_cell_safe)
         finally:
             bar.close()
     result.seconds = time.perf_counter() - t_start

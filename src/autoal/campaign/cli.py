@@ -285,7 +285,10 @@ def export(directory: Path, out: Path, fmt: str, model_path: Path | None,
                 raise CampaignError("--model and --include-skipped go with --format csv")
             r = c.export_label_studio(out, image_url_prefix=image_url_prefix)
         else:
-            r = c.export(out, model=model_path, include_skipped=include_skipped)
+            try:
+                r = c.export(out, model=model_path, include_skipped=include_skipped)
+            except OSError as err:  # a full disk, a read-only folder: the old file is intact
+                raise CampaignError(f"{err.strerror or err}; the previous file is kept") from None
     if fmt == "label-studio":
         click.echo(f"wrote {r.n_labels} Label Studio tasks to {r.labels_path} and the "
                    f"labeling config to {r.config_path}; after labeling, export JSON from "

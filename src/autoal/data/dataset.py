@@ -53,6 +53,8 @@ class Dataset:
             X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
             if X.ndim not in (2, 4):
                 raise DatasetError(f"X_{split} must be (N, D) or (N, C, H, W), got {X.shape}")
+            if not np.isfinite(X).all():
+                raise DatasetError(f"X_{split} contains NaN or infinite values")
             if y.ndim != 1 or len(y) != len(X):
                 raise DatasetError(
                     f"X_{split} has {len(X)} rows but y_{split} has shape {y.shape}"

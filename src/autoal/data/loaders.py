@@ -143,7 +143,19 @@ def _standardise(X: np.ndarray, X_test: np.ndarray) -> tuple[np.ndarray, np.ndar
     mean = X.mean(axis=0, dtype=np.float64)
     std = X.std(axis=0, dtype=np.float64)
     std = np.where(std > 1e-8 * (1.0 + np.abs(mean)), std, 1.0)
-    return (((X - mean) / std).astype(np.float32), ((X_test - mean) / std).astype(np.float32))
+    out = []
+    for name, A in (("X", X), ("X_test", X_test)):
+        Z = (A - mean) / std
+        too_big = ~(np.abs(Z) <= np.finfo(np.float32).max)
+        if too_big.any():  # e.g. a test value of 1e38 where the train column spans 0..1
+            row, col = np.argwhere(too_big)[0]
+            raise DatasetError(
+                f"{name} row {row}, feature {col}: value {A[row, col]:g} is too far from the "
+                f"training rows (mean {mean[col]:g}, std {std[col]:g}) to standardise in "
+                "float32; rescale or clip the data"
+            )
+        out.append(Z.astype(np.float32))
+    return out[0], out[1]
 
 
 def _from_arrays(name: str, source: str, X: np.ndarray, y: np.ndarray,

@@ -33,6 +33,7 @@ from autoal.search.trainer import (
     SearchTrace,
     evaluate_objective,
     objective_term,
+    score_spread,
     soft_selection,
 )
 
@@ -85,7 +86,7 @@ def run_shrinkage_search(
             s, _ = combine(problem.scores, model(problem.scores))
             if step % options.gmm_every == 0:
                 thetas[i] = None
-            tau = tau_factor * float(s.detach().std().clamp_min(1e-6))
+            tau = tau_factor * score_spread(s)
             mask, penalty, thetas[i] = soft_selection(s, options, tau, thetas[i])
             term = objective_term(problem, mask, options.objective)
             loss = term

@@ -27,6 +27,7 @@ __all__ = [
     "final_mask",
     "objective_term",
     "run_search",
+    "score_spread",
     "soft_selection",
 ]
 
@@ -153,12 +154,20 @@ def soft_selection(
     return mask, budget_penalty(mask, options.fraction), theta
 
 
+def score_spread(s: torch.Tensor) -> float:
+    """``std(s)``, at least 1e-6: the temperature's unit. A single score has no spread (its
+    unbiased std is NaN, which would turn every weight into NaN)."""
+    if s.numel() < 2:
+        return 1e-6
+    return float(s.detach().std().clamp_min(1e-6))
+
+
 @torch.no_grad()
 def final_mask(model: nn.Module, problem: SearchProblem, options: SearchOptions) -> torch.Tensor:
     """The soft selection of ``problem`` under ``model`` at the final (coldest) temperature."""
     inputs = problem.features if problem.features is not None else problem.scores
     s, _ = combine(problem.scores, model(inputs))
-    tau = options.tau_end * float(s.std().clamp_min(1e-6))
+    tau = options.tau_end * score_spread(s)
     mask, _, _ = soft_selection(s, options, tau, None)
     return mask
 
@@ -207,7 +216,7 @@ def run_search(
             s, _ = combine(problem.scores, model(inputs))
             if step % options.gmm_every == 0:
                 thetas[i] = None
-            tau = tau_factor * float(s.detach().std().clamp_min(1e-6))
+            tau = tau_factor * score_spread(s)
             mask, penalty, thetas[i] = soft_selection(s, options, tau, thetas[i])
             term = objective_term(problem, mask, options.objective)
             loss = term

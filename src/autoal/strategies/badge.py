@@ -14,6 +14,7 @@ from autoal.strategies.diversity import (
     _ScalableDiversity,
     _uniform_rows,
     batch_first_scores,
+    unit_scale,
 )
 from autoal.strategies.registry import register_strategy
 
@@ -105,7 +106,9 @@ class Badge(_ScalableDiversity):
         n = evidence.n_samples
         if not self._approximate(n):
             self._approximation = None
-            delta, emb = evidence.grad_factors()
+            delta, raw = evidence.grad_factors()
+            (emb,), _ = unit_scale(raw)  # exact: huge or tiny values neither overflow nor vanish
+            assert emb is not None
             sq_norm = np.einsum("ij,ij->i", delta, delta) * np.einsum("ij,ij->i", emb, emb)
             return _kmeans_pp(delta, emb, sq_norm, budget, self.rng)
         sq_norm = evidence.grad_sq_norms()
@@ -138,7 +141,13 @@ class Badge(_ScalableDiversity):
         """Return seeding-order-first scores (with a budget) or gradient norms."""
         n = self._check(evidence)
         if budget is None:
-            return np.sqrt(evidence.grad_sq_norms())
+            if self._approximate(n):
+                return np.sqrt(evidence.grad_sq_norms())
+            delta, raw = evidence.grad_factors()
+            (emb,), exponent = unit_scale(raw)
+            assert emb is not None
+            sq = np.einsum("ij,ij->i", delta, delta) * np.einsum("ij,ij->i", emb, emb)
+            return np.ldexp(np.sqrt(sq), exponent)
         seeds, dist = self._batch(evidence, check_budget(budget, n))
         if dist is None:
             dist = _grad_sq_dist_to_seeds(evidence, seeds)

@@ -9,7 +9,7 @@ from sklearn.cluster import AgglomerativeClustering
 
 from autoal.evidence import Evidence
 from autoal.strategies.base import check_budget, top_k
-from autoal.strategies.diversity import batch_first_scores
+from autoal.strategies.diversity import batch_first_scores, unit_scale
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
     RepresentationStrategy,
@@ -112,15 +112,19 @@ class ClusterMargin(RepresentationStrategy):
         k_m = min(max(budget, int(self.margin_factor) * budget), int(self.max_candidates), n)
         k_m = max(k_m, budget)
         cands = top_k(uncertainty, k_m, self.rng)
+        # Scaled by a power of two (exact, the clusters do not change): distances between
+        # huge or tiny embeddings neither overflow to inf nor vanish.
+        (points,), exponent = unit_scale(pool[cands])
         if self.distance_threshold is not None:
             hac = AgglomerativeClustering(
-                n_clusters=None, distance_threshold=float(self.distance_threshold),
+                n_clusters=None,
+                distance_threshold=float(np.ldexp(float(self.distance_threshold), -exponent)),
                 linkage="average",
             )
         else:
             k = budget if self.n_clusters is None else int(self.n_clusters)
             hac = AgglomerativeClustering(n_clusters=max(1, min(k, k_m)), linkage="average")
-        labels = hac.fit_predict(pool[cands]) if k_m > 1 else np.zeros(1, dtype=np.int64)
+        labels = hac.fit_predict(points) if k_m > 1 else np.zeros(1, dtype=np.int64)
         order = cands[round_robin(labels, self.rng)][:budget]
         self._info = {
             "cluster_margin": {"candidates": int(k_m), "clusters": int(labels.max() + 1)}

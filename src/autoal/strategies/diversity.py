@@ -44,6 +44,7 @@ __all__ = [
     "KMeansSampling",
     "CoreSet",
     "batch_first_scores",
+    "unit_scale",
     "min_sq_distances",
     "nearest_centres",
     "EXACT_MAX_SAMPLES",
@@ -93,6 +94,22 @@ def min_sq_distances(
 ) -> np.ndarray:
     """Squared distance of each point to its nearest centre, in chunks of ``chunk`` points."""
     return nearest_centres(points, centres, chunk)[0]
+
+
+def unit_scale(*arrays: np.ndarray | None) -> tuple[list[np.ndarray | None], int]:
+    """The arrays as float64, divided by the one power of two ``2**e`` that brings their
+    largest absolute value into ``[0.5, 1)``; returns them and ``e``.
+
+    Scaling by a power of two is exact, so distances keep their order and the strategies
+    their picks; it keeps squared distances of finite but huge (or tiny) embeddings from
+    overflowing to inf (or underflowing to 0). ``np.ldexp(d, e)`` restores a distance.
+    """
+    out = [None if a is None else np.asarray(a, dtype=np.float64) for a in arrays]
+    peak = max((float(np.abs(a).max()) for a in out if a is not None and a.size), default=0.0)
+    if peak == 0.0:
+        return out, 0
+    exponent = int(np.frexp(peak)[1])
+    return [None if a is None else np.ldexp(a, -exponent) for a in out], exponent
 
 
 def batch_first_scores(order: np.ndarray, rest: np.ndarray) -> np.ndarray:
@@ -189,8 +206,10 @@ class KMeansSampling(_ScalableDiversity):
             sample = _uniform_rows(self.rng, n, int(self.samples_per_cluster) * k)
             fit_on = np.asarray(emb[sample], dtype=np.float32)
             self._approximation = {"method": "kmeans-on-sample", "sample": len(sample)}
-        else:
-            fit_on = np.asarray(emb, dtype=np.float64)
+        else:  # scaled by a power of two (exact): huge or tiny values neither overflow nor vanish
+            (scaled,), _ = unit_scale(emb)
+            assert scaled is not None
+            fit_on = scaled
             self._approximation = None
         if self._approximation is None:
             km = KMeans(n_clusters=k, n_init=1, max_iter=self.max_iter, random_state=seed)
@@ -288,8 +307,11 @@ class CoreSet(_ScalableDiversity):
         pool, labeled = raw_space_of(evidence, self.representation)
         if not self._approximate(n):
             self._approximation = None
-            emb = np.asarray(pool, dtype=np.float64)
-            picks, dist = _k_center_greedy(emb, labeled, budget)
+            # Scaled by a power of two (exact): the distances rank the rest of the pool, and
+            # in these units neither overflow nor saturate batch_first_scores.
+            (emb, lab), _ = unit_scale(pool, labeled)
+            assert emb is not None
+            picks, dist = _k_center_greedy(emb, lab, budget)
             return picks, np.sqrt(dist)
         m = min(n, int(self.candidates_per_pick) * budget)
         if labeled is not None and len(labeled):
@@ -321,9 +343,15 @@ class CoreSet(_ScalableDiversity):
         n = self._check(evidence)
         emb, labeled = raw_space_of(evidence, self.representation)
         if budget is None:
+            if not self._approximate(n):
+                (scaled, labeled), exponent = unit_scale(emb, labeled)  # exact: see unit_scale
+                assert scaled is not None
+                emb = scaled
+            else:
+                exponent = 0
             if labeled is None or not len(labeled):
-                return np.sqrt(min_sq_distances(emb, _pool_mean(emb)[None, :]))
-            return np.sqrt(min_sq_distances(emb, labeled))
+                return np.ldexp(np.sqrt(min_sq_distances(emb, _pool_mean(emb)[None, :])), exponent)
+            return np.ldexp(np.sqrt(min_sq_distances(emb, labeled)), exponent)
         picks, dist = self._batch(evidence, check_budget(budget, n))
         if dist is None:
             centres = np.asarray(emb[np.sort(picks)], dtype=np.float64)

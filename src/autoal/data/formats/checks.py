@@ -69,7 +69,12 @@ def to_model_input(*arrays: np.ndarray | None, name: str = "X") -> list[np.ndarr
             raise DatasetError(f"{name} must have 2, 3 or 4 dimensions, got shape {p.shape}")
         if len(p) == 0:
             raise DatasetError(f"{name} has no rows")
+        if p.size == 0:
+            raise DatasetError(f"{name} has rows without values (shape {p.shape})")
         check_finite(p, name)
+    if len({a.ndim for a in present}) > 1:
+        shapes = " and ".join(str(a.shape) for a in present)
+        raise DatasetError(f"{name}: train and test arrays differ in layout: {shapes}")
     if not present or present[0].ndim == 2:
         return [None if a is None else a.astype(np.float32) for a in arrays]
     divisor = _pixel_divisor(present, name)

@@ -45,6 +45,10 @@ def read_npz_splits(
             raw = {key: archive[key] for key in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
+    not_arrays = sorted(k for k, v in raw.items() if not isinstance(v, np.ndarray))
+    if not_arrays:  # np.load hands back a member without the .npy header as raw bytes
+        raise DatasetError(f"{path}: member(s) {', '.join(map(repr, not_arrays))} are not "
+                           "numpy arrays (.npy)")
     if "train_images" in raw:
         missing = [k for k in ("train_labels", "test_images", "test_labels") if k not in raw]
         if missing:
@@ -56,8 +60,11 @@ def read_npz_splits(
         for key, arrs in parts.items():
             if len({a.shape[1:] for a in arrs}) > 1:
                 raise DatasetError(f"{path}: train and val {key} shapes differ")
-        found = {"X": np.concatenate(parts["X"]), "y": np.concatenate(parts["y"]),
-                 "X_test": raw["test_images"], "y_test": raw["test_labels"]}
+        try:
+            joined = {key: np.concatenate(arrs) for key, arrs in parts.items()}
+        except (TypeError, ValueError) as exc:  # e.g. no common dtype
+            raise DatasetError(f"{path}: cannot join train and val rows: {exc}") from None
+        found = {**joined, "X_test": raw["test_images"], "y_test": raw["test_labels"]}
     else:
         found = {k: next((raw[a] for a in alias if a in raw), None)
                  for k, alias in _NPZ_KEYS.items()}

@@ -12,11 +12,14 @@ from autoal import __version__
 from autoal.errors import InputError
 from autoal.names import (
     ABLATIONS,
+    BATCH_MODES,
     DEVICE_NAMES,
     IMAGE_NETS,
     MODEL_NAMES,
     OBJECTIVES,
     PRESET_NAMES,
+    PRIORS,
+    SEARCHES,
     WEIGHTS,
 )
 
@@ -79,6 +82,14 @@ def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> QueryStrate
 @click.option("--coverage", type=float, default=None, help="AutoAL class-coverage weight.")
 @click.option("--ablation", type=click.Choice(ABLATIONS),
               default=None, help="AutoAL ablation [default: none].")
+@click.option("--batch", type=click.Choice(BATCH_MODES), default=None,
+              help="AutoAL: the batch is the top of the mixed score (topk) or drawn by coverage "
+                   "weighted by it (coverage: herding; kmeanspp) (default: the preset's).")
+@click.option("--search", type=click.Choice(SEARCHES), default=None,
+              help="AutoAL: Adam, or noise-aware steps from the prior (shrinkage; global "
+                   "weights) (default: the preset's).")
+@click.option("--prior", type=click.Choice(PRIORS), default=None,
+              help="AutoAL: where the search starts / shrinks to (default: the preset's).")
 @click.option("--representation", type=click.Choice(["model", "features"]), default=None,
               help="Diversity strategies: measure distances in the task model's embeddings "
                    "(model, their default) or in label-free features (see --features).")
@@ -110,6 +121,9 @@ def run(
     weights: str | None,
     coverage: float | None,
     ablation: str | None,
+    batch: str | None,
+    search: str | None,
+    prior: str | None,
     representation: str | None,
     features_path: Path | None,
     threads: int | None,
@@ -118,7 +132,7 @@ def run(
     """Simulate active learning on a labeled data set and write the run as JSON.
 
     AutoAL's options (--preset, --candidates, --objective, --weights, --coverage,
-    --ablation) apply only with --strategy autoal.
+    --ablation, --batch, --search, --prior) apply only with --strategy autoal.
     """
     from autoal.io import write_json_atomic
     from autoal.loop import (
@@ -134,6 +148,7 @@ def run(
         for key, value in (
             ("preset", preset), ("candidates", candidates), ("objective", objective),
             ("weights", weights), ("coverage", coverage), ("ablation", ablation),
+            ("batch", batch), ("search", search), ("prior", prior),
         )
         if value is not None
     }

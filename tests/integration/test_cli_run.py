@@ -255,3 +255,22 @@ def test_run_refuses_bad_features_before_any_work(tmp_path):
                                     "features"])
     assert res.exit_code == 2 and "margin" in res.output
     assert not (tmp_path / "r.json").exists()
+
+
+def test_autoal_coverage_query_and_shrinkage_search_from_the_cli(tmp_path):
+    out = tmp_path / "a.json"
+    res = CliRunner().invoke(main, [
+        "run", "--dataset", "digits", "--strategy", "autoal", "--init", "20", "--budget", "10",
+        "--rounds", "1", "--epochs", "2", "--weights", "global", "--search", "shrinkage",
+        "--prior", "budget", "--batch", "kmeanspp", "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    run = json.loads(out.read_text())
+    params = run["config"]["strategy_params"]
+    assert (params["batch"], params["search"], params["prior"]) == ("kmeanspp", "shrinkage",
+                                                                    "budget")
+    assert run["rounds"][1]["query"]["batch"] == "kmeanspp"
+    assert "prior" in run["rounds"][1]["search"]
+    res = CliRunner().invoke(main, [
+        "run", "--dataset", "digits", "--strategy", "margin", "--batch", "kmeanspp",
+        "--out", str(tmp_path / "m.json")])
+    assert res.exit_code == 2 and "--batch only apply with --strategy autoal" in res.output

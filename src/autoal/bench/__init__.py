@@ -1,10 +1,11 @@
-"""Benchmark grids: the config, the grid of cells, the cell runner (processes), resume, the lock.
+"""Benchmark grids: the config, the grid of cells, the cell runners, resume, the lock.
 
 :func:`load_config` reads a TOML config (:mod:`.config`) into a :class:`BenchConfig` of
 :class:`Cell` objects (:mod:`.grid`); :func:`check_data` checks it against the data
 (:mod:`.datacheck`); :func:`pending_cells` finds what is left to run (:mod:`.resume`);
-:func:`run_bench` runs it in worker processes (:mod:`.runner`). Each cell is one
-:func:`autoal.loop.run_active_learning`; the report is :func:`autoal.report.write_report`.
+:func:`run_bench` runs it in worker processes (:mod:`.runner`) or as Ray tasks
+(:mod:`.ray_runner`). Each cell is one :func:`autoal.loop.run_active_learning`
+(:mod:`.cell`); the report is :func:`autoal.report.write_report`.
 """
 
 from autoal.bench.config import ConfigError, load_config, parse_config

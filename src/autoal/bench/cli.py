@@ -28,6 +28,17 @@ def _require_devices(cells: list[Cell], config: Path) -> None:
                 raise InputError(f"{config}: {err}") from None
 
 
+def _join_ray(address: str, cells: list[Cell], threads: int | None) -> None:
+    """Join (or start) the Ray cluster before anything is written; its errors are exit 2."""
+    from autoal.bench.ray_runner import ClusterTooSmallError, connect_cluster
+    from autoal.scale.ray_engine import RayUnavailableError, RayUnreachableError
+
+    try:
+        connect_cluster(address, cells, threads or 1)
+    except (RayUnavailableError, RayUnreachableError, ClusterTooSmallError) as err:
+        raise InputError(f"--ray: {err}") from None
+
+
 @click.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -43,14 +54,22 @@ def _require_devices(cells: list[Cell], config: Path) -> None:
 @click.option("--reuse", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Another bench's --out folder: copy its finished runs of this config's "
                    "cells (same fingerprint and strategy parameters) instead of running them.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+              metavar="[ADDRESS]",
+              help="Run every cell as a Ray task on the cluster whose head is at ADDRESS "
+                   "(host:port); --ray alone starts a local cluster. Put it after CONFIG. "
+                   "Needs pip install 'autoal[ray]'.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry_run: bool,
-          no_data_check: bool, reuse: Path | None, quiet: bool) -> None:
+          no_data_check: bool, reuse: Path | None, ray_address: str | None,
+          quiet: bool) -> None:
     """Run a grid of data sets x regimes x strategy variants x seeds, then summarise it.
 
     Every cell writes OUT/runs/<dataset>__<regime>__<variant>__<seed>.json atomically;
     re-running the same command resumes (finished cells are skipped). See
-    benchmarks/README.md for the config schema.
+    benchmarks/README.md for the config schema. With --ray, each cell is a Ray task asking
+    for --threads CPUs (default 1) and a GPU when its device is cuda; this process writes
+    the run files.
     """
     from autoal.bench import (
         BenchLockedError,
@@ -70,6 +89,9 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         raise InputError(f"--workers must be at least 1, got {workers}")
     if threads is not None and threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
+    if ray_address is not None and workers is not None:
+        raise InputError("--workers counts worker processes; with --ray the cluster's CPUs "
+                         "decide how many cells run at once (--threads sets each cell's CPUs)")
     try:
         cfg = load_config(config)
     except ConfigError as err:
@@ -112,7 +134,8 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                     f"(else data set and regime){note}", err=True,
                 )
         return
-    _require_devices(cells, config)
+    if ray_address is None:
+        _require_devices(cells, config)  # with Ray, the cluster's nodes must have the GPUs
     if not no_data_check:
         problems = check_data(cfg)
         if problems:
@@ -124,6 +147,8 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
         pending_cells(cfg, out)
     except StaleResultsError as err:
         raise InputError(str(err)) from None
+    if ray_address is not None:
+        _join_ray(ray_address, cells, threads)
     if reuse is not None:
         copied, refused = reuse_cells(cfg, out, reuse)
         click.echo(f"reused {len(copied)} finished run(s) from {reuse}", err=True)
@@ -133,7 +158,7 @@ def bench(config: Path, out: Path, workers: int | None, threads: int | None, dry
                        err=True)
     try:
         result = run_bench(cfg, out, workers=workers, threads=threads, progress=not quiet,
-                           echo=click.echo, config_text=config.read_bytes())
+                           echo=click.echo, config_text=config.read_bytes(), ray=ray_address)
     except BenchLockedError as err:
         raise InputError(str(err)) from None
     except OSError as err:  # a full disk, a read-only file system: finished cells are kept

@@ -7,6 +7,9 @@ same fingerprint (and, where the file records them, the same strategy parameters
 skipped (:mod:`autoal.bench.resume`), so re-running the command resumes; a killed run
 loses only the cells in flight.
 A cell that raises leaves ``DIR/errors/<cell>.txt`` and the others go on.
+Cells run in this process, in worker processes that write their own files
+(:mod:`.processes`), or as Ray tasks whose records this process writes (:mod:`.ray_runner`);
+one cell is :mod:`.cell`.
 """
 
 from __future__ import annotations
@@ -20,25 +23,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm.auto import tqdm
 
+from autoal.bench.cell import error_text, run_cell
 from autoal.bench.grid import BenchConfig, Cell
 from autoal.bench.processes import run_in_processes
-from autoal.bench.resume import (
-    build_strategy,
-    cell_path,
-    error_path,
-    pending_cells,
-    strategy_parameters,
-)
-from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
-
-if TYPE_CHECKING:
-    from autoal.data import Dataset
-    from autoal.loop import RoundRecord, RunRecord
-    from autoal.models import Learner
+from autoal.bench.resume import error_path, pending_cells
+from autoal.io import write_bytes_atomic, write_text_atomic
 
 __all__ = ["BenchLockedError", "BenchResult", "default_workers", "run_bench", "run_cell"]
 
@@ -80,83 +73,6 @@ def default_workers() -> int:
 
 
 # ----------------------------------------------------------------------------- one cell
-_DATA_CACHE: dict[tuple[str, str], Dataset] = {}
-
-
-def _dataset(cell: Cell) -> Dataset:
-    from autoal.data import load_dataset
-
-    key = (cell.dataset.source, cell.dataset.label_column)
-    if key not in _DATA_CACHE:
-        _DATA_CACHE[key] = load_dataset(cell.dataset.source, label_column=cell.dataset.label_column)
-    return _DATA_CACHE[key]
-
-
-def run_cell(cell: Cell, out: Path) -> RunRecord:
-    """Run one cell, write its run file atomically and return the record."""
-    import numpy as np
-
-    from autoal.loop import LoopConfig, pool_indices, run_active_learning
-
-    data = _dataset(cell)
-    s = cell.settings
-    config = LoopConfig(
-        init=s["init"],
-        budget=s["budget"],
-        rounds=s["rounds"],
-        seed=cell.seed,
-        pool_size=s["pool_size"],
-        model=s["model"],
-        epochs=s["epochs"],
-        batch_size=s["batch_size"],
-        lr=s["lr"],
-        mc_samples=s["mc_samples"],
-        device=s["device"],
-        strategy_params=dict(cell.variant.options),
-        features_path=cell.dataset.features,
-    )
-    strategy = build_strategy(cell)
-    kwargs: dict[str, Any] = {}
-    if cell.variant.mc_overlap:
-        from autoal.loop import mc_topb_overlap
-        from autoal.models import torch_classifier_for
-
-        holder: dict[str, Any] = {}
-        pool = pool_indices(len(data.X_train), config.pool_size, config.seed)
-        X_pool = data.X_train[pool]
-        labeled = np.zeros(len(pool), dtype=bool)
-
-        def factory(round_seed: int) -> Learner:
-            holder["learner"] = torch_classifier_for(strategy, config, round_seed)
-            return holder["learner"]
-
-        def on_round(record: RoundRecord) -> None:
-            labeled[np.asarray(record["queried"], dtype=np.int64)] = True
-            unlabeled = np.flatnonzero(~labeled)
-            if len(unlabeled) >= config.budget:
-                record["mc_overlap"] = {
-                    "mc_samples": config.mc_samples,
-                    "budget": config.budget,
-                    **mc_topb_overlap(holder["learner"], X_pool[unlabeled], config.budget),
-                }
-
-        kwargs = {"learner_factory": factory, "on_round": on_round}
-    parameters = strategy_parameters(strategy)  # before the run: state is private
-    t0 = time.perf_counter()
-    record = run_active_learning(data, strategy, config, progress=False, **kwargs)
-    import torch
-
-    record["bench"] = {
-        **cell.metadata(),
-        "parameters": parameters,
-        "wall_seconds": round(time.perf_counter() - t0, 3),
-        "torch_threads": torch.get_num_threads(),
-    }
-    write_json_atomic(cell_path(out, cell), record)
-    error_path(out, cell).unlink(missing_ok=True)
-    return record
-
-
 def _run_cell_safe(args: tuple[Cell, Path]) -> tuple[str, str, str | None]:
     """Run a cell; on an exception write ``errors/<cell>.txt`` and report it (no raise)."""
     cell, out = args
@@ -164,11 +80,7 @@ def _run_cell_safe(args: tuple[Cell, Path]) -> tuple[str, str, str | None]:
         run_cell(cell, out)
         return ("ok", cell.name, None)
     except Exception as err:  # a failed cell must not stop the grid
-        text = (
-            f"cell: {cell.name}\nstrategy: {cell.variant.strategy} {dict(cell.variant.options)}\n"
-            f"settings: {dict(cell.settings)}\n\n{traceback.format_exc()}"
-        )
-        write_text_atomic(error_path(out, cell), text)
+        write_text_atomic(error_path(out, cell), error_text(cell, traceback.format_exc()))
         line = f"{type(err).__name__}: {err}".splitlines()[0][:300]
         return ("failed", cell.name, line)
 
@@ -224,8 +136,10 @@ def run_bench(
     progress: bool = True,
     echo: Callable[[str], None] = print,
     config_text: bytes | None = None,
+    ray: str | None = None,
 ) -> BenchResult:
-    """Run every unfinished cell of ``config`` into ``out`` with ``workers`` processes.
+    """Run every unfinished cell of ``config`` into ``out`` with ``workers`` processes, or as
+    tasks on a Ray cluster.
 
     Parameters
     ----------
@@ -236,23 +150,32 @@ def run_bench(
     workers:
         Worker processes (default: the cores available). With more than one, each worker
         uses ``cores // workers`` torch threads (at least 1) and processes are started with
-        the ``spawn`` method; with one, cells run in this process on every core.
+        the ``spawn`` method; with one, cells run in this process on every core. Not used
+        with ``ray``.
     threads:
         Torch threads per worker, overriding ``cores // workers``. On a machine shared with
         other jobs, 1 thread per process can be many times faster than 2: torch's OpenMP
-        threads wait on each other when a core is taken.
+        threads wait on each other when a core is taken. With ``ray``: the CPUs (and torch
+        threads) of each cell's task, default 1.
     progress:
         Show one progress bar over the cells, with an ETA.
     echo:
         Where to print one-line notes.
     config_text:
         The config file's bytes, copied to ``out/config.toml`` once the folder is locked.
+    ray:
+        Run the cells as Ray tasks (:mod:`autoal.bench.ray_runner`) on the cluster whose
+        head is at this ``host:port``, or on a local cluster started here for ``"local"``
+        (or the cluster this process is already connected to). The cluster is joined before
+        ``out`` is touched: an address that cannot be reached raises
+        :class:`~autoal.scale.ray_engine.RayUnreachableError` and writes nothing. A task
+        that fails is retried only when its worker died.
 
     Returns
     -------
     BenchResult
         Cells run, skipped and failed. Interrupting (Ctrl-C, SIGTERM) stops the workers
-        and raises KeyboardInterrupt; finished cells are kept.
+        (cancels the Ray tasks) and raises KeyboardInterrupt; finished cells are kept.
     """
     from autoal.models import configure_threads
 
@@ -264,6 +187,11 @@ def run_bench(
         raise ValueError(f"workers must be at least 1, got {workers}")
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
+    if ray is not None:
+        from autoal.bench.ray_runner import connect_cluster
+
+        threads = 1 if threads is None else int(threads)
+        connect_cluster(ray, config.cells(), threads)  # before out/ is touched
     result = BenchResult()
     with _lock(out), _sigterm_as_interrupt():
         _clean_temp_files(out)
@@ -278,10 +206,9 @@ def run_bench(
             return result
         workers = min(workers, len(todo))
         threads = max(1, cores // workers) if threads is None else int(threads)
-        echo(
-            f"{len(todo)} of {total} cells to run ({len(done)} finished) with {workers} "
-            f"worker(s) x {threads} torch thread(s)"
-        )
+        how = (f"as Ray tasks of {threads} CPU(s)" if ray is not None
+               else f"with {workers} worker(s) x {threads} torch thread(s)")
+        echo(f"{len(todo)} of {total} cells to run ({len(done)} finished) {how}")
         bar = tqdm(total=total, initial=len(done), desc="cells", unit="cell",
                    disable=not progress, dynamic_ncols=True, smoothing=0.0)
 
@@ -297,7 +224,11 @@ def run_bench(
 
         jobs = [(cell, out) for cell in todo]
         try:
-            if workers == 1:
+            if ray is not None:
+                from autoal.bench.ray_runner import run_on_ray
+
+                run_on_ray(todo, out, threads, record)
+            elif workers == 1:
                 configure_threads(threads)
                 for job in jobs:
                     bar.set_postfix_str(job[0].name, refresh=True)

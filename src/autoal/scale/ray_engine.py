@@ -38,14 +38,13 @@ def _host_port(address: str) -> tuple[str, int] | None:
 
 def connect(address: str | None = None, timeout_s: float = 5.0, **init_kwargs: Any) -> Any:
     """Join the Ray cluster at ``address`` (``host:port`` of its head), or start a local
-    one when ``address`` is None; reuse a connection already made. Returns ``ray``.
+    one when ``address`` is None; reuse a connection already made (once ``address``
+    answers). Returns ``ray``.
 
     A ``host:port`` that refuses a TCP connection within ``timeout_s`` raises
     :class:`RayUnreachableError` naming it, before Ray tries (and retries) for minutes.
     """
     ray = import_ray()
-    if ray.is_initialized():
-        return ray
     if address is not None and address != "auto":
         target = _host_port(address)
         if target is None:
@@ -56,6 +55,8 @@ def connect(address: str | None = None, timeout_s: float = 5.0, **init_kwargs: A
             raise RayUnreachableError(
                 f"cannot reach a Ray cluster at {address}: {err.strerror or err}"
             ) from None
+    if ray.is_initialized():
+        return ray
     init_kwargs.setdefault("include_dashboard", False)
     init_kwargs.setdefault("log_to_driver", False)
     try:

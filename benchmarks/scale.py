@@ -41,6 +41,7 @@ FIELDS_READ_AS = {  # Evidence field -> pool file
 DEFAULT_STRATEGIES = (
     "random", "least_confidence", "margin", "entropy", "loss_prediction", "var_ratio",
     "mean_std", "bald", "kmeans", "coreset", "badge", "albl",
+    "typiclust", "probcover", "uherding", "cluster_margin", "tcm",
 )
 
 
@@ -81,8 +82,8 @@ def run_one(folder: Path, name: str, budget: int, seed: int) -> dict:
         always.add("labeled_inputs")  # Evidence takes them together
     needed = [f for f in FIELDS_READ_AS if f in strategy.requires or f in always]
     fields = {f: np.load(folder / f"{FIELDS_READ_AS[f]}.npy", mmap_mode="r") for f in needed}
-    if name == "random":
-        fields["probs"] = np.load(folder / "probs.npy", mmap_mode="r")  # it needs only N
+    if name in ("random", "probcover"):  # random needs only N; probcover the class count
+        fields["probs"] = np.load(folder / "probs.npy", mmap_mode="r")
     pool_bytes = sum(
         a.nbytes for f, a in fields.items() if not f.startswith("labeled") and f != "inputs"
     )

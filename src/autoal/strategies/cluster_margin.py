@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
+from autoal.chunks import row_slices
 from autoal.evidence import Evidence
 from autoal.strategies.base import check_budget, top_k
 from autoal.strategies.diversity import batch_first_scores, unit_scale
@@ -14,7 +15,7 @@ from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
     RepresentationStrategy,
     check_representation,
-    space_of,
+    raw_space_of,
 )
 
 __all__ = ["ClusterMargin", "round_robin"]
@@ -102,19 +103,23 @@ class ClusterMargin(RepresentationStrategy):
         assert probs is not None  # _check required it
         if probs.shape[1] < 2:
             uncertainty = np.zeros(n)
-        else:
-            top2 = np.partition(probs, -2, axis=1)[:, -2:]
-            uncertainty = 1.0 - (top2[:, 1] - top2[:, 0])
+        else:  # in row chunks (in probs' own dtype): a memory map is not copied whole
+            uncertainty = np.empty(n, dtype=probs.dtype)
+            for rows in row_slices(n, probs.shape[1]):
+                top2 = np.partition(probs[rows], -2, axis=1)[:, -2:]
+                uncertainty[rows] = 1.0 - (top2[:, 1] - top2[:, 0])
         if budget is None:
             return uncertainty
         budget = check_budget(budget, n)
-        pool, _ = space_of(evidence, self.representation)
+        pool, _ = raw_space_of(evidence, self.representation)  # only the candidates' rows
         k_m = min(max(budget, int(self.margin_factor) * budget), int(self.max_candidates), n)
         k_m = max(k_m, budget)
         cands = top_k(uncertainty, k_m, self.rng)
+        rows = np.sort(cands)  # read a memory map in order; back in candidate order below
+        at = np.asarray(pool[rows], dtype=np.float64)[np.searchsorted(rows, cands)]
         # Scaled by a power of two (exact, the clusters do not change): distances between
         # huge or tiny embeddings neither overflow to inf nor vanish.
-        (points,), exponent = unit_scale(pool[cands])
+        (points,), exponent = unit_scale(at)
         if self.distance_threshold is not None:
             hac = AgglomerativeClustering(
                 n_clusters=None,

@@ -10,7 +10,7 @@ from sklearn.preprocessing import normalize as unit_rows
 
 from autoal.evidence import Evidence, MissingEvidenceError
 from autoal.strategies.base import check_budget
-from autoal.strategies.diversity import batch_first_scores
+from autoal.strategies.diversity import EXACT_MAX_SAMPLES, batch_first_scores
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
     RepresentationStrategy,
@@ -90,6 +90,14 @@ class ProbCover(RepresentationStrategy):
     balls small. As a score: the batch first, then every other sample by how many still
     uncovered points it would cover. Without a budget, that count before any choice.
 
+    Large pools: the graph and the purity radius need the whole pool, and a ball's coverage
+    at the purity radius is so peaked at the densest points that greedy coverage over a
+    uniform sample of the pool covered about 0.56 of the exact batch's share of the pool
+    (measured with a quarter of 6,000 samples as the sample). There is no approximation:
+    pools above ``max_pool_samples`` (50,000, measured at about 70 s and 260 MB of work
+    space above the interpreter) are refused before any work with
+    :class:`~autoal.strategies.base.PoolTooLargeError` naming the strategies that scale.
+
     Parameters
     ----------
     random_state:
@@ -108,6 +116,7 @@ class ProbCover(RepresentationStrategy):
 
     name = "probcover"
     required_fields = ("embeddings",)
+    max_pool_samples = EXACT_MAX_SAMPLES
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autoal.evidence import Evidence
+from autoal.strategies.diversity import EXACT_MAX_SAMPLES
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import RepresentationStrategy, check_representation
 from autoal.strategies.typiclust import TypiClust
@@ -50,6 +51,9 @@ class TCM(RepresentationStrategy):
     representation:
         Space of TypiClust: ``"model"`` (the task model's embeddings) or ``"features"``
         (``Evidence.features``); see :mod:`autoal.strategies.representation`.
+    exact_max_samples:
+        TypiClust's largest pool used whole (above it, a uniform sample of that many; see
+        :mod:`autoal.strategies.subsample`); margin reads the pool in chunks at any size.
     """
 
     name = "tcm"
@@ -61,11 +65,13 @@ class TCM(RepresentationStrategy):
         switch_at: int | None = None,
         per_class: int = 20,
         representation: str = "model",
+        exact_max_samples: int = EXACT_MAX_SAMPLES,
     ) -> None:
         super().__init__(random_state)
         self.switch_at = switch_at
         self.per_class = per_class
         self.representation = representation
+        self.exact_max_samples = exact_max_samples
         self._info: dict[str, Any] = {}
 
     def threshold(self, evidence: Evidence) -> int:
@@ -90,5 +96,10 @@ class TCM(RepresentationStrategy):
         if phase == "margin":
             return Margin().score(evidence, budget)
         seed = int(self.rng.integers(2**31 - 1))
-        typiclust = TypiClust(random_state=seed, representation=self.representation)
-        return typiclust.score(evidence, budget)
+        typiclust = TypiClust(
+            random_state=seed, representation=self.representation,
+            exact_max_samples=self.exact_max_samples,
+        )
+        scores = typiclust.score(evidence, budget)
+        self._info.update(typiclust.round_info())
+        return scores

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.neighbors import NearestNeighbors
 
 from autoal.evidence import Evidence
 from autoal.strategies.base import check_budget
-from autoal.strategies.diversity import batch_first_scores
+from autoal.strategies.diversity import EXACT_MAX_SAMPLES, batch_first_scores
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
     RepresentationStrategy,
     check_representation,
+    raw_space_of,
     space_of,
 )
+from autoal.strategies.subsample import check_exact_max, lift_scores, read_rows, uniform_rows
 
 __all__ = ["TypiClust", "cluster_points", "typicality"]
 
@@ -69,8 +73,10 @@ class TypiClust(RepresentationStrategy):
        x's cluster (paper eq. 4, K_nn = 20).
 
     ``max_clusters = 500``, ``min_cluster_size = 5`` and the MiniBatch switch at 50 clusters
-    follow the authors' implementation. As a score: the batch first (in order of choice),
-    then every other sample by its typicality within its cluster. Without a budget, ``b`` is
+    follow the authors' implementation. Above ``exact_max_samples`` pool samples the method
+    runs on a uniform sample of that many (see :mod:`autoal.strategies.subsample`; the
+    others score 0). As a score: the batch first (in order of choice), then every other
+    sample by its typicality within its cluster. Without a budget, ``b`` is
     the number of classes when ``probs`` is known, else 10.
 
     Parameters
@@ -88,6 +94,8 @@ class TypiClust(RepresentationStrategy):
     representation:
         ``"model"`` (the task model's embeddings) or ``"features"`` (the label-free
         ``Evidence.features``); see :mod:`autoal.strategies.representation`.
+    exact_max_samples:
+        Largest pool used whole; above it, the size of the uniform sample.
     """
 
     name = "typiclust"
@@ -101,6 +109,7 @@ class TypiClust(RepresentationStrategy):
         min_cluster_size: int = 5,
         minibatch_above: int = 50,
         representation: str = "model",
+        exact_max_samples: int = EXACT_MAX_SAMPLES,
     ) -> None:
         super().__init__(random_state)
         self.n_neighbors = n_neighbors
@@ -108,6 +117,12 @@ class TypiClust(RepresentationStrategy):
         self.min_cluster_size = min_cluster_size
         self.minibatch_above = minibatch_above
         self.representation = representation
+        self.exact_max_samples = exact_max_samples
+        self._approximation: dict[str, Any] | None = None
+
+    def round_info(self) -> dict[str, Any]:
+        """``{"approximation": {...}}`` when the last call ran on a sample of the pool."""
+        return {} if self._approximation is None else {"approximation": self._approximation}
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return batch-first scores for a TypiClust batch of size ``budget``."""
@@ -116,13 +131,23 @@ class TypiClust(RepresentationStrategy):
         if budget is None:
             budget = min(evidence.probs.shape[1] if evidence.probs is not None else 10, n)
         budget = check_budget(budget, n)
-        pool, labeled = space_of(evidence, self.representation)
+        rows = None
+        if n > check_exact_max(self.exact_max_samples):
+            raw_pool, raw_labeled = raw_space_of(evidence, self.representation)
+            rows = uniform_rows(self.rng, n, max(int(self.exact_max_samples), budget))
+            pool = read_rows(raw_pool, rows)
+            labeled = None if raw_labeled is None else np.asarray(raw_labeled, dtype=np.float64)
+            self._approximation = {"method": "typiclust-on-sample", "sample": len(rows)}
+        else:
+            pool, labeled = space_of(evidence, self.representation)
+            self._approximation = None
         order, typ = typiclust_batch(
             pool, labeled, budget, self.rng, n_neighbors=self.n_neighbors,
             max_clusters=self.max_clusters, min_cluster_size=self.min_cluster_size,
             minibatch_above=self.minibatch_above,
         )
-        return batch_first_scores(order, typ)
+        scores = batch_first_scores(order, typ)
+        return scores if rows is None else lift_scores(n, rows, scores)
 
 
 def typiclust_batch(

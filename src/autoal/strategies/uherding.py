@@ -9,15 +9,18 @@ from scipy.special import softmax
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize as unit_rows
 
+from autoal.chunks import score_in_chunks
 from autoal.evidence import Evidence
 from autoal.strategies.base import check_budget
-from autoal.strategies.diversity import batch_first_scores
+from autoal.strategies.diversity import EXACT_MAX_SAMPLES, batch_first_scores
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
     RepresentationStrategy,
     check_representation,
+    raw_space_of,
     space_of,
 )
+from autoal.strategies.subsample import check_exact_max, lift_scores, read_rows, uniform_rows
 
 __all__ = [
     "UncertaintyHerding",
@@ -117,7 +120,10 @@ class UncertaintyHerding(RepresentationStrategy):
     when ``N <= dense_below``, where every pair is kept; above it, kernel values beyond the
     ``n_neighbors``-th neighbour count as 0); each greedy step updates only the rows whose
     ``kmax`` changed. As a score: the batch first, then every other sample by its remaining
-    gain; without a budget, the gain before any choice.
+    gain; without a budget, the gain before any choice. Above ``exact_max_samples`` pool
+    samples the greedy runs over ``candidates_per_pick * budget`` candidates (at most
+    ``exact_max_samples``), half the most uncertain, half uniform with inverse-rate weights
+    (see :mod:`autoal.strategies.subsample`); the others score 0.
 
     Parameters
     ----------
@@ -134,6 +140,10 @@ class UncertaintyHerding(RepresentationStrategy):
     representation:
         ``"model"`` (the task model's embeddings) or ``"features"`` (the label-free
         ``Evidence.features``); see :mod:`autoal.strategies.representation`.
+    exact_max_samples:
+        Largest pool used whole; above it, the most candidates.
+    candidates_per_pick:
+        Candidates per batch slot above ``exact_max_samples``.
     """
 
     name = "uherding"
@@ -156,6 +166,8 @@ class UncertaintyHerding(RepresentationStrategy):
         n_neighbors: int = 200,
         dense_below: int = 2000,
         representation: str = "model",
+        exact_max_samples: int = EXACT_MAX_SAMPLES,
+        candidates_per_pick: int = 20,
     ) -> None:
         super().__init__(random_state)
         self.temperature = temperature
@@ -163,6 +175,8 @@ class UncertaintyHerding(RepresentationStrategy):
         self.n_neighbors = n_neighbors
         self.dense_below = dense_below
         self.representation = representation
+        self.exact_max_samples = exact_max_samples
+        self.candidates_per_pick = candidates_per_pick
         self._info: dict[str, Any] = {}
 
     def round_info(self) -> dict[str, Any]:
@@ -181,12 +195,37 @@ class UncertaintyHerding(RepresentationStrategy):
             t = fit_temperature(evidence.labeled_probs, evidence.labeled_targets)
         evidence.require("probs")
         assert evidence.probs is not None
-        probs = temperature_scale(evidence.probs, t)
-        if probs.shape[1] < 2:
-            return np.ones(len(probs)), t
-        top2 = np.partition(probs, -2, axis=1)[:, -2:]
-        u = 1.0 - (top2[:, 1] - top2[:, 0])
+        if evidence.probs.shape[1] < 2:
+            return np.ones(len(evidence.probs)), t
+
+        def calibrated_margin(probs: np.ndarray) -> np.ndarray:
+            top2 = np.partition(temperature_scale(probs, t), -2, axis=1)[:, -2:]
+            return 1.0 - (top2[:, 1] - top2[:, 0])
+
+        u = score_in_chunks(evidence.probs, calibrated_margin)  # row-wise: chunks change nothing
         return (u if np.any(u > 0) else np.ones_like(u)), t
+
+    def _candidates(
+        self, u: np.ndarray, budget: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate rows (sorted) and their weights in the sums over the pool: the most
+        uncertain half (weight 1) and a uniform sample of the rest (inverse sampling rate)."""
+        n = len(u)
+        size = int(self.exact_max_samples)
+        if budget is not None:
+            size = min(size, max(int(self.candidates_per_pick) * budget, budget))
+        size = min(n, size)
+        n_top = size // 2
+        top = np.argpartition(-u, n_top - 1)[:n_top] if n_top else np.array([], np.int64)
+        outside = np.ones(n, dtype=bool)
+        outside[top] = False
+        rest = np.flatnonzero(outside)
+        drawn = rest[uniform_rows(self.rng, len(rest), size - n_top)]
+        rows = np.concatenate([top, drawn])
+        rate = len(rest) / max(1, len(drawn))
+        weight = np.concatenate([np.ones(n_top), np.full(len(drawn), rate)])
+        order = np.argsort(rows)
+        return rows[order], weight[order]
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return herding-order-first scores (with a budget) or first-step gains."""
@@ -194,19 +233,32 @@ class UncertaintyHerding(RepresentationStrategy):
         check_representation(self.representation)
         if budget is not None:
             budget = check_budget(budget, n)
-        pool, labeled = space_of(evidence, self.representation)
+        u, t = self.uncertainty(evidence)
+        rows = None
+        if n > check_exact_max(self.exact_max_samples):
+            raw_pool, raw_labeled = raw_space_of(evidence, self.representation)
+            rows, sample_weight = self._candidates(u, budget)
+            pool = read_rows(raw_pool, rows)
+            labeled = None if raw_labeled is None else np.asarray(raw_labeled, dtype=np.float64)
+            u = u[rows] * sample_weight
+        else:
+            pool, labeled = space_of(evidence, self.representation)
         if self.normalize:
             pool = unit_rows(pool)
             labeled = None if labeled is None else unit_rows(labeled)
         if labeled is not None and not len(labeled):
             labeled = None
-        u, t = self.uncertainty(evidence)
         sigma = kernel_radius(pool, labeled, self.rng)
         self._info = {"uherding": {"temperature": t, "sigma": sigma}}
-        return weighted_herding(
+        if rows is not None:
+            self._info["approximation"] = {
+                "method": "herding-on-candidates", "candidates": len(rows),
+            }
+        scores = weighted_herding(
             pool, labeled, u, sigma, budget, self.rng,
             n_neighbors=self.n_neighbors, dense_below=self.dense_below,
         )
+        return scores if rows is None else lift_scores(n, rows, scores)
 
 
 def weighted_herding(

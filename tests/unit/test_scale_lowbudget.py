@@ -1,0 +1,142 @@
+"""Large pools for TypiClust, ProbCover, Uncertainty Herding, TCM and Cluster-Margin: the
+approximations above ``exact_max_samples`` held to the exact methods' objectives at small
+size (benchmarks/scale_lowbudget.py measures them on 50,000), and no whole copies of a
+memory-mapped pool."""
+
+import runpy
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from autoal import Evidence
+from autoal.scale import write_synthetic_pool
+from autoal.strategies import get_strategy, top_k
+from autoal.strategies.base import PoolTooLargeError
+
+from support import REPO_ROOT
+
+QUALITY = runpy.run_path(str(REPO_ROOT / "benchmarks" / "scale_lowbudget.py"))
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lowbudget")
+    write_synthetic_pool(folder, 6000, dim=32, n_classes=5, mc_samples=2, n_labeled=30)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def big_pool(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lowbudget-big")
+    write_synthetic_pool(folder, 60_000, dim=32, n_classes=5, mc_samples=1, n_labeled=30)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def evidence(pool):
+    return QUALITY["pool_evidence"](pool, 6000, 30)
+
+
+# (objective, higher is better, tolerance on approx / exact averaged over 2 seeds). Measured
+# here (a sample of 1,500 of 6,000; uherding: 800 candidates): typicality 0.95, coverage
+# distance 1.02-1.03, the batch's gain in uncertainty coverage 0.84 and 0.78 (a random batch:
+# 0.71); each tolerance lies between the approximation and a random batch (see
+# test_random_batch_is_worse).
+CASES = [
+    ("typiclust", "typicality", True, 0.93),
+    ("typiclust", "mean_distance", False, 1.05),
+    ("uherding", "ucov_gain", True, 0.75),
+]
+
+
+@pytest.fixture(scope="module")
+def comparisons(evidence):
+    names = sorted({case[0] for case in CASES})
+    return {
+        name: [QUALITY["compare"](evidence, name, 40, 1500, seed) for seed in range(2)]
+        for name in names
+    }
+
+
+@pytest.mark.parametrize(("name", "key", "higher", "tolerance"), CASES)
+def test_approximation_is_close_to_the_exact_objective(comparisons, name, key, higher, tolerance):
+    ratios = [r["values"]["approx"][key] / r["values"]["exact"][key] for r in comparisons[name]]
+    if higher:
+        assert np.mean(ratios) >= tolerance, ratios
+    else:
+        assert np.mean(ratios) <= tolerance, ratios
+
+
+@pytest.mark.parametrize(("name", "key", "higher", "tolerance"), CASES)
+def test_random_batch_is_worse(comparisons, name, key, higher, tolerance):
+    # The tolerance must separate the approximation from a batch that ignores the objective.
+    ratios = [r["values"]["random"][key] / r["values"]["exact"][key] for r in comparisons[name]]
+    if higher:
+        assert np.mean(ratios) < tolerance, ratios
+    else:
+        assert np.mean(ratios) > tolerance, ratios
+
+
+@pytest.mark.parametrize("name", ["typiclust", "uherding", "tcm"])
+def test_approximate_score_ranks_the_batch_first_and_records_it(evidence, name):
+    params = {"exact_max_samples": 1000}
+    if name == "tcm":
+        params["switch_at"] = 10_000  # stay in TypiClust's phase
+    strategy = get_strategy(name, random_state=2, **params)
+    picks = strategy.select(evidence, 25)
+    assert len(np.unique(picks)) == 25
+    info = strategy.round_info()
+    assert info["approximation"]["method"], info
+    scores = get_strategy(name, random_state=2, **params).score(evidence, budget=25)
+    assert set(top_k(scores, 25, np.random.default_rng(0))) == set(picks)
+    # samples outside the subset are unranked
+    assert np.count_nonzero(scores) <= 6000 and (scores >= 0).all()
+
+
+@pytest.mark.parametrize("name", ["typiclust", "uherding", "cluster_margin"])
+def test_exact_below_the_threshold(evidence, name):
+    strategy = get_strategy(name, random_state=0, exact_max_samples=6000) if name != (
+        "cluster_margin") else get_strategy(name, random_state=0)
+    strategy.select(evidence, 10)
+    assert "approximation" not in strategy.round_info()
+
+
+@pytest.mark.parametrize("name", ["typiclust", "uherding", "cluster_margin"])
+def test_select_does_not_copy_a_memory_mapped_pool(big_pool, name, monkeypatch):
+    monkeypatch.setattr("autoal.chunks.CHUNK_BYTES", 256 * 1024)
+    pool = big_pool
+    emb = np.load(pool / "embeddings.npy", mmap_mode="r")
+    probs = np.load(pool / "probs.npy", mmap_mode="r")
+    lab = np.load(pool / "labeled_embeddings.npy")
+    ev = Evidence(embeddings=emb, probs=probs, labeled_embeddings=lab, labeled_inputs=lab,
+                  labeled_probs=np.load(pool / "labeled_probs.npy"),
+                  labeled_targets=np.load(pool / "labeled_targets.npy"))
+    params = {} if name == "cluster_margin" else {"exact_max_samples": 500}
+    if name == "uherding":
+        params["candidates_per_pick"] = 20
+    strategy = get_strategy(name, random_state=0, **params)
+    tracemalloc.start()
+    strategy.select(ev, 20)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # A float64 copy of the pool is 256 bytes a sample (15 MB); the subsets are 500 rows.
+    assert peak < 64 * len(emb) + 8 * 2**20, peak / len(emb)
+
+
+def test_bad_threshold_is_refused(evidence):
+    with pytest.raises(ValueError, match="exact_max_samples"):
+        get_strategy("typiclust", exact_max_samples=0).select(evidence, 5)
+
+
+def test_probcover_refuses_a_pool_above_its_bound_before_any_work(monkeypatch):
+    from autoal.strategies.probcover import ProbCover
+
+    assert ProbCover.max_pool_samples == 50_000  # the size measured within the bound
+    monkeypatch.setattr(ProbCover, "max_pool_samples", 100)
+    monkeypatch.setattr(  # no work may start
+        "autoal.strategies.probcover.KMeans", lambda *a, **k: pytest.fail("work started")
+    )
+    ev = Evidence(embeddings=np.zeros((101, 2)), probs=np.full((101, 2), 0.5))
+    with pytest.raises(PoolTooLargeError, match=r"'probcover'.*above 100 .*101.*typiclust"):
+        ProbCover().select(ev, 5)

@@ -115,8 +115,8 @@ class ClusterMargin(RepresentationStrategy):
         k_m = min(max(budget, int(self.margin_factor) * budget), int(self.max_candidates), n)
         k_m = max(k_m, budget)
         cands = top_k(uncertainty, k_m, self.rng)
-        rows = np.sort(cands)  # read a memory map in order; back in candidate order below
-        at = np.asarray(pool[rows], dtype=np.float64)[np.searchsorted(rows, cands)]
+        in_order = np.sort(cands)  # read a memory map in order; back in candidate order below
+        at = np.asarray(pool[in_order], dtype=np.float64)[np.searchsorted(in_order, cands)]
         # Scaled by a power of two (exact, the clusters do not change): distances between
         # huge or tiny embeddings neither overflow to inf nor vanish.
         (points,), exponent = unit_scale(at)

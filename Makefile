@@ -32,7 +32,8 @@ test: install
 # The property and fault tests with many more examples (minutes); see tests/_hypothesis_profiles.py.
 fuzz: install
 	AUTOAL_HYPOTHESIS_PROFILE=fuzz AUTOAL_FAULT_ROUNDS=12 $(PY) -m pytest -q \
-		--hypothesis-show-statistics tests/unit/test_property_*.py tests/integration/test_faults_*.py
+		--hypothesis-show-statistics tests/unit/test_property_*.py tests/integration/test_property_*.py \
+		tests/integration/test_faults_*.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -80,12 +80,24 @@ def make_tasks(items: list[dict[str, Any]], kind: str, model_version: str) -> li
     return tasks
 
 
+def _list(value: Any, what: str) -> list[Any]:
+    """``value`` when it is a list, ``[]`` when absent; a list is the only other legal shape."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{what} is not a list")
+    return value
+
+
 def _choices(annotation: dict[str, Any]) -> list[str]:
+    """The choices of an annotation's results; ValueError names a part of the wrong shape."""
     found: list[str] = []
-    for result in annotation.get("result") or []:
+    for result in _list(annotation.get("result"), "an annotation's result"):
         if isinstance(result, dict) and result.get("type") == "choices":
-            value = result.get("value") or {}
-            found += [str(c) for c in value.get("choices") or []]
+            value = result.get("value")
+            if value is not None and not isinstance(value, dict):
+                raise ValueError("a result's value is not an object")
+            found += [str(c) for c in _list((value or {}).get("choices"), "value.choices")]
     return found
 
 
@@ -104,6 +116,8 @@ def read_export(path: Path) -> tuple[list[tuple[str, str, str]], int, list[str]]
         raise DataError(f"labels file not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise DataError(f"cannot read {path} as JSON: {err}") from None
+    except RecursionError:
+        raise DataError(f"cannot read {path} as JSON: nested too deeply") from None
     if isinstance(raw, dict):
         raw = [raw]  # a single task
     if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
@@ -119,10 +133,14 @@ def read_export(path: Path) -> tuple[list[tuple[str, str, str]], int, list[str]]
             problems.append(f"{loc}: no data.id (the campaign's item id)")
             continue
         labels = []
-        for annotation in task.get("annotations") or []:
-            if not isinstance(annotation, dict) or annotation.get("was_cancelled"):
-                continue
-            chosen = _choices(annotation)
+        try:
+            annotations = _list(task.get("annotations"), "annotations")
+            chosen_per_annotation = [_choices(a) for a in annotations
+                                     if isinstance(a, dict) and not a.get("was_cancelled")]
+        except ValueError as err:
+            problems.append(f"{loc}: {err}")
+            continue
+        for chosen in chosen_per_annotation:
             if len(chosen) > 1:
                 problems.append(f"{loc}: an annotation chose {len(chosen)} classes "
                                 f"({', '.join(chosen)}); one per item")

@@ -243,3 +243,23 @@ class FeatureLearner:
                               labeled_inputs=np.asarray(X_labeled, dtype=np.float32),
                               labeled_targets=np.asarray(y_labeled, dtype=np.int64))
         return Evidence(**fields)
+
+
+def tiny_bench_config(variants: str, seeds: str = "0", rounds: int = 1) -> str:
+    """A bench config of one digits regime (10 + rounds x 10 labels, 1 epoch, T = 5) with
+    the given ``[variants]`` lines: the smallest grid the bench tests run."""
+    return f"""
+[protocol]
+seeds = [{seeds}]
+epochs = 1
+mc_samples = 5
+device = "cpu"
+[regimes.low]
+init = 10
+budget = 10
+rounds = {rounds}
+[datasets.digits]
+regimes = ["low"]
+[variants]
+{variants}
+"""

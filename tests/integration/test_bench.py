@@ -34,27 +34,13 @@ from autoal.cli import main
 from autoal.strategies import QueryStrategy
 from autoal.strategies.registry import _REGISTRY
 
-from support import REPO_ROOT
+from support import REPO_ROOT, tiny_bench_config
 
 SMOKE = REPO_ROOT / "benchmarks" / "smoke.toml"
 
 pytestmark = pytest.mark.slow
 
-TINY = """
-[protocol]
-seeds = [0]
-epochs = 1
-mc_samples = 5
-device = "cpu"
-[regimes.low]
-init = 10
-budget = 10
-rounds = 1
-[datasets.digits]
-regimes = ["low"]
-[variants]
-{variants}
-"""
+TINY = tiny_bench_config("{variants}")
 
 
 def write(tmp_path: Path, text: str, name: str = "c.toml") -> Path:

@@ -17,22 +17,12 @@ from click.testing import CliRunner
 
 from autoal.cli import main
 
-TINY = """
-[protocol]
-seeds = [0, 1]
-epochs = 1
-mc_samples = 5
-device = "cpu"
-[regimes.low]
-init = 10
-budget = 10
-rounds = 2
-[datasets.digits]
-regimes = ["low"]
-[variants]
-random = { strategy = "random", mc_overlap = true }
-margin = { strategy = "margin" }
-"""
+from support import tiny_bench_config
+
+TINY = tiny_bench_config(
+    'random = { strategy = "random", mc_overlap = true }\nmargin = { strategy = "margin" }',
+    seeds="0, 1", rounds=2,
+)
 
 
 def _config(tmp_path: Path) -> Path:

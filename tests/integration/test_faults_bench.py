@@ -25,6 +25,8 @@ from autoal.bench.config import load_config
 from autoal.bench.runner import run_bench
 from autoal.report.summary import write_report
 
+from support import tiny_bench_config
+
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "benchmarks" / "smoke.toml"
 KILL_ROUNDS = int(os.environ.get("AUTOAL_FAULT_ROUNDS", "3"))
@@ -166,22 +168,10 @@ SLEEPY_PLUGIN = textwrap.dedent('''
                 return 1.0 - evidence.probs.max(axis=1)
 ''')
 
-SLEEPY_CONFIG = """
-[protocol]
-seeds = [0, 1]
-epochs = 1
-mc_samples = 5
-device = "cpu"
-[regimes.low]
-init = 10
-budget = 10
-rounds = 2
-[datasets.digits]
-regimes = ["low"]
-[variants]
-sleepy = { strategy = "_test_sleepy" }
-margin = { strategy = "margin" }
-"""
+SLEEPY_CONFIG = tiny_bench_config(
+    'sleepy = { strategy = "_test_sleepy" }\nmargin = { strategy = "margin" }',
+    seeds="0, 1", rounds=2,
+)
 
 
 @pytest.fixture

@@ -24,24 +24,11 @@ from autoal.bench.runner import run_cell
 from autoal.cli import main
 from autoal.io import write_json_atomic
 
+from support import tiny_bench_config
+
 pytestmark = pytest.mark.slow
 
-TINY = """
-[protocol]
-seeds = [0]
-epochs = 1
-mc_samples = 5
-device = "cpu"
-[regimes.low]
-init = 10
-budget = 10
-rounds = 1
-[datasets.digits]
-regimes = ["low"]
-[variants]
-margin = { strategy = "margin" }
-random = { strategy = "random" }
-"""
+TINY = tiny_bench_config('margin = { strategy = "margin" }\nrandom = { strategy = "random" }')
 
 
 def _mount(*args: str) -> None:

@@ -11,7 +11,7 @@ from autoal.evidence import Evidence
 from autoal.strategies.base import check_budget
 from autoal.strategies.diversity import (
     EXACT_MAX_SAMPLES,
-    _ScalableDiversity,
+    _GreedyBatch,
     _uniform_rows,
     batch_first_scores,
     unit_scale,
@@ -70,7 +70,7 @@ def _grad_sq_dist_to_seeds(evidence: Evidence, seeds: np.ndarray) -> np.ndarray:
 
 
 @register_strategy
-class Badge(_ScalableDiversity):
+class Badge(_GreedyBatch):
     """BADGE (Ash et al. 2020): k-means++ seeding on gradient embeddings.
 
     Gradient embeddings ``(p - onehot(argmax p)) (x) e`` come in closed form from ``probs``
@@ -127,15 +127,6 @@ class Badge(_ScalableDiversity):
         seeds, _ = _kmeans_pp(delta, emb, sq_norm[rows], budget, self.rng, weights)
         self._approximation = {"method": "kmeans++-on-candidates", "candidates": len(rows)}
         return rows[seeds], None
-
-    def select(self, evidence: Evidence, budget: int) -> np.ndarray:
-        """The seeds in seeding order (the first ``budget`` of :meth:`score`'s ranking)."""
-        n = self._check(evidence)
-        picks, dist = self._batch(evidence, check_budget(budget, n))
-        # The scores behind the pick: the batch first; the rest by distance where the whole
-        # pool was searched, else unranked (0) rather than a second pass over a large pool.
-        self.last_scores_ = batch_first_scores(picks, np.zeros(n) if dist is None else dist)
-        return picks
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return seeding-order-first scores (with a budget) or gradient norms."""

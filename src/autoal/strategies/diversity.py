@@ -149,6 +149,24 @@ class _ScalableDiversity(RepresentationStrategy):
         return {} if self._approximation is None else {"approximation": self._approximation}
 
 
+class _GreedyBatch(_ScalableDiversity):
+    """A diversity strategy that builds its batch greedily (coreset, BADGE): ``_batch``
+    gives the picks in order and, where the whole pool was searched, each sample's
+    distance to them."""
+
+    def _batch(self, evidence: Evidence, budget: int) -> tuple[np.ndarray, np.ndarray | None]:
+        raise NotImplementedError
+
+    def select(self, evidence: Evidence, budget: int) -> np.ndarray:
+        """The picks in order (the first ``budget`` of :meth:`score`'s ranking)."""
+        n = self._check(evidence)
+        picks, dist = self._batch(evidence, check_budget(budget, n))
+        # The scores behind the pick: the batch first; the rest by distance where the whole
+        # pool was searched, else unranked (0) rather than a second pass over a large pool.
+        self.last_scores_ = batch_first_scores(picks, np.zeros(n) if dist is None else dist)
+        return picks
+
+
 @register_strategy
 class KMeansSampling(_ScalableDiversity):
     """k-means with ``k = budget`` on the embeddings; pick the member nearest each centre.
@@ -266,7 +284,7 @@ def _pool_mean(emb: np.ndarray, chunk: int = 65536) -> np.ndarray:
 
 
 @register_strategy
-class CoreSet(_ScalableDiversity):
+class CoreSet(_GreedyBatch):
     """Core-set (Sener & Savarese 2018): k-center greedy on embeddings.
 
     Starts from ``labeled_embeddings`` when given (else from the sample nearest the pool
@@ -328,15 +346,6 @@ class CoreSet(_ScalableDiversity):
         picks, _ = _k_center_greedy(emb, labeled, budget)
         self._approximation = {"method": "k-center-on-candidates", "candidates": len(rows)}
         return rows[picks], None
-
-    def select(self, evidence: Evidence, budget: int) -> np.ndarray:
-        """The greedy picks in order (the first ``budget`` of :meth:`score`'s ranking)."""
-        n = self._check(evidence)
-        picks, dist = self._batch(evidence, check_budget(budget, n))
-        # The scores behind the pick: the batch first; the rest by distance where the whole
-        # pool was searched, else unranked (0) rather than a second pass over a large pool.
-        self.last_scores_ = batch_first_scores(picks, np.zeros(n) if dist is None else dist)
-        return picks
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return greedy-order-first scores (with a budget) or nearest-labeled distance."""

@@ -26,15 +26,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from autoal.search.mixture import GlobalWeights, combine
-from autoal.search.objectives import SearchProblem, coverage_entropy
+from autoal.search.mixture import GlobalWeights
+from autoal.search.objectives import SearchProblem
 from autoal.search.trainer import (
     SearchOptions,
     SearchTrace,
     evaluate_objective,
-    objective_term,
-    score_spread,
-    soft_selection,
+    problem_loss,
 )
 
 __all__ = ["RESOLUTION", "run_shrinkage_search", "shrinkage_factor"]
@@ -83,17 +81,9 @@ def run_shrinkage_search(
         tau_factor = options.tau_start * (options.tau_end / options.tau_start) ** frac
         grads, objective_value, total_value = [], 0.0, 0.0
         for i, problem in enumerate(problems):
-            s, _ = combine(problem.scores, model(problem.scores))
             if step % options.gmm_every == 0:
                 thetas[i] = None
-            tau = tau_factor * score_spread(s)
-            mask, penalty, thetas[i] = soft_selection(s, options, tau, thetas[i])
-            term = objective_term(problem, mask, options.objective)
-            loss = term
-            if penalty is not None:
-                loss = loss + options.budget_weight * penalty
-            if options.coverage:
-                loss = loss - options.coverage * coverage_entropy(mask, problem.probs)
+            term, loss, thetas[i] = problem_loss(model, problem, options, tau_factor, thetas[i])
             (grad,) = torch.autograd.grad(loss, model.logits)
             grad = grad.double()
             # softmax ignores a common shift: drop the gradient's (rounding-error) common part

@@ -26,6 +26,7 @@ __all__ = [
     "evaluate_objective",
     "final_mask",
     "objective_term",
+    "problem_loss",
     "run_search",
     "score_spread",
     "soft_selection",
@@ -184,6 +185,31 @@ def evaluate_objective(
     return sum(values) / len(values)
 
 
+def problem_loss(
+    model: nn.Module,
+    problem: SearchProblem,
+    options: SearchOptions,
+    tau_factor: float,
+    theta: float | None,
+) -> tuple[torch.Tensor, torch.Tensor, float | None]:
+    """One problem's step of a search: ``(objective term, loss to minimise, threshold)``.
+
+    The mixed score's soft selection at temperature ``tau_factor * std(s)``, the objective
+    on it, plus the budget penalty and minus the coverage bonus; ``theta`` is the cached
+    threshold (None: fit it anew).
+    """
+    inputs = problem.features if problem.features is not None else problem.scores
+    s, _ = combine(problem.scores, model(inputs))
+    mask, penalty, theta = soft_selection(s, options, tau_factor * score_spread(s), theta)
+    term = objective_term(problem, mask, options.objective)
+    loss = term
+    if penalty is not None:
+        loss = loss + options.budget_weight * penalty
+    if options.coverage:
+        loss = loss - options.coverage * coverage_entropy(mask, problem.probs)
+    return term, loss, theta
+
+
 def run_search(
     model: nn.Module, problems: Sequence[SearchProblem], options: SearchOptions
 ) -> SearchTrace:
@@ -212,18 +238,9 @@ def run_search(
         total = torch.zeros((), dtype=torch.float64)
         objective_value = 0.0
         for i, problem in enumerate(problems):
-            inputs = problem.features if problem.features is not None else problem.scores
-            s, _ = combine(problem.scores, model(inputs))
             if step % options.gmm_every == 0:
                 thetas[i] = None
-            tau = tau_factor * score_spread(s)
-            mask, penalty, thetas[i] = soft_selection(s, options, tau, thetas[i])
-            term = objective_term(problem, mask, options.objective)
-            loss = term
-            if penalty is not None:
-                loss = loss + options.budget_weight * penalty
-            if options.coverage:
-                loss = loss - options.coverage * coverage_entropy(mask, problem.probs)
+            term, loss, thetas[i] = problem_loss(model, problem, options, tau_factor, thetas[i])
             total = total + loss.double() / len(problems)
             objective_value += float(term.detach()) / len(problems)
         total.backward()

@@ -53,8 +53,9 @@ PACKAGE = SRC / "autoal"
 
 APPLICATIONS = ("autoal.loop", "autoal.bench", "autoal.report", "autoal.campaign", "autoal.demo")
 CORE = (
-    "autoal.evidence", "autoal.io", "autoal.names", "autoal.errors", "autoal.data",
-    "autoal.models", "autoal.strategies", "autoal.search", "autoal.learner",
+    "autoal.evidence", "autoal.io", "autoal.names", "autoal.errors", "autoal.chunks",
+    "autoal.features", "autoal.data", "autoal.models", "autoal.strategies", "autoal.search",
+    "autoal.learner",
 )
 
 MAX_LINES = 400

@@ -273,12 +273,19 @@ def test_batch_shows_the_latest_round_with_current_labels(tmp_path: Path) -> Non
         assert c.item_source(first) is None
 
 
+def test_the_default_strategy_follows_the_benchmark(tmp_path: Path, digits_csv) -> None:
+    from autoal.campaign.config import DEFAULT_STRATEGY
+
+    with Campaign.init(tmp_path / "c", digits_csv[0], CLASSES) as c:
+        assert c.config.strategy == DEFAULT_STRATEGY == "margin" and not c.notes
+
+
 def test_autoal_fallback_to_margin(tmp_path: Path, digits_csv, monkeypatch) -> None:
     import autoal.strategies as strategies
 
     names = [n for n in strategies.available_strategies() if n != "autoal"]
     monkeypatch.setattr(strategies, "available_strategies", lambda: names)
-    c = Campaign.init(tmp_path / "c", digits_csv[0], CLASSES)
+    c = Campaign.init(tmp_path / "c", digits_csv[0], CLASSES, strategy="autoal")
     assert c.config.strategy == "margin" and "margin" in c.notes[0]
     c.close()
     with pytest.raises(CampaignError, match="unknown strategy"):

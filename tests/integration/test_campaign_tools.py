@@ -257,7 +257,7 @@ def test_sklearn_model_by_name(tmp_path: Path, digits400_csv) -> None:
     data, truth = digits400_csv
     camp = tmp_path / "camp"
     out = cli("init", camp, "--data", data, "--classes", ",".join(DIGITS), "--model",
-              "sklearn:LogisticRegression")
+              "sklearn:LogisticRegression", "--strategy", "autoal")
     assert "model sklearn:LogisticRegression" in out and "strategy margin" in out
     assert "'autoal' needs a torch model" in out
     for _ in range(3):

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from autoal.campaign.config import DEFAULT_STRATEGY
 from autoal.campaign.errors import CampaignError
 from autoal.campaign.results import QueryResult
 from autoal.campaign.web import serve
@@ -82,8 +83,9 @@ def campaign() -> None:
 @click.option("--data", required=True, type=click.Path(path_type=Path),
               help="A CSV, an .npz or a folder of images (class sub-folders = labeled).")
 @click.option("--classes", required=True, help="Class names, comma-separated: a,b,c.")
-@click.option("--strategy", default="autoal", show_default=True,
-              help="Query strategy (see `autoal strategies`).")
+@click.option("--strategy", default=DEFAULT_STRATEGY, show_default=True,
+              help="Query strategy (see `autoal strategies`); margin is the default because "
+                   "it led the benchmark (docs/RESULTS.md); autoal is one option away.")
 @click.option("--model", default="auto", show_default=True,
               help="auto (cnn for images, mlp for vectors), mlp, cnn, sklearn:ClassName "
                    "(e.g. sklearn:LogisticRegression) or a pickled estimator (.pkl).")

@@ -23,8 +23,8 @@ from autoal.campaign import state as _state
 from autoal.campaign import status as _status
 from autoal.campaign import teach as _teach
 from autoal.campaign.audit import DEFAULT_AUDIT
+from autoal.campaign.config import DEFAULT_STRATEGY, CampaignConfig
 from autoal.campaign.config import SKIP as SKIP
-from autoal.campaign.config import CampaignConfig
 from autoal.campaign.datacheck import DataCheck
 from autoal.campaign.errors import DataChangedError as DataChangedError
 from autoal.campaign.errors import DataError as DataError
@@ -83,7 +83,7 @@ class Campaign:
         data: str | os.PathLike[str],
         classes: str | Iterable[str],
         *,
-        strategy: str = "autoal",
+        strategy: str = DEFAULT_STRATEGY,
         model: str = "auto",
         seed: int = 0,
         epochs: int = 20,
@@ -108,7 +108,8 @@ class Campaign:
         classes : str or iterable of str
             Class names (``"a,b,c"`` or a list); at least 2, unique, not ``"skip"``.
         strategy : str
-            A registered query strategy; ``"autoal"`` falls back to ``"margin"`` (with a
+            A registered query strategy (default :data:`DEFAULT_STRATEGY`, ``margin``: the
+            benchmark's best single strategy); ``"autoal"`` falls back to ``"margin"`` (with a
             note in :attr:`notes`) when AutoAL is not installed.
         model : str
             ``auto`` (``cnn`` for images, ``mlp`` for vectors), ``mlp``, ``cnn``,

@@ -160,11 +160,14 @@ class _GreedyBatch(_ScalableDiversity):
     def select(self, evidence: Evidence, budget: int) -> np.ndarray:
         """The picks in order (the first ``budget`` of :meth:`score`'s ranking)."""
         n = self._check(evidence)
-        picks, dist = self._batch(evidence, check_budget(budget, n))
+        budget = check_budget(budget, n)
+        picks, dist = self._batch(evidence, budget)
         # The scores behind the pick: the batch first; the rest by distance where the whole
         # pool was searched, else unranked (0) rather than a second pass over a large pool.
-        self.last_scores_ = batch_first_scores(picks, np.zeros(n) if dist is None else dist)
-        return picks
+        # _pick returns the batch in pick order and, as every select always has, draws its
+        # tie-break order from rng: the stream (BADGE's next round) stays what it was.
+        return self._pick(batch_first_scores(picks, np.zeros(n) if dist is None else dist),
+                          budget)
 
 
 @register_strategy

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autoal.report.aggregate import AUTOAL, BASELINES, GroupSummary, VariantRow, overall_ranks
+from autoal.report.hindsight import story_markdown
 from autoal.report.stats import DEFAULT_RESAMPLES, BootstrapResult, mean_std
 from autoal.report.weight_stats import WeightStats
 from autoal.strategies import PAPER_CANDIDATES
@@ -241,6 +242,9 @@ def to_markdown(
                 )
         if g.weights:
             lines += ["", *_weights_table(g.weights, g.batch_weights, g.batch_vs_pool)]
+            story = story_markdown(g)
+            if story:
+                lines += ["", *story]
         if g.mc_overlap:
             meta = g.mc_overlap.get("_meta", {})
             lines += [
@@ -265,7 +269,9 @@ def to_markdown(
         "seed), `curves-<dataset>-<regime>-key.png` (the same for the plain AutoAL "
         "presets, the group's best, the best single candidate, margin, ALBL and random; "
         "only when the group has other variants too), "
-        "`weights-<dataset>-<regime>[-<variant>].png` (mean candidate weights per round).",
+        "`weights-<dataset>-<regime>[-<variant>].png` (mean candidate weights per round; "
+        "where two or more candidates ran alone, a marker above each round names the "
+        "candidate best in hindsight at that round).",
         "",
     ]
     return "\n".join(lines)

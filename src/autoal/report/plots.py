@@ -148,8 +148,13 @@ def plot_learning_curves(
     return _save(fig, path)
 
 
-def plot_weights(runs: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> Path:
-    """AutoAL's mean candidate weights per round (averaged over seeds), stacked."""
+def plot_weights(runs: Sequence[Mapping[str, Any]], path: str | Path, title: str = "",
+                 best: Sequence[str | None] | None = None) -> Path:
+    """AutoAL's mean candidate weights per round (averaged over seeds), stacked.
+
+    ``best`` (one name or None per plotted round) marks above each round the candidate that
+    was best in hindsight there (:mod:`autoal.report.hindsight`), in that candidate's colour.
+    """
     rounds = [r for r in runs[0]["rounds"] if "weights" in r]
     if not rounds:
         raise ValueError("these runs record no candidate weights")
@@ -162,10 +167,17 @@ def plot_weights(runs: Sequence[Mapping[str, Any]], path: str | Path, title: str
         ]
     ).mean(axis=0)
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.stackplot(labeled, weights.T, labels=names, alpha=0.85)
+    polys = ax.stackplot(labeled, weights.T, labels=names, alpha=0.85)
     ax.set_xlabel("labeled samples (after the round's query)")
     ax.set_ylabel("mean mixture weight over the pool")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.12 if best else 1)
+    if best:
+        colour = {n: p.get_facecolor()[0] for n, p in zip(names, polys, strict=True)}
+        for x, name in zip(labeled, best, strict=False):
+            if name is not None:
+                ax.scatter([x], [1.06], marker="v", s=60, edgecolors="black", linewidths=0.5,
+                           color=colour.get(name, "grey"), zorder=3)
+        ax.text(labeled[0], 1.09, "best in hindsight", fontsize=7)
     ax.set_title(title)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return _save(fig, path)

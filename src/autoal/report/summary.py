@@ -58,6 +58,9 @@ def _plots(out: Path, g: GroupSummary) -> list[Path]:
     ]
     if not with_weights:
         return paths
+    from autoal.report.hindsight import told_stories
+
+    stories = told_stories(g)
     strategy = {r.variant: r.strategy for r in g.rows}
     autoal = [v for v in with_weights if strategy.get(v) == AUTOAL]
     primary = "autoal" if "autoal" in autoal else (autoal or with_weights)[0]
@@ -68,6 +71,7 @@ def _plots(out: Path, g: GroupSummary) -> list[Path]:
                 plot_weights(
                     g.runs[v], out / f"weights-{g.dataset}-{g.regime}{suffix}.png",
                     title=f"{v} on {g.dataset} / {g.regime}: mean candidate weights",
+                    best=[s.best for s in stories[v]] if v in stories else None,
                 )
             )
         except (ValueError, KeyError) as err:

@@ -154,7 +154,30 @@ def test_sigkill_of_export_leaves_the_old_file_or_the_new_one(camp, tmp_path):
             rows = list(csv.DictReader(fh))
         assert out.read_bytes() == old or len(rows) == 45  # never a part of a file
     assert check(camp, tmp_path) == 45
-    print(f"FAULTS export: {ROUNDS} SIGKILLs, the file always whole")
+
+    # Killed between writing its temporary file and the rename: the file stays behind,
+    # until the next export of the same target removes it.
+    proc = subprocess.Popen([sys.executable, "-c", EXPORT_PAUSED_AT_RENAME, "export", camp,
+                             "--out", out], stdout=subprocess.PIPE, text=True, env=ENV)
+    assert proc.stdout is not None and proc.stdout.readline() == "RENAMING\n"
+    kill(proc)
+    (left,) = out.parent.glob(f".{out.name}.*.tmp")
+    assert left.read_bytes().count(b"\n") == 46  # the new export, whole, never published
+    assert run("export", camp, "--out", out).returncode == 0
+    assert not list(out.parent.glob("*.tmp")) and len(out.read_text().splitlines()) == 46
+    print(f"FAULTS export: {ROUNDS + 1} SIGKILLs, the file always whole, no file left behind")
+
+
+# ``autoal campaign ARGS`` that prints RENAMING and waits there before its atomic rename.
+EXPORT_PAUSED_AT_RENAME = """
+import os, sys, time
+from autoal.cli import main
+def paused(src, dst):
+    print("RENAMING", flush=True)
+    time.sleep(120)
+os.replace = paused
+main(["campaign", *sys.argv[1:]])
+"""
 
 
 # ----------------------------------------------------------------------------- web server

@@ -1,6 +1,7 @@
 """Helpers shared by the unit and integration tests (no tests here): the repository root,
-scikit-learn's digits loaded once, planted blobs, data files, tiny campaigns, made-up run
-records, and full synthetic evidence with a learner that gives it.
+scikit-learn's digits loaded once, planted blobs, data files, tiny campaigns, the blob
+campaigns' data of the durability and fault tests, made-up run records, and full synthetic
+evidence with a learner that gives it.
 
 Fixtures built on them live in ``tests/conftest.py``; ``pythonpath = ["tests"]`` in
 pyproject.toml makes this module importable as ``support`` from every test folder.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -140,6 +142,43 @@ def npz_image_campaign(root: Path, n: int = 30, colour: bool = False) -> tuple[P
     Campaign.init(camp, path, CLASSES, strategy="margin", model="mlp", epochs=2,
                   min_steps=0).close()
     return camp, path
+
+
+# -- blob campaigns (the durability and fault tests) -----------------------------------------
+
+#: Class names of the blob campaigns: item ``i<k>`` is of class ``BLOB_CLASSES[k % 3]``.
+BLOB_CLASSES = "xyz"
+
+
+def blob_label(k: int) -> str:
+    """The true class of blob item ``i<k>``."""
+    return BLOB_CLASSES[k % 3]
+
+
+def write_blob_csv(path: Path, n_items: int, labeled: int = 0) -> Path:
+    """``n_items`` points of 3 blobs (4 features, centres 3 apart, seed 0) as a campaign CSV
+    with ids ``i<k>``; with ``labeled`` > 0, a ``label`` column giving the first ``labeled``
+    items their true class (empty for the rest)."""
+    rng = np.random.default_rng(0)
+    y = np.arange(n_items) % 3
+    X = rng.normal(size=(n_items, 4)) + 3 * y[:, None]
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "a", "b", "c", "d", *(["label"] if labeled else [])])
+        for k, x in enumerate(X):
+            label = [blob_label(k) if k < labeled else ""] if labeled else []
+            w.writerow([f"i{k}", *np.round(x, 4), *label])
+    return path
+
+
+def write_blob_labels(path: Path, ids: Iterable[int]) -> Path:
+    """A teach file (``id,label``) giving blob items ``i<k>``, ``k`` in ``ids``, their true
+    class."""
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "label"])
+        w.writerows((f"i{k}", blob_label(k)) for k in ids)
+    return path
 
 
 # -- made-up run records ------------------------------------------------------------------------

@@ -1,12 +1,25 @@
-"""Atomic file writes: a reader sees the old file or the new one, never a partial one."""
+"""Atomic file writes: a reader sees the old file or the new one, never a partial one.
+
+The new content goes to a temporary file beside the target, ``.<name>.<12 hex>.tmp``, which
+is renamed over it. The writer holds an ``flock`` on its temporary file until after the
+rename, so a writer killed mid-write (SIGKILL, the out-of-memory killer) leaves a file that
+nobody holds: the next write of the same target removes it, and never another live writer's.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import string
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no locks, so no clean-up of other writers' files either
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["write_bytes_atomic", "write_text_atomic", "write_json_atomic"]
 
@@ -15,19 +28,79 @@ _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | ge
 )
 
 
+_TOKEN_CHARS = 12
+
+
+def _lock(fd: int, wait: bool) -> bool:
+    """Take the ``flock`` of ``fd``, waiting for it (a writer) or not (a clean-up: False when
+    another holds it). Where the file system has no locks a writer goes on unlocked and a
+    clean-up removes nothing."""
+    if fcntl is None:
+        return wait
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    except OSError:  # e.g. ENOLCK
+        return wait
+    return True
+
+
+def _still_named(fd: int, name: Path) -> bool:
+    """True when ``name`` is still the file open as ``fd`` (not removed or replaced)."""
+    try:
+        here, there = os.fstat(fd), os.stat(name)
+    except FileNotFoundError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
 def _create_temp(path: Path) -> tuple[int, Path]:
     # Created like a plain open() would create the file (0666 less the umask, default ACLs
     # applied by the kernel), unlike tempfile.mkstemp's 0600.
     while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(_TOKEN_CHARS // 2)}.tmp")
         try:
-            return os.open(tmp, _FLAGS, 0o666), tmp
+            fd = os.open(tmp, _FLAGS, 0o666)
         except FileExistsError:
             continue
+        if _lock(fd, wait=True) and _still_named(fd, tmp):
+            return fd, tmp
+        os.close(fd)  # a clean-up took it for a dead writer's before we locked it
+
+
+def _remove_dead_writers_temps(path: Path) -> None:
+    """Remove the temporary files of ``path`` that no live writer holds: a writer killed
+    mid-write left them. Best effort: what cannot be opened or removed is left."""
+    if fcntl is None:
+        return
+    prefix = f".{path.name}."
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        token = name[len(prefix):-len(".tmp")]
+        if not (name.startswith(prefix) and name.endswith(".tmp") and len(token) == _TOKEN_CHARS
+                and all(c in string.hexdigits for c in token)):
+            continue
+        stale = path.parent / name
+        try:
+            fd = os.open(stale, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            if _lock(fd, wait=False) and _still_named(fd, stale):
+                stale.unlink()
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``.
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``;
+    first remove what writers of ``path`` killed mid-write left (see the module docstring).
 
     A new file gets the permissions a plain ``open()`` would give it; a replaced file keeps
     its own. On any error (a full disk, a read-only file system) the temporary file is
@@ -36,9 +109,11 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_dead_writers_temps(path)  # first: on a full disk they may be the room we need
         fd, tmp = _create_temp(path)
     except OSError as err:
         raise _naming(err, path) from err
+    fh = os.fdopen(fd, "wb")
     try:
         try:
             old_mode = path.stat().st_mode & 0o7777
@@ -46,10 +121,9 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
             old_mode = None
         if old_mode is not None and hasattr(os, "fchmod"):  # POSIX
             os.fchmod(fd, old_mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
@@ -57,6 +131,9 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        with contextlib.suppress(OSError):  # flushed and synced already, or failed above
+            fh.close()  # only now: the lock marks the temporary file live until the rename
     return path
 
 

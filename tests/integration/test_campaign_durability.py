@@ -10,7 +10,6 @@ wholly out.
 
 from __future__ import annotations
 
-import csv
 import os
 import queue
 import signal
@@ -26,6 +25,8 @@ import pytest
 
 from autoal.campaign import Campaign, CampaignBusyError
 from autoal.campaign.store import DB_NAME
+
+from support import blob_label, write_blob_csv, write_blob_labels
 
 CMD = [sys.executable, "-m", "autoal.cli", "campaign"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1",
@@ -87,31 +88,12 @@ def run(*args: object) -> tuple[int, str, str]:
 @pytest.fixture()
 def camp(tmp_path: Path) -> Path:
     """A campaign on 240 points in 3 blobs, with 30 labels taught already."""
-    rng = np.random.default_rng(0)
-    y = np.arange(N_ITEMS) % 3
-    X = rng.normal(size=(N_ITEMS, 4)) + 3 * y[:, None]
-    data = tmp_path / "blobs.csv"
-    with data.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "a", "b", "c", "d"])
-        w.writerows([f"i{k}", *np.round(x, 4)] for k, x in enumerate(X))
+    data = write_blob_csv(tmp_path / "blobs.csv", N_ITEMS)
     directory = tmp_path / "camp"
     with Campaign.init(directory, data, "x,y,z", strategy="margin", epochs=5,
                        min_steps=0) as c:
-        c.teach({f"i{k}": label(k) for k in range(30)})
+        c.teach({f"i{k}": blob_label(k) for k in range(30)})
     return directory
-
-
-def label(k: int) -> str:
-    return "xyz"[k % 3]
-
-
-def labels_file(path: Path, ids: range, value: str | None = None) -> Path:
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "label"])
-        w.writerows((f"i{k}", value or label(k)) for k in ids)
-    return path
 
 
 def consistent(directory: Path, cli: bool = False) -> dict[str, int]:
@@ -155,7 +137,7 @@ def consistent(directory: Path, cli: bool = False) -> dict[str, int]:
 ])
 def test_kill_teach(camp: Path, tmp_path: Path, point: str, lands: bool) -> None:
     before = consistent(camp)
-    proc = Proc(["teach", camp, labels_file(tmp_path / "l.csv", range(30, 130))], point)
+    proc = Proc(["teach", camp, write_blob_labels(tmp_path / "l.csv", range(30, 130))], point)
     try:
         proc.wait_paused(point)
     finally:
@@ -220,7 +202,7 @@ def test_kill_teach_at_random_moments(camp: Path, tmp_path: Path) -> None:
     expected = consistent(camp)["labeled"]
     for attempt in range(4):
         ids = range(30 + 50 * attempt, 80 + 50 * attempt)
-        proc = Proc(["teach", camp, labels_file(tmp_path / f"l{attempt}.csv", ids)])
+        proc = Proc(["teach", camp, write_blob_labels(tmp_path / f"l{attempt}.csv", ids)])
         time.sleep(float(rng.uniform(0.05, 0.8)))
         proc.kill()
         labeled = consistent(camp)["labeled"]
@@ -230,11 +212,11 @@ def test_kill_teach_at_random_moments(camp: Path, tmp_path: Path) -> None:
 
 # -- concurrency ------------------------------------------------------------------------------
 def test_writer_waiting_on_a_stuck_writer_reports_busy(camp: Path, tmp_path: Path) -> None:
-    holder = Proc(["teach", camp, labels_file(tmp_path / "a.csv", range(30, 60))],
+    holder = Proc(["teach", camp, write_blob_labels(tmp_path / "a.csv", range(30, 60))],
                   "teach:in-transaction")
     try:
         holder.wait_paused("teach:in-transaction")
-        code, out, err = run("teach", camp, labels_file(tmp_path / "b.csv", range(60, 90)))
+        code, out, err = run("teach", camp, write_blob_labels(tmp_path / "b.csv", range(60, 90)))
         assert code == 2
         assert f"campaign is busy: another autoal command is writing to {camp}" in err
         with Campaign.open(camp, busy_timeout=0.1) as c:
@@ -247,7 +229,7 @@ def test_writer_waiting_on_a_stuck_writer_reports_busy(camp: Path, tmp_path: Pat
 
 
 def test_concurrent_teaches_serialise(camp: Path, tmp_path: Path) -> None:
-    files = [labels_file(tmp_path / f"l{j}.csv", range(30 + 40 * j, 70 + 40 * j))
+    files = [write_blob_labels(tmp_path / f"l{j}.csv", range(30 + 40 * j, 70 + 40 * j))
              for j in range(4)]
     procs = [Proc(["teach", camp, f]) for f in files]
     results = [p.finish() for p in procs]

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from support import write_blob_csv, write_blob_labels
+
 CMD = [sys.executable, "-m", "autoal.cli", "campaign"]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 ROUNDS = int(os.environ.get("AUTOAL_FAULT_ROUNDS", "2"))
@@ -54,25 +56,12 @@ def kill(proc: subprocess.Popen[str]) -> None:
 @pytest.fixture
 def camp(tmp_path: Path) -> Path:
     """A campaign on 120 points in 3 blobs, 30 of them labeled."""
-    rng = np.random.default_rng(0)
-    y = np.arange(N_ITEMS) % 3
-    X = rng.normal(size=(N_ITEMS, 4)) + 3 * y[:, None]
-    data = tmp_path / "blobs.csv"
-    with data.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["id", "a", "b", "c", "d", "label"])
-        w.writerows([f"i{k}", *np.round(x, 4), "xyz"[k % 3] if k < 30 else ""]
-                    for k, x in enumerate(X))
+    data = write_blob_csv(tmp_path / "blobs.csv", N_ITEMS, labeled=30)
     directory = tmp_path / "camp"
     res = run("init", directory, "--data", data, "--classes", "x,y,z", "--strategy", "margin",
               "--epochs", "10")
     assert res.returncode == 0, res.stderr
     return directory
-
-
-def labels_file(path: Path, ids: range) -> Path:
-    path.write_text("id,label\n" + "".join(f"i{k},{'xyz'[k % 3]}\n" for k in ids))
-    return path
 
 
 def check(directory: Path, tmp_path: Path) -> int:
@@ -134,7 +123,7 @@ def test_sigkill_of_teach_and_undo(camp, tmp_path):
     kills = {"teach": [0, 0], "undo": [0, 0]}  # [killed, landed]
     for attempt in range(ROUNDS):
         ids = range(30 + 20 * (attempt % 4), 50 + 20 * (attempt % 4))
-        kill_at_random(["teach", camp, labels_file(tmp_path / f"t{attempt}.csv", ids)],
+        kill_at_random(["teach", camp, write_blob_labels(tmp_path / f"t{attempt}.csv", ids)],
                        seconds, rng)
         now = check(camp, tmp_path)
         assert now - labeled in (0, len(ids)), (labeled, now)  # wholly in or wholly out
@@ -157,14 +146,38 @@ def test_sigkill_of_export_leaves_the_old_file_or_the_new_one(camp, tmp_path):
     out = tmp_path / "labels.csv"
     seconds = timed("export", camp, "--out", out)
     old = out.read_bytes()
-    assert run("teach", camp, labels_file(tmp_path / "more.csv", range(30, 45))).returncode == 0
+    more = write_blob_labels(tmp_path / "more.csv", range(30, 45))
+    assert run("teach", camp, more).returncode == 0
     for _ in range(ROUNDS):
         kill_at_random(["export", camp, "--out", out], seconds, rng)
         with out.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert out.read_bytes() == old or len(rows) == 45  # never a part of a file
     assert check(camp, tmp_path) == 45
-    print(f"FAULTS export: {ROUNDS} SIGKILLs, the file always whole")
+
+    # Killed between writing its temporary file and the rename: the file stays behind,
+    # until the next export of the same target removes it.
+    proc = subprocess.Popen([sys.executable, "-c", EXPORT_PAUSED_AT_RENAME, "export", camp,
+                             "--out", out], stdout=subprocess.PIPE, text=True, env=ENV)
+    assert proc.stdout is not None and proc.stdout.readline() == "RENAMING\n"
+    kill(proc)
+    (left,) = out.parent.glob(f".{out.name}.*.tmp")
+    assert left.read_bytes().count(b"\n") == 46  # the new export, whole, never published
+    assert run("export", camp, "--out", out).returncode == 0
+    assert not list(out.parent.glob("*.tmp")) and len(out.read_text().splitlines()) == 46
+    print(f"FAULTS export: {ROUNDS + 1} SIGKILLs, the file always whole, no file left behind")
+
+
+# ``autoal campaign ARGS`` that prints RENAMING and waits there before its atomic rename.
+EXPORT_PAUSED_AT_RENAME = """
+import os, sys, time
+from autoal.cli import main
+def paused(src, dst):
+    print("RENAMING", flush=True)
+    time.sleep(120)
+os.replace = paused
+main(["campaign", *sys.argv[1:]])
+"""
 
 
 # ----------------------------------------------------------------------------- web server

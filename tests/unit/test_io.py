@@ -1,14 +1,20 @@
-"""Atomic writes: whole content, a plain file's permissions, no debris on failure."""
+"""Atomic writes: whole content, a plain file's permissions, no debris on failure, and what
+a writer killed mid-write left removed by the next write (a live writer's file kept)."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from autoal.io import write_bytes_atomic, write_json_atomic, write_text_atomic
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _mode(path) -> int:
@@ -53,3 +59,64 @@ def test_a_failed_write_keeps_the_old_content_and_leaves_no_temp(tmp_path):
         write_bytes_atomic(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.json"]
+
+
+# A writer paused after its temporary file is written and before the rename, until a line
+# arrives on its standard input (then it renames) or it is SIGKILLed.
+PAUSED_WRITER = """
+import os, sys
+import autoal.io
+rename = os.replace
+def paused(src, dst):
+    print("WRITING", flush=True)
+    sys.stdin.readline()
+    rename(src, dst)
+os.replace = paused
+autoal.io.write_text_atomic(sys.argv[1], sys.argv[2])
+"""
+
+
+def _paused_writer(target, text: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(SRC), os.environ.get("PYTHONPATH", "")) if p)}
+    proc = subprocess.Popen([sys.executable, "-c", PAUSED_WRITER, str(target), text],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None and proc.stdout.readline() == "WRITING\n"
+    return proc
+
+
+def _temps(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the writers' locks are flock(2)")
+def test_the_next_write_removes_what_a_killed_writer_left_and_nothing_else(tmp_path):
+    target = tmp_path / "labels.csv"
+    target.write_text("old\n")
+    proc = _paused_writer(target, "killed\n")
+    proc.kill()
+    proc.wait(timeout=30)
+    (left,) = _temps(tmp_path)
+    assert left.startswith(".labels.csv.") and target.read_text() == "old\n"
+    others = [".other.csv.0123456789ab.tmp", ".labels.csv.notours.tmp", ".labels.csv.tmp"]
+    for name in others:  # another target's, and names this module never makes
+        (tmp_path / name).write_text("x")
+    write_text_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert _temps(tmp_path) == sorted(others)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the writers' locks are flock(2)")
+def test_a_live_writers_temporary_file_is_left_to_it(tmp_path):
+    target = tmp_path / "labels.csv"
+    proc = _paused_writer(target, "theirs\n")
+    try:
+        (theirs,) = _temps(tmp_path)
+        write_text_atomic(target, "mine\n")
+        assert target.read_text() == "mine\n" and _temps(tmp_path) == [theirs]
+        _, err = proc.communicate("go\n", timeout=30)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert target.read_text() == "theirs\n" and _temps(tmp_path) == []

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator
 from torch import nn
 
 from autoal.evidence import Evidence, EvidenceRequest
-from autoal.models.device import resolve_device
+from autoal.models.device import input_tensor, resolve_device
 from autoal.models.loss_module import DETACH_AFTER, LossPredictionModule
 from autoal.models.nets import EmbeddingNet, build_net
 
@@ -149,14 +149,14 @@ class TorchClassifier(BaseEstimator):
     def embed(self, X: np.ndarray, chunk: int = 1024) -> np.ndarray:
         """Embeddings of ``X`` in one backbone pass, in chunks, shape ``(N, D)``."""
         self._check_fitted()
-        X = np.asarray(X, dtype=np.float32)
-        out = [
-            self.net_.embed(torch.from_numpy(X[s : s + chunk]).to(self.device_)).cpu()
-            for s in range(0, len(X), chunk)
-        ]
-        if not out:
-            return np.zeros((0, self.net_.embedding_dim), dtype=np.float32)
-        return torch.cat(out).numpy()
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=np.float32)
+        # Filled chunk by chunk: a memory-mapped pool (or a PoolArray) is read a slice at a
+        # time and never copied whole; the values are those of one pass over float32 X.
+        out = np.empty((len(X), self.net_.embedding_dim), dtype=np.float32)
+        for s in range(0, len(X), chunk):
+            out[s : s + chunk] = self.net_.embed(input_tensor(X[s : s + chunk], self.device_)).cpu()
+        return out
 
     @torch.no_grad()
     def _head_probs(self, emb: np.ndarray) -> np.ndarray:

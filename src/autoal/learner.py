@@ -201,12 +201,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             built): the strategy sees only the other samples.
         """
         self._check_fitted()
-        X_pool = _pool(X_pool)
-        keep = _kept(len(X_pool), exclude)
+        pool = _pool(X_pool)
+        keep = _kept(len(pool), exclude)
         if isinstance(n, bool) or int(n) != n or not 1 <= n <= len(keep):
             what = "the pool" if exclude is None else "the pool less exclude"
             raise ValueError(f"n must be an integer in 1..{len(keep)} ({what}), got {n!r}")
-        X_cand = X_pool if len(keep) == len(X_pool) else take_rows(X_pool, keep)
+        X_cand = pool if len(keep) == len(pool) else take_rows(pool, keep)
         evidence = self.learner_.evidence(
             X_cand, self.X_labeled_, self._class_ids(), request=self.request_
         )
@@ -216,7 +216,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         local = np.asarray(self.strategy_.select(evidence, int(n)), dtype=np.int64)
         if not return_scores:
             return keep[local]
-        scores = np.full(len(X_pool), -np.inf)
+        scores = np.full(len(pool), -np.inf)
         scores[keep] = self._scores(local, len(keep))
         return keep[local], scores
 

@@ -7,8 +7,8 @@ stored at init to notice changed data (see :mod:`autoal.campaign.fingerprint`).
 
 Item ids: a CSV's ``id`` column (or the row number ``0, 1, ...`` when there is none), the row
 number for an ``.npz`` or an array pool (a ``.npy`` file or a folder of ``.npy`` shards, read
-memory-mapped and never copied whole; its vectors are used as given, not standardised), and the image's path relative to the folder (``cat/img01.png``) for a
-folder of images.
+memory-mapped and never copied whole; its vectors are used as given, not standardised),
+and the image's path relative to the folder (``cat/img01.png``) for a folder of images.
 """
 
 from __future__ import annotations

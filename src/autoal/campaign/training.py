@@ -120,10 +120,11 @@ def select_batch(
     from autoal.strategies import get_strategy
 
     cfg = config
-    pos = {item_id: i for i, item_id in enumerate(items.ids)}
     done = {item_id for item_id, _ in labels}
-    pool = np.array([i for i, item_id in enumerate(items.ids) if item_id not in done],
-                    dtype=np.int64)
+    # positions of the labeled items only: a pool of a million items needs no id -> row map
+    pos = {item_id: i for i, item_id in enumerate(items.ids) if item_id in done}
+    pool = np.fromiter((i for i, item_id in enumerate(items.ids) if item_id not in done),
+                       dtype=np.int64)
     if len(pool) == 0:
         raise CampaignError("every item is labeled or skipped: nothing left to query")
     notes: list[str] = []
@@ -145,7 +146,8 @@ def select_batch(
         else:
             method = "kmeans (diverse start: no labels yet)"
             strategy = get_strategy("kmeans", random_state=round_seed)
-            ev = Evidence(embeddings=take_rows(feats, pool))
+            # nothing labeled (or only skipped): usually the pool is every item, not copied
+            ev = Evidence(embeddings=feats if len(pool) == len(feats) else feats[pool])
         picked = np.asarray(strategy.select(ev, n), dtype=np.int64)
         return (method, pool[picked].tolist(), [None] * n, [None] * n,
                 {"notes": notes})

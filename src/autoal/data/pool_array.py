@@ -97,7 +97,7 @@ class PoolArray:
                 return np.asarray(self)
             first = self[key[0]]
             rest = key[1:]
-            return first[rest] if _is_int(key[0]) else first[(slice(None), *rest)]
+            return first[rest] if _is_int(key[0]) else first[(slice(None),) + rest]
         n = len(self)
         if _is_int(key):
             i = int(key)

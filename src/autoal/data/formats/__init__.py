@@ -1,8 +1,8 @@
 """Low-level readers: IDX, CSV tables, ``.npz`` archives, folders of images, and ``.npy``
 arrays (one file or a folder of shards, memory-mapped).
 
-One module per format (:mod:`.idx`, :mod:`.table`, :mod:`.npz`, :mod:`.images`, :mod:`.npy`) and the checks
-they share (:mod:`.checks`). Every reader validates what it returns and raises
+One module per format (:mod:`.idx`, :mod:`.table`, :mod:`.npz`, :mod:`.images`, :mod:`.npy`)
+and the checks they share (:mod:`.checks`). Every reader validates what it returns and raises
 :class:`~autoal.data.DatasetError` with a message that names the file and the problem.
 Labels may be missing here (a labeling campaign reads unlabelled data);
 :func:`autoal.data.load_dataset` is stricter.

@@ -57,7 +57,8 @@ def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> QueryStrate
 
 
 @main.command()
-@click.option("--dataset", required=True, help="Built-in name or a .npz/.csv/image-folder path.")
+@click.option("--dataset", required=True,
+              help="Built-in name, or a .npz/.csv/image-folder/array-folder path.")
 @click.option("--strategy", required=True, help="Query strategy name (see `autoal strategies`).")
 @click.option("--init", type=int, default=100, show_default=True, help="Initial random labels.")
 @click.option("--budget", type=int, default=100, show_default=True, help="Labels per round.")

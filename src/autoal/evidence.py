@@ -53,8 +53,13 @@ def _check_finite_inputs(name: str, value: np.ndarray | None) -> None:
     """Raw inputs keep their dtype; float ones must still be finite."""
     if value is None:
         return
-    arr = np.asarray(value)
-    if np.issubdtype(arr.dtype, np.inexact) and not np.all(np.isfinite(arr)):
+    # read in slices: a memory-mapped pool (or a PoolArray) is never copied whole
+    from autoal.data.pool_array import PoolArray
+
+    arr = value if isinstance(value, PoolArray) else np.asarray(value)
+    if np.issubdtype(arr.dtype, np.inexact) and not (
+        _all_finite(arr, 0) if arr.ndim else np.isfinite(arr).all()
+    ):
         raise ValueError(f"Evidence.{name} contains NaN or infinite values")
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
+from autoal.data.pool_array import is_file_backed, take_rows
 from autoal.evidence import Evidence, EvidenceRequest, MissingEvidenceError
 from autoal.models import (
     DEFAULT_MC_SAMPLES,
@@ -183,7 +184,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X_pool : array-like
-            The unlabeled pool, ``(N, ...)``. Only its samples can be picked; the labeled
+            The unlabeled pool, ``(N, ...)``: e.g. an array, ``np.load(path,
+            mmap_mode="r")`` or :func:`autoal.data.open_rows` (a shard folder), which are
+            read in slices, never copied whole. Only its samples can be picked; the labeled
             set is what :meth:`fit` and :meth:`teach` were given (a pool sample equal to a
             labeled one is a pool sample like any other).
         n : int
@@ -198,12 +201,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             built): the strategy sees only the other samples.
         """
         self._check_fitted()
-        X_pool = np.asarray(X_pool)
-        keep = _kept(len(X_pool), exclude)
+        pool = _pool(X_pool)
+        keep = _kept(len(pool), exclude)
         if isinstance(n, bool) or int(n) != n or not 1 <= n <= len(keep):
             what = "the pool" if exclude is None else "the pool less exclude"
             raise ValueError(f"n must be an integer in 1..{len(keep)} ({what}), got {n!r}")
-        X_cand = X_pool if len(keep) == len(X_pool) else X_pool[keep]
+        X_cand = pool if len(keep) == len(pool) else take_rows(pool, keep)
         evidence = self.learner_.evidence(
             X_cand, self.X_labeled_, self._class_ids(), request=self.request_
         )
@@ -213,7 +216,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         local = np.asarray(self.strategy_.select(evidence, int(n)), dtype=np.int64)
         if not return_scores:
             return keep[local]
-        scores = np.full(len(X_pool), -np.inf)
+        scores = np.full(len(pool), -np.inf)
         scores[keep] = self._scores(local, len(keep))
         return keep[local], scores
 
@@ -228,7 +231,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def provided_fields(self, X_pool: ArrayLike) -> frozenset[str]:
         """The evidence fields the fitted estimator gives (probed on two pool samples)."""
         self._check_fitted()
-        probe = np.asarray(X_pool)[:2]
+        probe = np.asarray(_pool(X_pool)[:2])
         full = EvidenceRequest(mc_samples=2, with_inputs=True)
         lab = slice(0, 2)
         ev = self.learner_.evidence(
@@ -268,7 +271,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities ``(N, len(classes_))`` of the current model."""
         self._check_fitted()
-        return np.asarray(self.learner_.predict_proba(np.asarray(X)))
+        return np.asarray(self.learner_.predict_proba(_pool(X)))
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """The most likely class label per sample."""
@@ -286,6 +289,12 @@ def _as_arrays(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
             f"need one label per sample: got {len(X)} samples and labels of shape {y.shape}"
         )
     return X, y
+
+
+def _pool(X: ArrayLike) -> Any:
+    """``X`` as an array; a memory-mapped array or a PoolArray is kept as it is (the
+    learner reads it in slices), never copied."""
+    return X if is_file_backed(X) else np.asarray(X)
 
 
 def _kept(n_pool: int, exclude: ArrayLike | None) -> np.ndarray:

@@ -327,3 +327,20 @@ def test_first_batch_parses_variants():
     name, strategy, params = parse('a=autoal:batch="kmeanspp",kappa=2.0,candidates=margin|kmeans')
     assert (name, strategy) == ("a", "autoal")
     assert params == {"batch": "kmeanspp", "kappa": 2.0, "candidates": "margin,kmeans"}
+
+
+def test_scale_entry_measures_each_entry_point_on_a_small_pool(tmp_path):
+    script = _script("scale_entry.py")
+    folder = script["write_pool"](tmp_path, 2500)
+    assert np.load(folder / "X_train.npy", mmap_mode="r").shape == (2500, 128)
+    for step in ("run", "learner", "campaign-init", "campaign-start", "campaign-query"):
+        out = script["step"](step, folder, "margin", tmp_path)
+        assert out["peak_mb"] > 0 and out["seconds"] >= 0
+        if step == "run":
+            assert 0.0 <= out["accuracy"] <= 1.0
+        if step == "learner":
+            assert out["picked"] == 1000
+        if step == "campaign-start":
+            assert out["method"].startswith("kmeans (diverse start")
+        if step == "campaign-query":
+            assert out["method"] == "margin"

@@ -81,7 +81,9 @@ def campaign() -> None:
 @campaign.command()
 @_DIR
 @click.option("--data", required=True, type=click.Path(path_type=Path),
-              help="A CSV, an .npz or a folder of images (class sub-folders = labeled).")
+              help="A CSV, an .npz, a folder of images (class sub-folders = labeled), or "
+                   "a .npy of vectors / a folder of .npy shards (memory-mapped; item id = "
+                   "row number).")
 @click.option("--classes", required=True, help="Class names, comma-separated: a,b,c.")
 @click.option("--strategy", default=DEFAULT_STRATEGY, show_default=True,
               help="Query strategy (see `autoal strategies`); margin is the default because "

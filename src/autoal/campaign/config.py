@@ -33,7 +33,7 @@ class CampaignConfig:
     data_path : str
         Absolute path of the data.
     data_kind : str
-        ``"table"``, ``"npz"`` or ``"images"``.
+        ``"table"``, ``"npz"``, ``"images"`` or ``"array"`` (a ``.npy`` or a folder of shards).
     classes : tuple of str
         Class names; a class id is its index.
     strategy : str

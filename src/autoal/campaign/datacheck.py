@@ -9,7 +9,7 @@ gone are set aside, labels found in the data are imported).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from autoal.campaign.config import CampaignConfig
@@ -183,9 +183,11 @@ class DataCheck:
             store.set_meta("data_synced_at", now())
 
 
-def item_rows(items: Items) -> list[tuple[str, int, str]]:
-    """``(item_id, pos, source)`` rows for the ``items`` table."""
-    return [(i, p, s) for p, (i, s) in enumerate(zip(items.ids, items.sources, strict=True))]
+def item_rows(items: Items) -> Iterator[tuple[str, int, str]]:
+    """``(item_id, pos, source)`` rows for the ``items`` table, one at a time (a million
+    items are inserted without a list of a million tuples)."""
+    for p, (i, s) in enumerate(zip(items.ids, items.sources, strict=True)):
+        yield i, p, s
 
 
 def initial_labels(items: Items, classes: tuple[str, ...]) -> dict[str, str]:

@@ -103,8 +103,9 @@ def data_files(path: str | os.PathLike[str], kind: str) -> list[tuple[str, Path]
     """The files making up the data, as ``(relative path, path)`` in reading order.
 
     For a folder of images: the files :func:`autoal.data.read_image_folder` reads (loose
-    images, then one sub-folder per class, sorted, hidden entries left out). For a CSV or an
-    ``.npz``: the file itself, with relative path ``""``.
+    images, then one sub-folder per class, sorted, hidden entries left out); for a folder
+    of ``.npy`` shards, the shards in name order. For a CSV, an ``.npz`` or a ``.npy``: the
+    file itself, with relative path ``""``.
 
     Raises
     ------
@@ -120,6 +121,10 @@ def _list(path: Path, kind: str) -> list[tuple[str, str]]:
     """:func:`data_files` with plain strings (fast for tens of thousands of files)."""
     from autoal.data import DatasetError
 
+    if kind == "array" and path.is_dir():  # a folder of .npy shards
+        from autoal.data.formats.npy import shard_paths
+
+        return [(p.name, str(p)) for p in shard_paths(path)]
     if kind != "images":
         if not path.is_file():
             raise DatasetError(f"file not found: {path}")
@@ -190,7 +195,7 @@ def scan(
     path : path
         The data: a CSV or ``.npz`` file, or a folder of images.
     kind : str
-        ``"table"``, ``"npz"`` or ``"images"``.
+        ``"table"``, ``"npz"``, ``"images"`` or ``"array"``.
     known : mapping, optional
         Relative path -> :class:`FileRecord` (or an equal tuple) from an earlier scan (the
         campaign's cache). A file whose ``(size, mtime_ns, ctime_ns)`` equal its record's
@@ -235,7 +240,7 @@ def scan(
             tree.update(rel.encode("utf-8") + b"\0" + hexdigest.encode("ascii") + b"\n")
     except OSError as err:
         raise DatasetError(f"cannot read {path}: {err}") from None
-    if kind == "images":
+    if kind == "images" or path.is_dir():
         out.digest = "sha256-tree:" + tree.hexdigest()
     else:
         out.digest = "sha256:" + hexdigest

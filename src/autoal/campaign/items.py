@@ -6,8 +6,9 @@ model input, and a SHA-256 over the data's bytes that later commands compare wit
 stored at init to notice changed data (see :mod:`autoal.campaign.fingerprint`).
 
 Item ids: a CSV's ``id`` column (or the row number ``0, 1, ...`` when there is none), the row
-number for an ``.npz``, and the image's path relative to the folder (``cat/img01.png``) for a
-folder of images.
+number for an ``.npz`` or an array pool (a ``.npy`` file or a folder of ``.npy`` shards, read
+memory-mapped and never copied whole; its vectors are used as given, not standardised),
+and the image's path relative to the folder (``cat/img01.png``) for a folder of images.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ __all__ = ["DATA_KINDS", "FEATURE_SUFFIXES", "Items", "attach_features", "conten
            "detect_kind", "feature_order", "file_digest", "load_items"]
 
 #: The kinds of data a campaign can label.
-DATA_KINDS = ("table", "npz", "images")
+DATA_KINDS = ("table", "npz", "images", "array")
 #: Files a campaign reads its own feature vectors from (``--features``).
 FEATURE_SUFFIXES = (".npy", ".csv")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def detect_kind(path: str | os.PathLike[str]) -> str:
-    """``"images"`` for a folder, ``"npz"`` for ``.npz``, ``"table"`` for ``.csv``/``.tsv``.
+    """``"images"`` for a folder, ``"npz"`` for ``.npz``, ``"table"`` for ``.csv``/``.tsv``;
+    ``"array"`` for a ``.npy`` file or a folder of ``.npy`` shards (feature vectors or
+    embeddings, memory-mapped: one item per row).
 
     Raises
     ------
@@ -45,14 +48,19 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
     if not path.exists():
         raise DatasetError(f"data not found: {path}")
     if path.is_dir():
-        return "images"
+        from autoal.data.formats.npy import shard_paths
+
+        return "array" if shard_paths(path) else "images"
     suffix = path.suffix.lower()
     if suffix == ".npz":
         return "npz"
+    if suffix == ".npy":
+        return "array"
     if suffix in _TABLE_SUFFIXES:
         return "table"
     raise DatasetError(
-        f"unsupported data {path}: expected a .csv file, an .npz file or a folder of images"
+        f"unsupported data {path}: expected a .csv file, an .npz file, a .npy file (or a "
+        "folder of .npy shards) or a folder of images"
     )
 
 
@@ -81,7 +89,8 @@ class Items:
         One of :data:`DATA_KINDS`.
     X : numpy.ndarray
         Model input: vectors ``(N, D)`` standardised with the mean and standard deviation
-        over all items, or images ``(N, C, H, W)`` in ``[0, 1]``.
+        over all items, or images ``(N, C, H, W)`` in ``[0, 1]``; for an array pool its
+        memory map (or :class:`~autoal.data.PoolArray`), as given.
     ids : list of str
         Unique item ids.
     sources : list of str
@@ -195,7 +204,27 @@ def _load(path: str | os.PathLike[str], kind: str | None, *, label_column: str, 
         rel = [Path(f).relative_to(path).as_posix() for f in files]
         return Items(kind, X, rel, list(rel), list(labels), hashed.digest,
                      file_records=hashed.records)
+    if kind == "array":
+        return _load_array(path, known)
     raise DatasetError(f"unknown data kind {kind!r}; expected one of {', '.join(DATA_KINDS)}")
+
+
+def _load_array(path: Path, known: Mapping[str, Sequence[int | str]] | None) -> Items:
+    """A ``.npy`` or a folder of ``.npy`` shards: one unlabeled item per row, id = row
+    number; memory-mapped (checked for NaN/inf a slice at a time), not standardised."""
+    from autoal.data import DatasetError
+    from autoal.data.formats.npy import check_finite_rows, open_rows
+
+    hashed = scan(path, "array", known)
+    X = open_rows(path)
+    if X.ndim != 2:
+        raise DatasetError(f"{path}: expected vectors, one row per item (N, D); got shape "
+                           f"{X.shape}")
+    check_finite_rows(X, str(path))
+    n = len(X)
+    ids = [str(i) for i in range(n)]
+    return Items("array", X, ids, [f"row {i}" for i in range(n)], [None] * n, hashed.digest,
+                 file_records=hashed.records)
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:

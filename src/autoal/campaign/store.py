@@ -185,7 +185,7 @@ class Store:
 
     @classmethod
     def create(cls, directory: str | os.PathLike[str], meta: dict[str, str],
-               items: list[tuple[str, int, str]], labels: dict[str, str],
+               items: Iterable[tuple[str, int, str]], labels: dict[str, str],
                busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
                file_hashes: Iterable[Sequence[Any]] = ()) -> Store:
         """Create the database in ``directory`` atomically and return it open.
@@ -197,7 +197,7 @@ class Store:
         meta : dict
             Extra ``autoal_meta`` entries (``app``, ``schema_version`` and
             ``labels_version`` are added).
-        items : list of (item_id, pos, source)
+        items : iterable of (item_id, pos, source)
             Every item of the data.
         labels : dict
             Labels already known (item id -> class name), recorded as the ``init`` change.

@@ -61,6 +61,14 @@ def diversity_features(X: np.ndarray, seed: int, max_dim: int = 50) -> np.ndarra
     max_dim : int
         Inputs wider than this are reduced to ``max_dim`` principal components.
     """
+    from autoal.data import is_file_backed
+
+    if is_file_backed(X):  # an array pool: used as it is, or PCA-reduced in chunks
+        from autoal.features import label_free_features
+
+        if int(np.prod(X.shape[1:])) <= max_dim or len(X) <= max_dim:
+            return X
+        return label_free_features(X, max_dim, random_state=seed, standardize=False)
     flat = X.reshape(len(X), -1).astype(np.float64)
     if flat.shape[1] <= max_dim or len(flat) <= max_dim:
         return flat
@@ -106,15 +114,17 @@ def select_batch(
     CampaignError
         Nothing left to label, or the strategy cannot run.
     """
+    from autoal.data import take_rows
     from autoal.evidence import Evidence, MissingEvidenceError
     from autoal.models import evidence_request
     from autoal.strategies import get_strategy
 
     cfg = config
-    pos = {item_id: i for i, item_id in enumerate(items.ids)}
     done = {item_id for item_id, _ in labels}
-    pool = np.array([i for i, item_id in enumerate(items.ids) if item_id not in done],
-                    dtype=np.int64)
+    # positions of the labeled items only: a pool of a million items needs no id -> row map
+    pos = {item_id: i for i, item_id in enumerate(items.ids) if item_id in done}
+    pool = np.fromiter((i for i, item_id in enumerate(items.ids) if item_id not in done),
+                       dtype=np.int64)
     if len(pool) == 0:
         raise CampaignError("every item is labeled or skipped: nothing left to query")
     notes: list[str] = []
@@ -131,11 +141,13 @@ def select_batch(
         if len(lab_idx):
             method = "coreset (diverse start: a model needs labels in 2 classes)"
             strategy = get_strategy("coreset", random_state=round_seed)
-            ev = Evidence(embeddings=feats[pool], labeled_embeddings=feats[lab_idx])
+            ev = Evidence(embeddings=take_rows(feats, pool),
+                          labeled_embeddings=feats[lab_idx])
         else:
             method = "kmeans (diverse start: no labels yet)"
             strategy = get_strategy("kmeans", random_state=round_seed)
-            ev = Evidence(embeddings=feats[pool])
+            # nothing labeled (or only skipped): usually the pool is every item, not copied
+            ev = Evidence(embeddings=feats if len(pool) == len(feats) else feats[pool])
         picked = np.asarray(strategy.select(ev, n), dtype=np.int64)
         return (method, pool[picked].tolist(), [None] * n, [None] * n,
                 {"notes": notes})
@@ -143,7 +155,7 @@ def select_batch(
         items.X[lab_idx], y_lab, len(cfg.classes)
     )
     strategy = get_strategy(cfg.strategy, random_state=round_seed)
-    ev = learner.evidence(items.X[pool], items.X[lab_idx], y_lab,
+    ev = learner.evidence(take_rows(items.X, pool), items.X[lab_idx], y_lab,
                           request=evidence_request(strategy))
     try:
         picked = np.asarray(strategy.select(ev, n), dtype=np.int64)

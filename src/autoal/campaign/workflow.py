@@ -103,8 +103,9 @@ class Campaign:
         data : path
             A CSV (feature columns; ``id_column`` and ``label_column`` when present), an
             ``.npz`` (``X``, optional ``y`` with ``-1`` = unlabeled; integer labels index
-            ``classes``) or a folder of images (loose = unlabeled, class sub-folders =
-            labeled).
+            ``classes``), a folder of images (loose = unlabeled, class sub-folders =
+            labeled), or a ``.npy`` of vectors or a folder of ``.npy`` shards (one
+            unlabeled item per row, id = row number; memory-mapped, used as given).
         classes : str or iterable of str
             Class names (``"a,b,c"`` or a list); at least 2, unique, not ``"skip"``.
         strategy : str

@@ -5,15 +5,20 @@
 """
 
 from .dataset import Dataset, DatasetError
-from .formats import read_image_folder, read_npz, read_table
+from .formats import open_rows, read_image_folder, read_npz, read_table
 from .loaders import BUILTIN_DATASETS, load_dataset
+from .pool_array import PoolArray, is_file_backed, take_rows
 
 __all__ = [
     "BUILTIN_DATASETS",
     "Dataset",
     "DatasetError",
+    "PoolArray",
+    "is_file_backed",
     "load_dataset",
+    "open_rows",
     "read_image_folder",
     "read_npz",
     "read_table",
+    "take_rows",
 ]

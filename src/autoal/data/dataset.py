@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from autoal.data.pool_array import PoolArray, first_nonfinite_row
 
 __all__ = ["Dataset", "DatasetError"]
 
@@ -26,7 +29,10 @@ class Dataset:
         Short name, e.g. ``"fashion-mnist"`` or the stem of a user file.
     X_train, X_test : numpy.ndarray
         ``float32``. Vectors ``(N, D)`` standardised with train-split statistics, or images
-        ``(N, C, H, W)`` with values in ``[0, 1]``.
+        ``(N, C, H, W)`` with values in ``[0, 1]``. A memory-mapped array or a
+        :class:`~autoal.data.pool_array.PoolArray` (an array pool, see
+        :mod:`autoal.data.array_folder`) is kept as it is, never copied; its vectors are
+        used as given (not standardised).
     y_train, y_test : numpy.ndarray
         ``int64`` class ids ``0 .. n_classes - 1``.
     classes : list of str
@@ -44,8 +50,8 @@ class Dataset:
     description: str
 
     def __post_init__(self) -> None:
-        self.X_train = np.asarray(self.X_train, dtype=np.float32)
-        self.X_test = np.asarray(self.X_test, dtype=np.float32)
+        self.X_train = _as_float32(self.X_train)
+        self.X_test = _as_float32(self.X_test)
         self.y_train = np.asarray(self.y_train, dtype=np.int64)
         self.y_test = np.asarray(self.y_test, dtype=np.int64)
         self.classes = [str(c) for c in self.classes]
@@ -53,7 +59,7 @@ class Dataset:
             X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
             if X.ndim not in (2, 4):
                 raise DatasetError(f"X_{split} must be (N, D) or (N, C, H, W), got {X.shape}")
-            if not np.isfinite(X).all():
+            if first_nonfinite_row(X) is not None:
                 raise DatasetError(f"X_{split} contains NaN or infinite values")
             if y.ndim != 1 or len(y) != len(X):
                 raise DatasetError(
@@ -91,3 +97,13 @@ class Dataset:
             f"test={len(self.y_test)}, input_shape={self.input_shape}, "
             f"n_classes={self.n_classes})"
         )
+
+
+def _as_float32(X: Any) -> Any:
+    """``X`` as float32 rows; a float32 array (a memory map too) or a PoolArray is not
+    copied (a PoolArray of another dtype converts the rows it reads)."""
+    if isinstance(X, PoolArray):
+        return X if X.dtype == np.float32 else PoolArray(X.parts, X.rows, np.float32)
+    if isinstance(X, np.ndarray) and X.dtype == np.float32:
+        return X
+    return np.asarray(X, dtype=np.float32)

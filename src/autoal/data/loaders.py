@@ -11,13 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from .array_folder import is_array_folder, load_array_folder
 from .dataset import Dataset, DatasetError
 from .formats import check_finite, parse_table, read_idx, read_image_folder, read_npz_splits
+from .labels import encode_labels
 
 __all__ = ["BUILTIN_DATASETS", "FASHION_MNIST_DIR", "load_dataset"]
 
 BUILTIN_DATASETS = ("fashion-mnist", "mnist-5k", "digits", "mnist1d")
-FILE_TYPES = "a .npz file, a .csv file, or a folder with one sub-folder of images per class"
+FILE_TYPES = ("a .npz file, a .csv file, a folder with one sub-folder of images per class, "
+              "or a folder of .npy arrays (X_train.npy, y_train.npy, X_test.npy, y_test.npy)")
 #: Where Debian's ``dataset-fashion-mnist`` puts the files; ``AUTOAL_FASHION_MNIST_DIR`` overrides.
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
@@ -40,7 +43,10 @@ def load_dataset(
         One of :data:`BUILTIN_DATASETS` (checked first, case-insensitive), or the path of a
         ``.npz`` file (keys ``X``, ``y``, optional ``X_test``, ``y_test``; or MedMNIST's
         layout), a ``.csv``/``.tsv`` file (numeric features, a label column, optional ``id``
-        column), or a folder with one sub-folder of images per class.
+        column), a folder with one sub-folder of images per class, or a folder of ``.npy``
+        arrays (``X_train.npy`` or an ``X_train/`` folder of shards, ``y_train.npy``,
+        ``X_test.npy``, ``y_test.npy``; see :mod:`autoal.data.array_folder`), which stay
+        memory-mapped and are not standardised.
     label_column : str
         Label column of a CSV file.
     test_fraction : float
@@ -52,7 +58,8 @@ def load_dataset(
     Returns
     -------
     Dataset
-        Vectors standardised with train-split statistics; images in ``[0, 1]``.
+        Vectors standardised with train-split statistics (array folders: as given);
+        images in ``[0, 1]``.
 
     Raises
     ------
@@ -69,6 +76,8 @@ def load_dataset(
         return _BUILTINS[key](**split)
     path = Path(text).expanduser()
     if path.is_dir():
+        if is_array_folder(path):
+            return load_array_folder(path)
         return _load_folder(path, **split)
     if path.is_file():
         suffix = path.suffix.lower()
@@ -76,6 +85,9 @@ def load_dataset(
             return _load_npz(path, **split)
         if suffix in (".csv", ".tsv"):
             return _load_csv(path, label_column=label_column, **split)
+        if suffix == ".npy":
+            raise DatasetError(f"{path}: a .npy holds no labels; give a folder holding "
+                               "X_train.npy, y_train.npy, X_test.npy and y_test.npy")
         raise DatasetError(f"unsupported file type {suffix or '(none)'!r} for {path}; "
                            f"give {FILE_TYPES}")
     what = "file not found" if (path.suffix or os.sep in text) else "unknown data set"
@@ -84,42 +96,6 @@ def load_dataset(
 
 
 # ----------------------------------------------------------------------------- helpers
-def encode_labels(y: np.ndarray, *, parse_numbers: bool = True) -> tuple[np.ndarray, list[str]]:
-    """Map labels to class ids ``0..C-1`` in sorted order.
-
-    Integer labels (also integral floats, and, with ``parse_numbers``, strings that all read
-    as integers) sort numerically and are named ``str(label)``; other strings sort as text.
-
-    Returns
-    -------
-    codes : numpy.ndarray
-        ``int64`` class ids.
-    classes : list of str
-        Class name per id.
-    """
-    y = np.asarray(y)
-    if y.dtype.kind in "USO":
-        y = y.astype(str)
-        try:
-            if not parse_numbers:
-                raise ValueError
-            y = y.astype(np.float64)
-        except ValueError:
-            values, codes = np.unique(y, return_inverse=True)
-            return codes.astype(np.int64).ravel(), values.tolist()
-    if y.dtype.kind == "f":
-        bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
-        if bad.size:
-            raise DatasetError(f"labels that are not class ids: non-integer value {y[bad[0]]} "
-                               f"(row {bad[0]})")
-    y = y.astype(np.int64)
-    if len(y) and y.min() < 0:
-        raise DatasetError(f"labels that are not class ids: negative value {y.min()} "
-                           f"(row {int(np.argmin(y))}); class ids must be >= 0")
-    values, codes = np.unique(y, return_inverse=True)
-    return codes.astype(np.int64).ravel(), [str(v) for v in values.tolist()]
-
-
 def _split(y: np.ndarray, test_fraction: float, random_state: int) -> tuple[np.ndarray,
                                                                             np.ndarray, bool]:
     """Sorted train/test indices; stratified when every class has >= 2 samples and fits."""

@@ -10,7 +10,7 @@ from typing import Any, cast
 import numpy as np
 from tqdm.auto import tqdm
 
-from autoal.data import Dataset
+from autoal.data import Dataset, take_rows
 from autoal.loop.metrics import aubc
 from autoal.loop.record import FeaturesInfo, RoundRecord, RunConfig, RunRecord
 from autoal.models import DEFAULT_MC_SAMPLES, Learner, evidence_request, torch_classifier_for
@@ -132,7 +132,8 @@ def run_active_learning(
         config = replace(config, strategy_params=params)  # the record says what ran
         strategy = get_strategy(strategy, random_state=config.seed, **params)
     pool = pool_indices(len(dataset.X_train), config.pool_size, config.seed)
-    X_pool, y_pool = dataset.X_train[pool], dataset.y_train[pool]
+    # A memory-mapped pool (an array folder) is never copied: its subsets are lazy rows.
+    X_pool, y_pool = take_rows(dataset.X_train, pool), dataset.y_train[pool]
     n_classes = dataset.n_classes
 
     def make_learner(round_seed: int) -> Learner:
@@ -166,7 +167,7 @@ def run_active_learning(
             assert learner is not None  # trained at the end of the previous round
             t0 = time.perf_counter()
             evidence = learner.evidence(
-                X_pool[unlabeled],
+                take_rows(X_pool, unlabeled),
                 X_pool[lab],
                 y_pool[lab],
                 request=request,
@@ -237,7 +238,7 @@ def _run_features(
     from autoal.features import label_free_features, load_feature_vectors
 
     if config.features_path is not None:
-        features = load_feature_vectors(config.features_path, n_train)[pool]
+        features = take_rows(load_feature_vectors(config.features_path, n_train), pool)
         source = str(config.features_path)
     else:
         features = label_free_features(X_pool, random_state=config.seed)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
 
-__all__ = ["resolve_device", "configure_threads"]
+__all__ = ["resolve_device", "configure_threads", "input_tensor"]
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -30,3 +31,12 @@ def configure_threads(n_threads: int | None = None) -> int:
     n_threads = max(1, int(n_threads))
     torch.set_num_threads(n_threads)
     return n_threads
+
+
+def input_tensor(rows: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A slice of model inputs as a float32 tensor on ``device`` (read-only memory maps are
+    copied, a chunk at a time, since torch wants writable memory)."""
+    arr = np.asarray(rows, dtype=np.float32)
+    if not arr.flags.writeable:
+        arr = arr.copy()
+    return torch.from_numpy(arr).to(device)

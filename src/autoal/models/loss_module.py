@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from autoal.models.device import input_tensor
 from autoal.models.nets import EmbeddingNet
 
 __all__ = [
@@ -225,15 +226,13 @@ class LossPredictionModule(nn.Module):
         self, net: EmbeddingNet, X: np.ndarray, device: torch.device, chunk: int = 1024
     ) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings ``(N, D)`` and predicted losses ``(N,)`` of ``X`` in one backbone pass."""
-        X = np.asarray(X, dtype=np.float32)
-        embs: list[torch.Tensor] = []
-        preds: list[torch.Tensor] = []
-        for s in range(0, len(X), chunk):
-            emb, feats = tapped_forward(
-                net.backbone, torch.from_numpy(X[s : s + chunk]).to(device), self.taps
-            )
-            embs.append(emb.cpu())
-            preds.append(self(feats).cpu())
-        if not embs:
-            return np.zeros((0, net.embedding_dim), dtype=np.float32), np.zeros(0, np.float32)
-        return torch.cat(embs).numpy(), torch.cat(preds).numpy()
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=np.float32)
+        embs = np.empty((len(X), net.embedding_dim), dtype=np.float32)
+        preds = np.empty(len(X), dtype=np.float32)
+        for s in range(0, len(X), chunk):  # a memory-mapped pool is read a slice at a time
+            emb, feats = tapped_forward(net.backbone, input_tensor(X[s : s + chunk], device),
+                                        self.taps)
+            embs[s : s + chunk] = emb.cpu()
+            preds[s : s + chunk] = self(feats).cpu().reshape(-1)
+        return embs, preds

@@ -6,12 +6,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
+from autoal.data.pool_array import is_file_backed
 from autoal.evidence import Evidence, EvidenceRequest
 
-__all__ = ["SklearnClassifier", "EMBEDDINGS"]
+__all__ = ["SklearnClassifier", "EMBEDDINGS", "PREDICT_CHUNK_ROWS"]
 
 #: Values of ``SklearnClassifier(embeddings=...)``.
 EMBEDDINGS = ("none", "input")
+#: Rows per ``predict_proba`` call of the estimator (larger pools are split).
+PREDICT_CHUNK_ROWS = 1 << 15
 
 
 class SklearnClassifier(BaseEstimator):
@@ -71,9 +74,13 @@ class SklearnClassifier(BaseEstimator):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, n_classes)``."""
         self._check_fitted()
-        raw = self.estimator_.predict_proba(_flat(X))
-        probs = np.zeros((len(raw), self.n_classes_))
-        probs[:, self.estimator_.classes_.astype(np.int64)] = raw
+        columns = self.estimator_.classes_.astype(np.int64)
+        probs = np.zeros((len(X), self.n_classes_))
+        # One call for a pool of up to PREDICT_CHUNK_ROWS rows (as always); a larger one (a
+        # memory-mapped pool) is read and predicted a bounded slice of rows at a time.
+        for start in range(0, max(len(X), 1), PREDICT_CHUNK_ROWS):
+            rows = slice(start, start + PREDICT_CHUNK_ROWS)
+            probs[rows, columns] = self.estimator_.predict_proba(_flat(X[rows]))
         return probs
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -83,10 +90,13 @@ class SklearnClassifier(BaseEstimator):
     def embed(self, X: np.ndarray) -> np.ndarray:
         """The final estimator's input features of ``X``, ``(N, D)`` (see ``embeddings``)."""
         self._check_fitted()
-        X = _flat(X)
         if isinstance(self.estimator_, Pipeline) and len(self.estimator_.steps) > 1:
-            X = self.estimator_[:-1].transform(X)
-        return np.asarray(X, dtype=np.float64)
+            parts = [self.estimator_[:-1].transform(_flat(X[s : s + PREDICT_CHUNK_ROWS]))
+                     for s in range(0, max(len(X), 1), PREDICT_CHUNK_ROWS)]
+            return np.asarray(np.concatenate(parts), dtype=np.float64)
+        if is_file_backed(X) and X.ndim == 2:
+            return X  # a memory-mapped pool's rows are the features: not copied
+        return np.asarray(_flat(X), dtype=np.float64)
 
     def evidence(
         self,

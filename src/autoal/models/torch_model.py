@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
+from autoal.data.pool_array import is_file_backed
 from autoal.evidence import Evidence, EvidenceRequest
-from autoal.models.device import resolve_device
+from autoal.models.device import input_tensor, resolve_device
 from autoal.models.loss_module import DETACH_AFTER, LossPredictionModule
 from autoal.models.nets import EmbeddingNet, build_net
 
@@ -17,6 +20,9 @@ __all__ = ["TorchClassifier", "DEFAULT_MC_SAMPLES"]
 # Head-only MC passes are cheap, so draw enough for stable rankings (see docs/RESULTS.md:
 # at T=10 two independent BALD top-100s overlap far less than at T=100).
 DEFAULT_MC_SAMPLES = 100
+#: Pool rows per chunk when a file-backed pool's probabilities are computed without keeping
+#: its embeddings (see :meth:`TorchClassifier.evidence`).
+PROBS_CHUNK_ROWS = 8192
 
 
 class TorchClassifier(BaseEstimator):
@@ -149,14 +155,14 @@ class TorchClassifier(BaseEstimator):
     def embed(self, X: np.ndarray, chunk: int = 1024) -> np.ndarray:
         """Embeddings of ``X`` in one backbone pass, in chunks, shape ``(N, D)``."""
         self._check_fitted()
-        X = np.asarray(X, dtype=np.float32)
-        out = [
-            self.net_.embed(torch.from_numpy(X[s : s + chunk]).to(self.device_)).cpu()
-            for s in range(0, len(X), chunk)
-        ]
-        if not out:
-            return np.zeros((0, self.net_.embedding_dim), dtype=np.float32)
-        return torch.cat(out).numpy()
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=np.float32)
+        # Filled chunk by chunk: a memory-mapped pool (or a PoolArray) is read a slice at a
+        # time and never copied whole; the values are those of one pass over float32 X.
+        out = np.empty((len(X), self.net_.embedding_dim), dtype=np.float32)
+        for s in range(0, len(X), chunk):
+            out[s : s + chunk] = self.net_.embed(input_tensor(X[s : s + chunk], self.device_)).cpu()
+        return out
 
     @torch.no_grad()
     def _head_probs(self, emb: np.ndarray) -> np.ndarray:
@@ -191,6 +197,27 @@ class TorchClassifier(BaseEstimator):
             out[:, s : s + chunk] = torch.softmax(logits, dim=2).cpu().numpy()
         return out
 
+    @torch.no_grad()
+    def _probs_evidence(self, X_pool: Any, X_labeled: np.ndarray | None,
+                        y_labeled: np.ndarray | None, request: EvidenceRequest) -> Evidence:
+        """:meth:`evidence` without pool embeddings: probabilities chunk by chunk."""
+        self._check_fitted()
+        probs = np.empty((len(X_pool), self.n_classes_), dtype=np.float32)
+        for s in range(0, len(X_pool), PROBS_CHUNK_ROWS):
+            emb = self.net_.embed(input_tensor(X_pool[s : s + PROBS_CHUNK_ROWS], self.device_))
+            probs[s : s + PROBS_CHUNK_ROWS] = torch.softmax(self.net_.head(emb), dim=1).cpu()
+        labeled_emb = self.embed(X_labeled) if X_labeled is not None else None
+        with_labels = request.with_inputs and y_labeled is not None
+        return Evidence(
+            probs=probs,
+            labeled_embeddings=labeled_emb,
+            labeled_probs=self._head_probs(labeled_emb) if labeled_emb is not None else None,
+            inputs=X_pool if request.with_inputs else None,
+            labeled_inputs=X_labeled if with_labels else None,
+            labeled_targets=y_labeled if with_labels else None,
+            device=str(self.device_),
+        )
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, C)`` with dropout off."""
         return self._head_probs(self.embed(X))
@@ -213,11 +240,20 @@ class TorchClassifier(BaseEstimator):
         when ``X_labeled`` is given); ``predicted_loss`` when trained with the loss module;
         ``request.mc_samples`` MC samples (``request=None``: the constructor's ``T``); with
         ``request.with_inputs`` the raw inputs and labels ride along for AutoAL's search.
+
+        One exception keeps a large pool in bounded memory: for a file-backed pool (a
+        memory map or a :class:`~autoal.data.PoolArray`) whose ``request`` names its fields,
+        without ``embeddings``, and asks for no MC samples nor a loss module (e.g. margin's),
+        ``probs`` are computed a chunk of rows at a time and no ``(N, D)`` embeddings are
+        kept (``embeddings`` is None).
         """
         if request is None:
             request = EvidenceRequest(mc_samples=self.mc_samples)
         predicted_loss = None
         loss_net = getattr(self, "loss_net_", None)
+        if (loss_net is None and request.fields and "embeddings" not in request.fields
+                and request.mc_samples == 0 and is_file_backed(X_pool)):
+            return self._probs_evidence(X_pool, X_labeled, y_labeled, request)
         if loss_net is not None:
             self._check_fitted()
             emb, predicted_loss = loss_net.embed_and_predict(self.net_, X_pool, self.device_)

@@ -4,8 +4,8 @@ TypiClust and Uncertainty Herding (and TCM, through TypiClust) switch to a subse
 above ``exact_max_samples`` (autoal.strategies.subsample), ProbCover to candidate centres
 with coverage counted over the whole pool (autoal.strategies.probcover_large). This script
 selects with the exact method and with the approximation (``exact_max_samples`` lowered
-below the pool's size) on the same pool and compares the objective each optimises, with a uniform random batch for
-scale (every ratio is approximate / exact):
+below the pool's size) on the same pool and compares the objective each optimises, with a
+uniform random batch for scale (every ratio is approximate / exact):
 
 * typiclust: the picks' mean typicality in the whole pool (inverse mean distance to the 20
   nearest pool samples; higher is better) and the mean distance of a pool sample to its

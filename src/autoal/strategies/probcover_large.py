@@ -21,14 +21,15 @@ but bounds each one; the pool is read (and scaled to unit length) in float32 row
    covers, as a sparse candidate x pool incidence; greedy max coverage on it (the exact
    method's Alg. 1 with covered points removed as they are covered; ties at random).
 
-Memory: two ``N``-long arrays, the sample and the candidates, one chunk of distances (about
-``DISTANCE_BYTES``), and the incidence, whose size depends on delta. It is held to
-``max_incidence`` entries: when the candidates' balls in the sample predict more (balls
-of thousands of points, as with one pseudo-class), coverage is counted on a uniform subset
-of the pool at the rate that fits half the cap (every count an unbiased estimate of the
-pool's, scaled); if the pass still exceeds the cap the rate is halved and the pass rerun,
-and after ``MAX_RETRIES`` halvings :class:`~autoal.strategies.base.PoolTooLargeError` is
-raised. Cost: ``N x (density_sample + candidates)`` distances, linear in N.
+Memory: a few ``N``-long arrays, the sample and the candidates, one chunk of float32
+distances (half of :data:`autoal.chunks.CHUNK_BYTES`), and the incidence, whose size
+depends on delta. It is held to ``max_incidence`` entries: when the candidates' balls in
+the sample predict more (balls of thousands of points, as with one pseudo-class), coverage
+is counted on a uniform subset of the pool at the rate that fits half the cap (every count
+an unbiased estimate of the pool's, scaled); if the pass still exceeds the cap the rate is
+halved and the pass rerun, and after ``MAX_RETRIES`` halvings
+:class:`~autoal.strategies.base.PoolTooLargeError` is raised. Cost: ``N x (density_sample
++ candidates)`` distances, linear in N.
 """
 
 from __future__ import annotations
@@ -40,18 +41,17 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import KMeans
 
+from autoal.chunks import chunk_rows
 from autoal.strategies.base import PoolTooLargeError
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.subsample import uniform_rows
 
 __all__ = [
-    "large_probcover", "purity_radius", "DENSITY_NEIGHBOURS", "DISTANCE_BYTES", "MAX_RETRIES",
+    "large_probcover", "purity_radius", "DENSITY_NEIGHBOURS", "MAX_RETRIES",
 ]
 
 #: Sampled neighbours whose mean distance ranks the pool by density.
 DENSITY_NEIGHBOURS = 20
-#: Bytes of one chunk of float32 distances (pool rows x sample or candidates).
-DISTANCE_BYTES = 64 * 2**20
 #: Halvings of the coverage subset's rate before the incidence cap refuses the pool.
 MAX_RETRIES = 3
 
@@ -88,8 +88,8 @@ def _sq_dist(x: np.ndarray, y: np.ndarray, y_sq: np.ndarray) -> np.ndarray:
 
 def _chunks(pool: np.ndarray, width: int, normalize: bool) -> Iterator[tuple[slice, np.ndarray]]:
     """Row slices of the pool and their prepared rows, sized so that a ``rows x width``
-    float32 block takes about :data:`DISTANCE_BYTES`."""
-    step = max(1, DISTANCE_BYTES // (4 * max(1, width)))
+    float64 block would fit in :data:`autoal.chunks.CHUNK_BYTES` (float32 takes half)."""
+    step = chunk_rows(width)
     for start in range(0, len(pool), step):
         rows = slice(start, min(len(pool), start + step))
         yield rows, _prepare(pool[rows], normalize)
@@ -247,7 +247,7 @@ def large_probcover(
     radius_sq = float(np.float32(delta) ** 2)
     # the candidates' balls in the sample predict the incidence's size over the pool
     sample_sq = np.einsum("ij,ij->i", sample, sample)
-    step = max(1, DISTANCE_BYTES // (4 * len(sample)))
+    step = chunk_rows(len(sample))
     in_sample = sum(
         int((_sq_dist(centres[i : i + step], sample, sample_sq) < radius_sq).sum())
         for i in range(0, len(centres), step)

@@ -146,6 +146,10 @@ def test_probcover_approximates_above_its_threshold_with_bounded_incidence(evide
     info = strategy.round_info()
     assert info["approximation"]["candidates"] == 200 and info["approximation"]["sample"] == 500
     assert info["probcover_delta"] > 0 and len(np.unique(picks)) == 20
+    # without a budget: a batch of C (5 pseudo-classes here) ranks first
+    unbudgeted = get_strategy("probcover", random_state=0, exact_max_samples=1000,
+                              density_sample=500, candidates_per_pick=10).score(evidence)
+    assert np.count_nonzero(unbudgeted > 1.0) == 5
     # a cap below what the balls hold: coverage is counted on a uniform part of the pool
     full = info["approximation"]["incidence"]
     capped = get_strategy("probcover", random_state=0, exact_max_samples=1000,

@@ -87,7 +87,7 @@ class ProbCover(RepresentationStrategy):
     and coverage is counted over the whole pool in chunks; see
     :mod:`autoal.strategies.probcover_large` (the run records ``{"approximation": {...}}``).
     Samples outside the candidates score 0. Without a budget, above the threshold, the
-    scores are the candidates' coverage counts for a batch of ``C``.
+    scores rank a batch of ``C`` (the number of classes) first.
 
     Parameters
     ----------

@@ -4,7 +4,8 @@ Pools are Gaussian mixtures in 128 d with a linear head's probabilities and T = 
 head-only MC draws (autoal.scale.write_synthetic_pool), stored as float32 .npy files and
 memory-mapped. Each (strategy, N) runs `get_strategy(name).select(Evidence(...), budget)` in
 a fresh process and reports its seconds and peak RSS (VmHWM); "above pool" is the peak
-minus the bytes of the pool arrays the strategy reads (file pages it touches count in RSS);
+minus the bytes of the pool arrays the strategy reads (file pages it touches count in RSS;
+``inputs`` and ``embeddings`` are one file mapped once, as a caller would pass one array);
 it includes the interpreter with numpy, scikit-learn and torch (about 400 MB). Selects under
 2 s are timed three times (median). The growth exponent is the slope of log(seconds)
 against log(N) (least squares).
@@ -81,7 +82,12 @@ def run_one(folder: Path, name: str, budget: int, seed: int) -> dict:
     if "labeled_targets" in strategy.requires:
         always.add("labeled_inputs")  # Evidence takes them together
     needed = [f for f in FIELDS_READ_AS if f in strategy.requires or f in always]
-    fields = {f: np.load(folder / f"{FIELDS_READ_AS[f]}.npy", mmap_mode="r") for f in needed}
+    maps: dict[str, np.ndarray] = {}  # one mapping per file: RSS counts each mapping's pages
+    fields = {
+        f: maps.setdefault(FIELDS_READ_AS[f], np.load(folder / f"{FIELDS_READ_AS[f]}.npy",
+                                                      mmap_mode="r"))
+        for f in needed
+    }
     if name in ("random", "probcover"):  # random needs only N; probcover the class count
         fields["probs"] = np.load(folder / "probs.npy", mmap_mode="r")
     pool_bytes = sum(

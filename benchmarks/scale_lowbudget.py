@@ -1,19 +1,24 @@
 """The low-budget strategies' large-pool approximations against their exact methods.
 
-TypiClust and Uncertainty Herding (and TCM, through TypiClust) switch to a subset of the pool above
-``exact_max_samples`` (autoal.strategies.subsample). This script selects with the exact
-method and with the approximation (``exact_max_samples`` lowered below the pool's size) on
-the same pool and compares the objective each optimises, with a uniform random batch for
-scale (every ratio is approximate / exact):
+TypiClust and Uncertainty Herding (and TCM, through TypiClust) switch to a subset of the pool
+above ``exact_max_samples`` (autoal.strategies.subsample), ProbCover to candidate centres
+with coverage counted over the whole pool (autoal.strategies.probcover_large). This script
+selects with the exact method and with the approximation (``exact_max_samples`` lowered
+below the pool's size) on the same pool and compares the objective each optimises, with a
+uniform random batch for scale (every ratio is approximate / exact):
 
 * typiclust: the picks' mean typicality in the whole pool (inverse mean distance to the 20
   nearest pool samples; higher is better) and the mean distance of a pool sample to its
   nearest pick or labeled sample (coverage; lower is better);
 * uherding: what the batch adds to the uncertainty coverage
   ``(1/N) sum_i U_i max_{s in L u S} k(x_i, s)`` of the labeled set L alone, with the exact
-  run's temperature and kernel radius, over the full kernel (higher is better).
+  run's temperature and kernel radius, over the full kernel (higher is better);
+* probcover: the share of the pool covered by the delta-balls of the labeled set and the
+  batch, with the exact run's delta (higher is better).
 
     .venv/bin/python benchmarks/scale_lowbudget.py --n 50000 --sample 2500
+    .venv/bin/python benchmarks/scale_lowbudget.py --n 50000 --strategies probcover \
+        --probcover-density-sample 10000 --probcover-candidates-per-pick 20
 """
 
 from __future__ import annotations
@@ -50,13 +55,23 @@ def uncertainty_coverage(
     return float(np.mean(u * np.exp(-min_sq_distances(unit, centres) / sigma**2)))
 
 
-def compare(ev: Evidence, name: str, budget: int, sample: int, seed: int) -> dict:
-    """Exact and approximate objectives (and a random batch's) of one strategy."""
+def ball_coverage(unit: np.ndarray, centres: np.ndarray, delta: float) -> float:
+    """Share of the pool strictly within ``delta`` of a centre (unit-length vectors)."""
+    return float(np.mean(np.sqrt(min_sq_distances(unit, centres)) < delta))
+
+
+def compare(
+    ev: Evidence, name: str, budget: int, sample: int, seed: int, **approx_params: int
+) -> dict:
+    """Exact and approximate objectives (and a random batch's) of one strategy; the
+    approximation runs with ``exact_max_samples=sample`` and ``approx_params``."""
     emb = np.asarray(ev.embeddings, dtype=np.float64)
     labeled = np.asarray(ev.labeled_embeddings, dtype=np.float64)
     exact_strategy = get_strategy(name, random_state=seed)
     exact = exact_strategy.select(ev, budget)
-    approx_strategy = get_strategy(name, random_state=seed, exact_max_samples=sample)
+    approx_strategy = get_strategy(
+        name, random_state=seed, exact_max_samples=sample, **approx_params
+    )
     approx = approx_strategy.select(ev, budget)
     assert "approximation" in approx_strategy.round_info()
     rand = np.random.default_rng(seed).choice(len(emb), budget, replace=False)
@@ -67,6 +82,11 @@ def compare(ev: Evidence, name: str, budget: int, sample: int, seed: int) -> dic
                 "mean_distance": mean_distance_to(emb, np.vstack([emb[p], labeled]))}
             for b, p in batches.items()
         }
+    elif name == "probcover":
+        delta = exact_strategy.round_info()["probcover_delta"]
+        unit, lab = unit_rows(emb), unit_rows(labeled)
+        values = {b: {"covered": ball_coverage(unit, np.vstack([unit[p], lab]), delta)}
+                  for b, p in batches.items()}
     else:  # uherding
         info = exact_strategy.round_info()["uherding"]
         probs = temperature_scale(np.asarray(ev.probs, dtype=np.float64), info["temperature"])
@@ -103,6 +123,8 @@ def main() -> None:
     parser.add_argument("--labeled", type=int, default=50)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--strategies", default="typiclust,uherding")
+    parser.add_argument("--probcover-density-sample", type=int, default=10_000)
+    parser.add_argument("--probcover-candidates-per-pick", type=int, default=20)
     parser.add_argument("--data-dir", default="/tmp/autoal-scale")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
@@ -116,7 +138,11 @@ def main() -> None:
     rows = []
     for name in args.strategies.split(","):
         for seed in range(args.seeds):
-            row = compare(ev, name, args.budget, args.sample, seed)
+            params = {}
+            if name == "probcover":
+                params = {"density_sample": args.probcover_density_sample,
+                          "candidates_per_pick": args.probcover_candidates_per_pick}
+            row = compare(ev, name, args.budget, args.sample, seed, **params)
             rows.append(row)
             cells = "  ".join(
                 f"{key} {v['exact'][key]:.4g} -> {v['approx'][key]:.4g} "

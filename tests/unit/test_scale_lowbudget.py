@@ -41,20 +41,28 @@ def evidence(pool):
 # (objective, higher is better, tolerance on approx / exact averaged over 2 seeds). Measured
 # here (a sample of 1,500 of 6,000; uherding: 800 candidates): typicality 0.95, coverage
 # distance 1.02-1.03, the batch's gain in uncertainty coverage 0.84 and 0.78 (a random batch:
-# 0.71); each tolerance lies between the approximation and a random batch (see
-# test_random_batch_is_worse).
+# 0.71); probcover (a density sample of 1,500, 800 candidates) the pool's share covered at
+# the exact delta 0.80, 0.87, 0.84 (3 seeds; a random batch 0.39-0.44); each tolerance lies
+# between the approximation and a random batch (see test_random_batch_is_worse).
 CASES = [
     ("typiclust", "typicality", True, 0.93),
     ("typiclust", "mean_distance", False, 1.05),
     ("uherding", "ucov_gain", True, 0.75),
+    ("probcover", "covered", True, 0.75),
 ]
+
+
+# The approximations' parameters at this size: probcover's sample and candidates at the
+# same quarter of the pool as the others' subsets.
+PARAMS = {"probcover": {"density_sample": 1500, "candidates_per_pick": 20}}
 
 
 @pytest.fixture(scope="module")
 def comparisons(evidence):
     names = sorted({case[0] for case in CASES})
     return {
-        name: [QUALITY["compare"](evidence, name, 40, 1500, seed) for seed in range(2)]
+        name: [QUALITY["compare"](evidence, name, 40, 1500, seed, **PARAMS.get(name, {}))
+               for seed in range(2)]
         for name in names
     }
 
@@ -78,7 +86,7 @@ def test_random_batch_is_worse(comparisons, name, key, higher, tolerance):
         assert np.mean(ratios) > tolerance, ratios
 
 
-@pytest.mark.parametrize("name", ["typiclust", "uherding", "tcm"])
+@pytest.mark.parametrize("name", ["typiclust", "uherding", "tcm", "probcover"])
 def test_approximate_score_ranks_the_batch_first_and_records_it(evidence, name):
     params = {"exact_max_samples": 1000}
     if name == "tcm":
@@ -94,7 +102,7 @@ def test_approximate_score_ranks_the_batch_first_and_records_it(evidence, name):
     assert np.count_nonzero(scores) <= 6000 and (scores >= 0).all()
 
 
-@pytest.mark.parametrize("name", ["typiclust", "uherding", "cluster_margin"])
+@pytest.mark.parametrize("name", ["typiclust", "uherding", "cluster_margin", "probcover"])
 def test_exact_below_the_threshold(evidence, name):
     strategy = get_strategy(name, random_state=0, exact_max_samples=6000) if name != (
         "cluster_margin") else get_strategy(name, random_state=0)
@@ -102,7 +110,7 @@ def test_exact_below_the_threshold(evidence, name):
     assert "approximation" not in strategy.round_info()
 
 
-@pytest.mark.parametrize("name", ["typiclust", "uherding", "cluster_margin"])
+@pytest.mark.parametrize("name", ["typiclust", "uherding", "cluster_margin", "probcover"])
 def test_select_does_not_copy_a_memory_mapped_pool(big_pool, name, monkeypatch):
     monkeypatch.setattr("autoal.chunks.CHUNK_BYTES", 256 * 1024)
     pool = big_pool
@@ -115,6 +123,8 @@ def test_select_does_not_copy_a_memory_mapped_pool(big_pool, name, monkeypatch):
     params = {} if name == "cluster_margin" else {"exact_max_samples": 500}
     if name == "uherding":
         params["candidates_per_pick"] = 20
+    if name == "probcover":
+        params.update(density_sample=500, candidates_per_pick=20)
     strategy = get_strategy(name, random_state=0, **params)
     tracemalloc.start()
     strategy.select(ev, 20)
@@ -129,14 +139,29 @@ def test_bad_threshold_is_refused(evidence):
         get_strategy("typiclust", exact_max_samples=0).select(evidence, 5)
 
 
-def test_probcover_refuses_a_pool_above_its_bound_before_any_work(monkeypatch):
-    from autoal.strategies.probcover import ProbCover
+def test_probcover_approximates_above_its_threshold_with_bounded_incidence(evidence):
+    strategy = get_strategy("probcover", random_state=0, exact_max_samples=1000,
+                            density_sample=500, candidates_per_pick=10)
+    picks = strategy.select(evidence, 20)
+    info = strategy.round_info()
+    assert info["approximation"]["candidates"] == 200 and info["approximation"]["sample"] == 500
+    assert info["probcover_delta"] > 0 and len(np.unique(picks)) == 20
+    # without a budget: a batch of C (5 pseudo-classes here) ranks first
+    unbudgeted = get_strategy("probcover", random_state=0, exact_max_samples=1000,
+                              density_sample=500, candidates_per_pick=10).score(evidence)
+    assert np.count_nonzero(unbudgeted > 1.0) == 5
+    # a cap below what the balls hold: coverage is counted on a uniform part of the pool
+    full = info["approximation"]["incidence"]
+    capped = get_strategy("probcover", random_state=0, exact_max_samples=1000,
+                          density_sample=500, candidates_per_pick=10, max_incidence=full // 4)
+    capped.select(evidence, 20)
+    record = capped.round_info()["approximation"]
+    assert record["coverage_rate"] < 1.0 and record["incidence"] <= full // 4
 
-    assert ProbCover.max_pool_samples == 50_000  # the size measured within the bound
-    monkeypatch.setattr(ProbCover, "max_pool_samples", 100)
-    monkeypatch.setattr(  # no work may start
-        "autoal.strategies.probcover.KMeans", lambda *a, **k: pytest.fail("work started")
-    )
-    ev = Evidence(embeddings=np.zeros((101, 2)), probs=np.full((101, 2), 0.5))
-    with pytest.raises(PoolTooLargeError, match=r"'probcover'.*above 100 .*101.*typiclust"):
-        ProbCover().select(ev, 5)
+
+def test_probcover_refuses_when_the_balls_exceed_the_cap_on_any_subset(evidence):
+    # one pseudo-class: every ball holds the whole pool, more than 10 entries on any subset
+    strategy = get_strategy("probcover", random_state=0, exact_max_samples=1000,
+                            density_sample=500, n_classes=1, max_incidence=10)
+    with pytest.raises(PoolTooLargeError, match=r"'probcover'.*max_incidence.*typiclust"):
+        strategy.select(evidence, 5)

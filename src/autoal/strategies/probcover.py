@@ -3,6 +3,8 @@ delta-balls."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
@@ -11,12 +13,15 @@ from sklearn.preprocessing import normalize as unit_rows
 from autoal.evidence import Evidence, MissingEvidenceError
 from autoal.strategies.base import check_budget
 from autoal.strategies.diversity import EXACT_MAX_SAMPLES, batch_first_scores
+from autoal.strategies.probcover_large import large_probcover, purity_radius
 from autoal.strategies.registry import register_strategy
 from autoal.strategies.representation import (
     RepresentationStrategy,
     check_representation,
+    raw_space_of,
     space_of,
 )
+from autoal.strategies.subsample import check_exact_max
 
 __all__ = ["ProbCover", "impure_distances", "purity_radius", "n_classes_of"]
 
@@ -32,20 +37,6 @@ def impure_distances(points: np.ndarray, labels: np.ndarray) -> np.ndarray:
         nn = NearestNeighbors(n_neighbors=1).fit(points[~inside])
         out[inside] = nn.kneighbors(points[inside])[0][:, 0]
     return out
-
-
-def purity_radius(impure: np.ndarray, alpha: float) -> float:
-    """The largest radius whose open balls keep purity at least ``alpha``.
-
-    A ball ``B(x, delta) = {y : ||x - y|| < delta}`` is pure when every point in it shares
-    x's pseudo-label, i.e. when ``delta <= d_imp(x)``, x's distance to the nearest point of
-    another label. ``purity(delta) = mean_x [delta <= d_imp(x)]`` is non-increasing in
-    delta, so the largest delta with ``purity >= alpha`` is ``d_imp`` sorted ascending at
-    position ``floor((1 - alpha) * n)`` (0-based): at most that many balls are impure.
-    """
-    impure = np.sort(np.asarray(impure, dtype=np.float64))
-    m = int(np.floor((1.0 - alpha) * len(impure) + 1e-9))
-    return float(impure[min(m, len(impure) - 1)])
 
 
 def n_classes_of(evidence: Evidence, n_classes: int | None) -> int:
@@ -90,13 +81,13 @@ class ProbCover(RepresentationStrategy):
     balls small. As a score: the batch first, then every other sample by how many still
     uncovered points it would cover. Without a budget, that count before any choice.
 
-    Large pools: the graph and the purity radius need the whole pool, and a ball's coverage
-    at the purity radius is so peaked at the densest points that greedy coverage over a
-    uniform sample of the pool covered about 0.56 of the exact batch's share of the pool
-    (measured with a quarter of 6,000 samples as the sample). There is no approximation:
-    pools above ``max_pool_samples`` (50,000, measured at about 70 s and 260 MB of work
-    space above the interpreter) are refused before any work with
-    :class:`~autoal.strategies.base.PoolTooLargeError` naming the strategies that scale.
+    Large pools: above ``exact_max_samples`` pool samples (default 50,000) the radius comes
+    from a sample (with its ``d_imp`` measured over the whole pool), the ball centres are
+    restricted to ``candidates_per_pick * budget`` candidates (mostly the densest samples),
+    and coverage is counted over the whole pool in chunks; see
+    :mod:`autoal.strategies.probcover_large` (the run records ``{"approximation": {...}}``).
+    Samples outside the candidates score 0. Without a budget, above the threshold, the
+    scores rank a batch of ``C`` (the number of classes) first.
 
     Parameters
     ----------
@@ -112,11 +103,20 @@ class ProbCover(RepresentationStrategy):
     representation:
         ``"model"`` (the task model's embeddings) or ``"features"`` (the label-free
         ``Evidence.features``); see :mod:`autoal.strategies.representation`.
+    exact_max_samples:
+        Largest pool on which the exact graph is built.
+    candidates_per_pick:
+        Candidate ball centres per batch slot above ``exact_max_samples``.
+    density_sample:
+        Above ``exact_max_samples``: the uniform sample that sets the radius and ranks the
+        pool by density.
+    max_incidence:
+        Above ``exact_max_samples``: most (candidate, pool sample) ball memberships held;
+        past it coverage is counted on a uniform part of the pool.
     """
 
     name = "probcover"
     required_fields = ("embeddings",)
-    max_pool_samples = EXACT_MAX_SAMPLES
 
     def __init__(
         self,
@@ -125,17 +125,30 @@ class ProbCover(RepresentationStrategy):
         n_classes: int | None = None,
         normalize: bool = True,
         representation: str = "model",
+        exact_max_samples: int = EXACT_MAX_SAMPLES,
+        candidates_per_pick: int = 20,
+        density_sample: int = 10_000,
+        max_incidence: int = 10_000_000,
     ) -> None:
         super().__init__(random_state)
         self.alpha = alpha
         self.n_classes = n_classes
         self.normalize = normalize
         self.representation = representation
+        self.exact_max_samples = exact_max_samples
+        self.candidates_per_pick = candidates_per_pick
+        self.density_sample = density_sample
+        self.max_incidence = max_incidence
         self._delta: float | None = None
+        self._approximation: dict[str, Any] | None = None
 
-    def round_info(self) -> dict[str, float]:
-        """The radius delta of the last call (``"probcover_delta"``)."""
-        return {} if self._delta is None else {"probcover_delta": self._delta}
+    def round_info(self) -> dict[str, Any]:
+        """The radius delta of the last call (``"probcover_delta"``) and, above
+        ``exact_max_samples``, the approximation used (``"approximation"``)."""
+        info: dict[str, Any] = {} if self._delta is None else {"probcover_delta": self._delta}
+        if self._approximation is not None:
+            info["approximation"] = dict(self._approximation)
+        return info
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return greedy-coverage-order-first scores (with a budget) or coverage counts."""
@@ -145,6 +158,17 @@ class ProbCover(RepresentationStrategy):
             raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
         if budget is not None:
             budget = check_budget(budget, n)
+        self._approximation = None
+        if n > check_exact_max(self.exact_max_samples):
+            raw_pool, raw_labeled = raw_space_of(evidence, self.representation)
+            n_classes = n_classes_of(evidence, self.n_classes)
+            scores, self._delta, self._approximation = large_probcover(
+                raw_pool, raw_labeled, n_classes, budget or min(n_classes, n), self.rng,
+                alpha=self.alpha, normalize=self.normalize,
+                candidates_per_pick=self.candidates_per_pick,
+                density_sample=self.density_sample, max_incidence=self.max_incidence,
+            )
+            return scores
         pool, labeled = space_of(evidence, self.representation)
         if self.normalize:
             pool = unit_rows(pool)

@@ -18,9 +18,10 @@ array, and lifts the result back to pool indices:
 Samples outside the subset score 0 (unranked) when the subset's scores are lifted, so the
 batch still ranks first. ``tests/unit/test_scale_lowbudget.py`` holds each approximation
 to the exact method's objective at small size; docs/scale.md gives the numbers on 50,000.
-ProbCover has no approximation (the same sampling covered about half the exact share of
-the pool): it refuses pools above ``max_pool_samples``. Cluster-Margin needs none: it
-clusters at most ``max_candidates`` rows, read from the pool by index.
+ProbCover does not subsample this way (on a sample it covered about half the exact share of
+the pool): it counts coverage over the whole pool (:mod:`autoal.strategies.probcover_large`).
+Cluster-Margin needs none: it clusters at most ``max_candidates`` rows, read from the pool
+by index.
 """
 
 from __future__ import annotations

@@ -192,6 +192,9 @@ def test_a_labeled_set_that_did_not_grow_by_the_batch_falls_back_to_the_prior():
 
 @pytest.mark.parametrize("params", [{"search": "adam", "weights": "global"},
                                     {"weights": "per-sample"}])
-def test_hindsight_needs_the_shrinkage_search(params):
+def test_hindsight_needs_the_shrinkage_search_and_sets_it_where_left_none(params):
     with pytest.raises(ValueError, match="hindsight"):
         AutoAL(objective="hindsight", **params).validate()
+    resolved = AutoAL(objective="hindsight").resolved()  # the preset says per-sample, adam
+    assert (resolved["weights"], resolved["search"]) == ("global", "shrinkage")
+    assert AutoAL(objective="lookahead").resolved()["weights"] == "per-sample"

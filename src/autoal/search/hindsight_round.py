@@ -28,19 +28,19 @@ __all__ = ["hindsight_search", "remember_batch"]
 
 
 def remember_batch(
-    strategy: AutoAL, evidence: Evidence, picked: np.ndarray, scores: np.ndarray
+    strategy: AutoAL, evidence: Evidence, picked: np.ndarray, scores: np.ndarray,
+    n_before: int,
 ) -> None:
     """Keep what the next round's reward needs: the batch's inputs, the candidates' scores
-    of it ``scores[picked]`` ranked within the batch, and the labeled-set size now."""
-    from autoal.search.round_search import n_labeled
-
+    of it ``scores[picked]`` ranked within the batch, and the labeled-set size ``n_before``
+    now."""
     evidence.require("inputs")
     assert evidence.inputs is not None  # required above
     picked = np.asarray(picked, dtype=np.int64)
     strategy._state["hindsight_batch"] = {
         "inputs": np.array(evidence.inputs[picked]),
         "scores": rank_normalise(np.asarray(scores)[picked]),
-        "n_before": n_labeled(evidence),
+        "n_before": int(n_before),
     }
 
 

@@ -59,10 +59,12 @@ def check_options(strategy: AutoAL) -> None:
         raise ValueError(f"select_fraction must be in (0, 1), got {strategy.select_fraction}")
     if not 0.0 <= strategy.momentum < 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {strategy.momentum}")
+    if cfg["objective"] == "hindsight" and (cfg["search"], cfg["weights"]) != (
+        "shrinkage", "global"
+    ):
+        raise ValueError("objective='hindsight' needs weights='global' and search='shrinkage'")
     if cfg["search"] == "shrinkage" and cfg["weights"] != "global":
         raise ValueError("search='shrinkage' needs weights='global'")
-    if cfg["objective"] == "hindsight" and cfg["search"] != "shrinkage":
-        raise ValueError("objective='hindsight' needs search='shrinkage' (and weights='global')")
     if strategy.kappa < 0:
         raise ValueError(f"kappa must be non-negative, got {strategy.kappa}")
     power = strategy.coverage_power

@@ -82,8 +82,8 @@ def search_round(
         return GlobalWeights(k, frozen.numpy()), None, {"steps": 0, "ablation": "frozen"}
     if cfg["objective"] == "hindsight":  # rewards the last batch; no FitNet, no problems
         strategy._state["round"] = strategy._state.get("round", 0) + 1
-        hindsight_model, info = hindsight_search(strategy, evidence, n_classes, prior_logits)
-        return hindsight_model, None, info
+        hindsight_model, record = hindsight_search(strategy, evidence, n_classes, prior_logits)
+        return hindsight_model, None, record
     evidence.require("inputs", "labeled_inputs", "labeled_targets")
     device = evidence.device if strategy.device == "auto" and evidence.device else strategy.device
     fitter = CrossFitter(

@@ -51,8 +51,9 @@ class AutoAL(QueryStrategy):
         ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"`` | ``"balance"``
         (maximise the entropy of the selected set's soft class histogram) | ``"hindsight"``
         (reward each candidate by how its part of the last batch, labeled now, lowers a
-        probe's held-out loss; needs ``search="shrinkage"``; no FitNet; see
-        :mod:`autoal.search.hindsight`); ``"quantile"`` |
+        probe's held-out loss; global weights and the ``shrinkage`` search, which it sets
+        where they are left None; no FitNet; see :mod:`autoal.search.hindsight`);
+        ``"quantile"`` |
         ``"gmm"``; whether a loss-prediction module feeds the SearchNet; weight ``gamma``
         of the class-coverage bonus (0 = off).
     candidates:
@@ -230,6 +231,9 @@ class AutoAL(QueryStrategy):
         }
         if self.ablation == "no-loss-module":
             cfg["loss_module"] = False
+        if cfg["objective"] == "hindsight":  # its own search; the preset's yield, not the user's
+            cfg["weights"] = self.weights or "global"
+            cfg["search"] = self.search or "shrinkage"
         cfg["candidates"] = tuple(cands)
         return cfg
 
@@ -325,7 +329,8 @@ class AutoAL(QueryStrategy):
             # the scores behind the pick: the batch first, in pick order, then the mixture
             self.last_scores_ = batch_first_scores(idx, s - s.min())
         if self.resolved()["objective"] == "hindsight":
-            remember_batch(self, evidence, idx, self._state.pop("pool_scores"))
+            remember_batch(self, evidence, idx, self._state.pop("pool_scores"),
+                           n_labeled(evidence))
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
             zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)

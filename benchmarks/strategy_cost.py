@@ -4,8 +4,9 @@ A round is: train the task model, compute its evidence over the pool, select the
 first two are the same for every strategy that reads the same evidence; this script trains
 once, times the evidence once per distinct evidence request (entropy's round computes no MC
 samples; AutoAL's does; after a warm-up pass, median of ``--repeats``), then each strategy's
-``select`` (median of ``--repeats``), and reports the round time relative to entropy's round. Default state: Fashion-MNIST, 1,000 labels, a 20,000-image pool,
-a batch of 500 (the mid regime of the benchmark protocol).
+``select`` (median of ``--repeats``), and reports the round time relative to entropy's round.
+Default state: Fashion-MNIST, 1,000 labels, a 20,000-image pool, a batch of 500 (the mid
+regime of the benchmark protocol).
 
     .venv/bin/python benchmarks/strategy_cost.py --threads 1 [--json out.json]
     .venv/bin/python benchmarks/strategy_cost.py --strategies entropy \\

@@ -198,3 +198,16 @@ def test_hindsight_needs_the_shrinkage_search_and_sets_it_where_left_none(params
     resolved = AutoAL(objective="hindsight").resolved()  # the preset says per-sample, adam
     assert (resolved["weights"], resolved["search"]) == ("global", "shrinkage")
     assert AutoAL(objective="lookahead").resolved()["weights"] == "per-sample"
+
+
+def test_in_the_loop_every_round_after_the_first_rewards_its_last_batch(digits_dataset):
+    from autoal.loop.runner import LoopConfig, run_active_learning
+
+    config = LoopConfig(init=30, budget=10, rounds=3, seed=0, epochs=2, mc_samples=5,
+                        strategy_params={**HINDSIGHT, "batch": "kmeanspp"})
+    record = run_active_learning(digits_dataset, "autoal", config, progress=False)
+    searches = [r["search"] for r in record["rounds"][1:]]
+    assert searches[0]["hindsight"] == "no previous batch"
+    for search in searches[1:]:
+        assert search["hindsight"]["batch"] == 10 and search["steps"] == 30
+        assert np.all(np.isfinite(search["hindsight"]["reward_mean"]))

@@ -17,6 +17,14 @@ then for every candidate of the pool
   references beside them: ``probe_ce``, the look-ahead with a logistic-regression probe
   (cross-entropy) instead of the ridge head, and ``retrain``, a direct simulation of the
   step on the labeled data with a retrained FitNet.
+- *hindsight* (:mod:`autoal.search.hindsight`): the state's labeled set is split into the
+  labeled set before the last round (``A``) and that round's batch (``B``, a random
+  ``min(b, n // 2)`` of it: as if the last round had queried at random, so that the truth is
+  the same state's); a task model trained on ``A`` lets every candidate score the pool
+  (``B`` included) as it would have then, and each candidate is rewarded by how much its top
+  part of ``B``, labeled, lowers a logistic probe's held-out Brier loss on ``A``'s folds.
+  ``hindsight`` uses the strategy's defaults (top quarter, 2 folds x 2 resplits),
+  ``hindsight_half`` the top half, ``hindsight_r8`` 8 resplits.
 
 It reports, per objective, the Spearman correlation between the objective's preference
 (minus its value) and the true accuracy, and the accuracy of the candidate the objective
@@ -45,13 +53,20 @@ from autoal.io import write_text_atomic
 from autoal.loop.runner import pool_indices
 from autoal.models import TorchClassifier, configure_threads
 from autoal.search.crossfit import CrossFitter
+from autoal.search.hindsight import hindsight_rewards
 from autoal.search.mixture import GlobalWeights
-from autoal.search.trainer import OBJECTIVES, SearchOptions, evaluate_objective
+from autoal.search.trainer import SearchOptions, evaluate_objective
 from autoal.strategies import get_strategy
 from autoal.strategies.base import top_k
+from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import PAPER_CANDIDATES
 
 ONE_HOT_LOGIT = 30.0  # softmax weight of the chosen candidate: about 1 - 9.4e-14 * (K - 1)
+#: Objectives evaluated on FitNet's cross-fitted problems (one-hot mixtures).
+FITNET_OBJECTIVES = ("max_loss", "lookahead", "balance")
+#: Hindsight variants: (fraction of the batch each candidate takes, resplits).
+HINDSIGHT = {"hindsight": (0.25, 2), "hindsight_half": (0.5, 2), "hindsight_r8": (0.25, 8)}
+ALL_OBJECTIVES = (*FITNET_OBJECTIVES, "probe_ce", "probe_pca", "retrain", *HINDSIGHT)
 
 
 def _learner(args: argparse.Namespace, seed: int) -> TorchClassifier:
@@ -161,6 +176,32 @@ def retrain_values(
     return {c: float(np.mean(v)) for c, v in values.items()}
 
 
+def hindsight_values(
+    args: argparse.Namespace, X_pool: np.ndarray, y_pool: np.ndarray, lab: np.ndarray,
+    n_classes: int, seed: int, variants: dict[str, tuple[float, int]],
+) -> dict[str, dict[str, float]]:
+    """Each hindsight variant's value per candidate (minus its mean reward; lower =
+    preferred), with the last batch a random part of the labeled set ``lab``."""
+    size = min(args.budget, len(lab) // 2)
+    batch = np.sort(np.random.default_rng([seed, 13, len(lab)]).choice(lab, size, replace=False))
+    before = np.setdiff1d(lab, batch)
+    learner = _learner(args, seed * 1000 + 7).fit(X_pool[before], y_pool[before], n_classes)
+    unlabeled = np.setdiff1d(np.arange(len(X_pool)), before)  # that round's pool: B included
+    evidence = learner.evidence(X_pool[unlabeled], X_pool[before], y_pool[before])
+    scores = rank_normalise(np.column_stack([
+        get_strategy(c, random_state=seed + 7 * (k + 1)).score(evidence, budget=size)
+        for k, c in enumerate(PAPER_CANDIDATES)
+    ]))[np.searchsorted(unlabeled, batch)]
+    out = {}
+    for name, (fraction, resplits) in variants.items():
+        rewards = hindsight_rewards(
+            X_pool[before], y_pool[before], X_pool[batch], y_pool[batch], scores, n_classes,
+            fraction=fraction, n_folds=2, n_resplits=resplits, random_state=seed,
+        )
+        out[name] = dict(zip(PAPER_CANDIDATES, (-rewards.mean(axis=0)).tolist(), strict=True))
+    return out
+
+
 def true_accuracies(
     args: argparse.Namespace, X_pool: np.ndarray, y_pool: np.ndarray, lab: np.ndarray,
     X_test: np.ndarray, y_test: np.ndarray, n_classes: int, seed: int,
@@ -218,8 +259,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mc-samples", type=int, default=100)
     ap.add_argument("--retrain-seeds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--objectives", default=",".join(ALL_OBJECTIVES),
+                    help=f"Comma-separated subset of {','.join(ALL_OBJECTIVES)}")
     ap.add_argument("--json", default=None, help="Also write the results to this file.")
     args = ap.parse_args(argv)
+    wanted = [o.strip() for o in args.objectives.split(",") if o.strip()]
+    unknown = sorted(set(wanted) - set(ALL_OBJECTIVES))
+    if unknown or not wanted:
+        ap.error(f"unknown objectives {unknown}; valid: {', '.join(ALL_OBJECTIVES)}")
     configure_threads(args.threads)
     data = load_dataset(args.dataset)
     rows: list[dict[str, Any]] = []
@@ -241,17 +288,28 @@ def main(argv: list[str] | None = None) -> int:
                     [each[c][0] for c in PAPER_CANDIDATES], [each[c][1] for c in PAPER_CANDIDATES]
                 ).statistic)
             computed: dict[str, dict[str, float]] = {}
-            for objective in OBJECTIVES:
-                computed[objective], problems, fitter = objective_values(
+            probes = {"probe_ce", "probe_pca"} & set(wanted)
+            for objective in FITNET_OBJECTIVES:
+                if objective not in wanted and not (objective == "lookahead" and probes):
+                    continue
+                values, problems, fitter = objective_values(
                     objective, X_pool[lab], y_pool[lab], data.n_classes, seed,
                     args.fitnet_epochs,
                 )
-                if objective == "lookahead":
+                if objective in wanted:
+                    computed[objective] = values
+                if objective == "lookahead" and "probe_ce" in wanted:
                     computed["probe_ce"] = probe_ce_values(problems)
+                if objective == "lookahead" and "probe_pca" in wanted:
                     computed["probe_pca"] = probe_pca_values(
                         fitter, problems, X_pool[lab], y_pool[lab], data.n_classes)
-            computed["retrain"] = retrain_values(X_pool[lab], y_pool[lab], data.n_classes, seed,
-                                                 args.fitnet_epochs)
+            if "retrain" in wanted:
+                computed["retrain"] = retrain_values(X_pool[lab], y_pool[lab], data.n_classes,
+                                                     seed, args.fitnet_epochs)
+            variants = {h: v for h, v in HINDSIGHT.items() if h in wanted}
+            if variants:
+                computed.update(hindsight_values(args, X_pool, y_pool, lab, data.n_classes,
+                                                 seed, variants))
             for objective, vals in computed.items():
                 rho, pick = agreement(vals, accs)
                 row["objectives"][objective] = {
@@ -273,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.retrain_seeds >= 2:
         rel = [r["truth_reliability"] for r in rows]
         print(f"  truth reliability (Spearman between two retrainings) {np.nanmean(rel):+.3f}")
-    for objective in (*OBJECTIVES, "probe_ce", "probe_pca", "retrain"):
+    for objective in [o for o in ALL_OBJECTIVES if o in wanted]:
         rho = [r["objectives"][objective]["spearman"] for r in rows]
         acc = [r["objectives"][objective]["pick_accuracy"] for r in rows]
         print(f"  {objective}: Spearman {np.nanmean(rho):+.3f} (min {np.nanmin(rho):+.2f}, max "

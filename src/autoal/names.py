@@ -39,7 +39,7 @@ DEVICE_NAMES: tuple[str, ...] = ("auto", "cpu", "cuda")
 #: Presets of :class:`autoal.search.AutoAL` (their settings: ``autoal.search.presets``).
 PRESET_NAMES: tuple[str, ...] = ("autoal", "paper")
 #: Search objectives.
-OBJECTIVES: tuple[str, ...] = ("max_loss", "lookahead", "balance")
+OBJECTIVES: tuple[str, ...] = ("max_loss", "lookahead", "balance", "hindsight")
 #: Soft-selection thresholds.
 THRESHOLDS: tuple[str, ...] = ("quantile", "gmm")
 #: Mixture weights: one global set, or per sample from a SearchNet.

@@ -46,7 +46,7 @@ def test_objective_validity_reports_every_objective(tmp_path, monkeypatch, capsy
     rel = row["truth_reliability"]  # null when a retraining ties every candidate
     assert rel is None or -1.0 <= rel <= 1.0
     assert set(row["objectives"]) == {"max_loss", "lookahead", "balance", "probe_ce", "probe_pca",
-                                      "retrain"}
+                                      "retrain", "hindsight", "hindsight_half", "hindsight_r8"}
     for result in row["objectives"].values():
         values = result["values"]
         assert values[result["pick"]] == min(values.values())  # the search minimises (ties: any)

@@ -84,6 +84,7 @@ def weighted_kmeanspp(
         dist = ((pool - pool[picks[0]]) ** 2).sum(axis=1)
     taken = np.zeros(n, dtype=bool)
     taken[picks] = True
+    squared = _SquaredDistances(pool)
     while len(picks) < budget:
         mass = np.where(taken, 0.0, weight * dist)
         if mass.sum() <= 0:
@@ -93,8 +94,33 @@ def weighted_kmeanspp(
         nxt = int(rng.choice(n, p=mass / mass.sum()))
         picks.append(nxt)
         taken[nxt] = True
-        np.minimum(dist, ((pool - pool[nxt]) ** 2).sum(axis=1), out=dist)
+        np.minimum(dist, squared.to(nxt), out=dist)
     return np.asarray(picks, dtype=np.int64)
+
+
+class _SquaredDistances:
+    """``((pool - pool[j]) ** 2).sum(axis=1)``, bit for bit (the same operations per row),
+    in blocks of rows through one reused buffer: no ``(N, D)`` temporaries per pick, and a
+    block stays in cache between the subtraction, the square and the sum."""
+
+    def __init__(self, pool: np.ndarray, block: int = 1024) -> None:
+        self.pool = pool
+        self.block = block
+        self.buffer = np.empty((min(block, len(pool)), pool.shape[1]), dtype=pool.dtype)
+        self.out = np.empty(len(pool), dtype=pool.dtype)
+
+    def to(self, j: int) -> np.ndarray:
+        """Squared distances of every pool row to row ``j`` (a view, overwritten next call)."""
+        centre = self.pool[j]
+        if not self.pool.flags.c_contiguous:  # the blocks' sums would add in another order
+            return ((self.pool - centre) ** 2).sum(axis=1)
+        for start in range(0, len(self.pool), self.block):
+            rows = self.pool[start : start + self.block]
+            buf = self.buffer[: len(rows)]
+            np.subtract(rows, centre, out=buf)
+            np.square(buf, out=buf)
+            buf.sum(axis=1, out=self.out[start : start + len(rows)])
+        return self.out
 
 
 def coverage_batch(

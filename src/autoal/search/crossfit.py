@@ -71,6 +71,10 @@ class CrossFitter:
         The ridge probe's strength, relative to its training size.
     n_components:
         Principal components of the raw inputs among the SearchNet's features.
+    with_features:
+        Give each problem the SearchNet's features (and fit their PCA); a global-weights
+        search never reads them, so it can skip that work (the problems are otherwise the
+        same).
     n_resplits:
         Problems per rotation from the same FitNet (>= 1): different random candidate /
         validation halves of part ``f`` (with the probe), or different random halves of it
@@ -96,6 +100,7 @@ class CrossFitter:
         device: str = "auto",
         random_state: int = 0,
         n_resplits: int = 1,
+        with_features: bool = True,
     ) -> None:
         self.candidates = list(candidates)
         self.n_folds = n_folds
@@ -110,6 +115,7 @@ class CrossFitter:
         self.device = device
         self.random_state = random_state
         self.n_resplits = n_resplits
+        self.with_features = with_features
         self._fitted: dict[int, TorchClassifier] = {}
         self._last: TorchClassifier | None = None
         self._pca: PCA | None = None
@@ -153,11 +159,12 @@ class CrossFitter:
             raise ValueError(
                 f"AutoAL's search needs at least {2 * self.n_folds} labeled samples, got {len(y)}"
             )
-        flat = X.reshape(len(X), -1)
-        self._pca = PCA(
-            n_components=min(self.n_components, *flat.shape), random_state=self.random_state
-        ).fit(flat)
-        self._pc_stats = standardisation(self._pca.transform(flat))
+        if self.with_features:
+            flat = X.reshape(len(X), -1)
+            self._pca = PCA(
+                n_components=min(self.n_components, *flat.shape), random_state=self.random_state
+            ).fit(flat)
+            self._pc_stats = standardisation(self._pca.transform(flat))
         self._data = (X, y, n_classes)
         self._rotations = []
         self._fitted = {}
@@ -225,7 +232,8 @@ class CrossFitter:
             scores=torch.as_tensor(scores, dtype=torch.float32),
             losses=torch.as_tensor(losses, dtype=torch.float32),
             probs=torch.as_tensor(ev.probs, dtype=torch.float32),
-            features=torch.as_tensor(self._features(scores, X[cand], ev.predicted_loss)),
+            features=torch.as_tensor(self._features(scores, X[cand], ev.predicted_loss))
+            if self.with_features else None,
             probe=probe,
         )
 

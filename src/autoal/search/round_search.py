@@ -14,6 +14,7 @@ import torch
 
 from autoal.evidence import Evidence
 from autoal.search.crossfit import CrossFitter
+from autoal.search.hindsight_round import hindsight_search
 from autoal.search.mixture import GlobalWeights, SearchNet
 from autoal.search.prior import candidate_prior
 from autoal.search.shrinkage import run_shrinkage_search
@@ -79,6 +80,10 @@ def search_round(
     if strategy.ablation == "frozen" and not per_sample:
         frozen = torch.randn(k, generator=torch.Generator().manual_seed(seed))
         return GlobalWeights(k, frozen.numpy()), None, {"steps": 0, "ablation": "frozen"}
+    if cfg["objective"] == "hindsight":  # rewards the last batch; no FitNet, no problems
+        strategy._state["round"] = strategy._state.get("round", 0) + 1
+        hindsight_model, record = hindsight_search(strategy, evidence, n_classes, prior_logits)
+        return hindsight_model, None, record
     evidence.require("inputs", "labeled_inputs", "labeled_targets")
     device = evidence.device if strategy.device == "auto" and evidence.device else strategy.device
     fitter = CrossFitter(
@@ -95,6 +100,7 @@ def search_round(
         device=device,
         random_state=seed + 1000 * strategy._state.get("round", 0),
         n_resplits=strategy.n_resplits,
+        with_features=per_sample,  # global weights never read SearchNet features
     )
     problems = fitter.problems(
         np.asarray(evidence.labeled_inputs), np.asarray(evidence.labeled_targets), n_classes

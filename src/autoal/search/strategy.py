@@ -9,31 +9,18 @@ import numpy as np
 import torch
 
 from autoal.evidence import Evidence
-from autoal.names import (
-    ABLATIONS,
-    BATCH_MODES,
-    COVERAGE_POOLS,
-    OBJECTIVES,
-    PRIORS,
-    SEARCHES,
-    THRESHOLDS,
-    WEIGHTS,
-)
 from autoal.search.coverage_query import budget_power, coverage_batch, coverage_top
+from autoal.search.hindsight_round import remember_batch
 from autoal.search.mixture import combine
+from autoal.search.options import check_options
 from autoal.search.presets import LEGACY_RESOLVED, PRESETS
 from autoal.search.prior import diversity_share
 from autoal.search.round_search import n_classes_of, n_labeled, search_round
 from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.ranks import rank_normalise
-from autoal.strategies.registry import (
-    PAPER_CANDIDATES,
-    check_candidates,
-    get_strategy,
-    register_strategy,
-)
-from autoal.strategies.representation import REPRESENTATIONS, space_of
+from autoal.strategies.registry import PAPER_CANDIDATES, get_strategy, register_strategy
+from autoal.strategies.representation import space_of
 
 __all__ = ["AutoAL"]
 
@@ -62,7 +49,11 @@ class AutoAL(QueryStrategy):
         value when None.
     weights, objective, threshold, loss_module, coverage:
         ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"`` | ``"balance"``
-        (maximise the entropy of the selected set's soft class histogram); ``"quantile"`` |
+        (maximise the entropy of the selected set's soft class histogram) | ``"hindsight"``
+        (reward each candidate by how its part of the last batch, labeled now, lowers a
+        probe's held-out loss; global weights and the ``shrinkage`` search, which it sets
+        where they are left None; no FitNet; see :mod:`autoal.search.hindsight`);
+        ``"quantile"`` |
         ``"gmm"``; whether a loss-prediction module feeds the SearchNet; weight ``gamma``
         of the class-coverage bonus (0 = off).
     candidates:
@@ -221,51 +212,7 @@ class AutoAL(QueryStrategy):
     # -- configuration ------------------------------------------------------------------------
     def validate(self) -> None:
         """Check the options (cheap; no work): a bad one raises ValueError naming it."""
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; valid presets: {', '.join(PRESETS)}")
-        cfg = self.resolved()
-        checks = (
-            ("weights", cfg["weights"], WEIGHTS),
-            ("objective", cfg["objective"], OBJECTIVES),
-            ("threshold", cfg["threshold"], THRESHOLDS),
-            ("ablation", self.ablation, ABLATIONS),
-            ("batch", cfg["batch"], BATCH_MODES),
-            ("representation", self.representation, REPRESENTATIONS),
-            ("search", cfg["search"], SEARCHES),
-            ("coverage_pool", self.coverage_pool, COVERAGE_POOLS),
-            ("prior", cfg["prior"], PRIORS),
-        )
-        for name, value, valid in checks:
-            if value not in valid:
-                raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
-        check_candidates(cfg["candidates"])
-        if cfg["fitnet_alternations"] < 0:
-            raise ValueError(
-                f"fitnet_alternations must be non-negative, got {cfg['fitnet_alternations']}"
-            )
-        if self.gmm_every < 1:
-            raise ValueError(f"gmm_every must be at least 1, got {self.gmm_every}")
-        if self.n_folds < 2:
-            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
-        if not 0.0 < self.select_fraction < 1.0:
-            raise ValueError(f"select_fraction must be in (0, 1), got {self.select_fraction}")
-        if not 0.0 <= self.momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
-        if cfg["search"] == "shrinkage" and cfg["weights"] != "global":
-            raise ValueError("search='shrinkage' needs weights='global'")
-        if self.kappa < 0:
-            raise ValueError(f"kappa must be non-negative, got {self.kappa}")
-        if self.coverage_power != "budget" and not (
-            isinstance(self.coverage_power, int | float) and self.coverage_power >= 0
-        ):
-            raise ValueError(
-                f"coverage_power must be a non-negative number or 'budget', "
-                f"got {self.coverage_power!r}"
-            )
-        if self.n_resplits < 1:
-            raise ValueError(f"n_resplits must be at least 1, got {self.n_resplits}")
-        if cfg["coverage"] < 0:
-            raise ValueError(f"coverage must be non-negative, got {cfg['coverage']}")
+        check_options(self)
 
     def resolved(self) -> dict[str, Any]:
         """The effective options: the preset's values where an option is None."""
@@ -284,6 +231,9 @@ class AutoAL(QueryStrategy):
         }
         if self.ablation == "no-loss-module":
             cfg["loss_module"] = False
+        if cfg["objective"] == "hindsight":  # its own search; the preset's yield, not the user's
+            cfg["weights"] = self.weights or "global"
+            cfg["search"] = self.search or "shrinkage"
         cfg["candidates"] = tuple(cands)
         return cfg
 
@@ -336,6 +286,8 @@ class AutoAL(QueryStrategy):
         t0 = time.perf_counter()
         scores = self.candidate_scores(evidence, budget)
         seconds["score"] = time.perf_counter() - t0
+        if cfg["objective"] == "hindsight":  # select remembers the batch's scores
+            self._state["pool_scores"] = scores
         t0 = time.perf_counter()
         model, features, search_info = self._search(evidence, cfg, n_classes_of(evidence))
         with torch.no_grad():
@@ -376,6 +328,9 @@ class AutoAL(QueryStrategy):
             self._info["seconds"]["query"] = time.perf_counter() - t0
             # the scores behind the pick: the batch first, in pick order, then the mixture
             self.last_scores_ = batch_first_scores(idx, s - s.min())
+        if self.resolved()["objective"] == "hindsight":
+            remember_batch(self, evidence, idx, self._state.pop("pool_scores"),
+                           n_labeled(evidence))
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
             zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)

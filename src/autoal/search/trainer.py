@@ -130,6 +130,9 @@ def objective_term(problem: SearchProblem, mask: torch.Tensor, name: str) -> tor
         return max_loss_term(mask, problem.losses)
     if name == "balance":  # TAILOR-style class-balance reward: FitNet's predicted classes
         return -coverage_entropy(mask, problem.probs)
+    if name == "hindsight":
+        raise ValueError("the hindsight objective rewards the last batch, not a soft selection: "
+                         "search it with autoal.search.hindsight.run_hindsight_search")
     if problem.probe is None:
         raise ValueError("the lookahead objective needs a ridge probe in each problem")
     return lookahead_term(mask, problem.probe)

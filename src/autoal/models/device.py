@@ -1,4 +1,4 @@
-"""Device choice and CPU thread settings for torch."""
+"""Device choice and CPU thread settings for torch and the native thread pools."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 __all__ = ["resolve_device", "configure_threads", "input_tensor"]
 
@@ -22,7 +23,13 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def configure_threads(n_threads: int | None = None) -> int:
-    """Set torch's intra-op threads (default: the cores this process may use); return it."""
+    """Set torch's intra-op threads and the BLAS/OpenMP pools' (scikit-learn's k-means, numpy's
+    linear algebra) to ``n_threads`` (default: the cores this process may use); return it.
+
+    Worker processes that share the cores each get a share; without the native limit each
+    one's k-means would still start a thread per core, and on a loaded 2-core machine that
+    oversubscription made a select about six times slower (docs/RESULTS.md, section 6c).
+    """
     if n_threads is None:
         try:
             n_threads = len(os.sched_getaffinity(0))
@@ -30,6 +37,7 @@ def configure_threads(n_threads: int | None = None) -> int:
             n_threads = os.cpu_count() or 1
     n_threads = max(1, int(n_threads))
     torch.set_num_threads(n_threads)
+    threadpool_limits(limits=n_threads)
     return n_threads
 
 

@@ -3,7 +3,8 @@
 The new content goes to a temporary file beside the target, ``.<name>.<12 hex>.tmp``, which
 is renamed over it. The writer holds an ``flock`` on its temporary file until after the
 rename, so a writer killed mid-write (SIGKILL, the out-of-memory killer) leaves a file that
-nobody holds: the next write of the same target removes it, and never another live writer's.
+nobody holds: the next process to write the same target removes it (on its first write of
+that target), and never another live writer's.
 """
 
 from __future__ import annotations
@@ -69,11 +70,19 @@ def _create_temp(path: Path) -> tuple[int, Path]:
         os.close(fd)  # a clean-up took it for a dead writer's before we locked it
 
 
+#: Targets whose dead writers' files this process has looked for already. Once per target
+#: is enough: a writer killed later was another process, whose files the next process to
+#: write the target removes; looking on every write would list the folder every time.
+_LOOKED_AFTER: set[str] = set()
+
+
 def _remove_dead_writers_temps(path: Path) -> None:
     """Remove the temporary files of ``path`` that no live writer holds: a writer killed
-    mid-write left them. Best effort: what cannot be opened or removed is left."""
-    if fcntl is None:
+    mid-write left them. Once per target and process (see ``_LOOKED_AFTER``). Best effort:
+    what cannot be opened or removed is left."""
+    if fcntl is None or str(path) in _LOOKED_AFTER:
         return
+    _LOOKED_AFTER.add(str(path))
     prefix = f".{path.name}."
     try:
         names = os.listdir(path.parent)
@@ -100,7 +109,8 @@ def _remove_dead_writers_temps(path: Path) -> None:
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``;
-    first remove what writers of ``path`` killed mid-write left (see the module docstring).
+    on this process's first write of ``path``, first remove what writers killed mid-write
+    left (see the module docstring).
 
     A new file gets the permissions a plain ``open()`` would give it; a replaced file keeps
     its own. On any error (a full disk, a read-only file system) the temporary file is

@@ -28,7 +28,7 @@ def _threads(n: int) -> dict:
 def test_one_thread_everywhere():
     got = _threads(1)
     assert got["torch"] == 1
-    names = dict(got["pools"])
-    assert "openmp" in names and "openblas" in names
-    assert set(names.values()) == {1}
+    pools = dict(got["pools"])
+    assert "openmp" in pools  # scikit-learn's k-means runtime, the one that oversubscribed
+    assert set(pools.values()) == {1}  # and BLAS, whichever build numpy has
 

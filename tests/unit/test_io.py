@@ -120,3 +120,14 @@ def test_a_live_writers_temporary_file_is_left_to_it(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert target.read_text() == "theirs\n" and _temps(tmp_path) == []
+
+
+def test_dead_writers_files_are_looked_for_once_per_target(tmp_path, monkeypatch):
+    listed = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda p: listed.append(p) or real(p))
+    for i in range(3):
+        write_text_atomic(tmp_path / "a.csv", f"{i}\n")
+    write_text_atomic(tmp_path / "b.csv", "b\n")
+    assert len(listed) == 2  # once for a.csv, once for b.csv: not once per write
+    assert (tmp_path / "a.csv").read_text() == "2\n"

@@ -129,8 +129,10 @@ class DataCheck:
         cfg = self._config
         if cfg.features_path is not None:
             self._check_features(cfg.features_path)
+        # the stored hash is that of data checked at init or when a change was accepted
         return load_items(cfg.data_path, cfg.data_kind, label_column=cfg.label_column,
-                          id_column=cfg.id_column, known=known, features=cfg.features_path)
+                          id_column=cfg.id_column, known=known, features=cfg.features_path,
+                          checked_hash=self._store.get_meta("data_hash"))
 
     def _check_features(self, path: str) -> None:
         """The features file must be the one given at init (it is not adopted like data)."""

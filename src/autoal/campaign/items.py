@@ -32,15 +32,26 @@ FEATURE_SUFFIXES = (".npy", ".csv")
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
-def detect_kind(path: str | os.PathLike[str]) -> str:
+def detect_kind(path: str | os.PathLike[str], *,
+                features: str | os.PathLike[str] | None = None) -> str:
     """``"images"`` for a folder, ``"npz"`` for ``.npz``, ``"table"`` for ``.csv``/``.tsv``;
     ``"array"`` for a ``.npy`` file or a folder of ``.npy`` shards (feature vectors or
-    embeddings, memory-mapped: one item per row).
+    embeddings, memory-mapped: one item per row) that holds no images.
+
+    Parameters
+    ----------
+    path : path
+        The data.
+    features : path, optional
+        The campaign's ``--features`` file: kept inside a folder of images, it is not taken
+        for an array shard.
 
     Raises
     ------
     autoal.data.DatasetError
-        If ``path`` does not exist or has another suffix.
+        If ``path`` does not exist or has another suffix, or is a folder holding both
+        ``.npy`` files and images (loose or in class sub-folders): the message says how to
+        choose.
     """
     from autoal.data import DatasetError
 
@@ -50,7 +61,14 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
     if path.is_dir():
         from autoal.data.formats.npy import shard_paths
 
-        return "array" if shard_paths(path) else "images"
+        own = None if features is None else Path(features).resolve()
+        shards = [p for p in shard_paths(path) if p.resolve() != own]
+        if not shards:
+            return "images"
+        image = _first_image(path)
+        if image is not None:
+            raise DatasetError(_ambiguous_folder(path, image, [p.name for p in shards]))
+        return "array"
     suffix = path.suffix.lower()
     if suffix == ".npz":
         return "npz"
@@ -61,6 +79,45 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
     raise DatasetError(
         f"unsupported data {path}: expected a .csv file, an .npz file, a .npy file (or a "
         "folder of .npy shards) or a folder of images"
+    )
+
+
+def _first_image(folder: Path) -> str | None:
+    """The first image (relative path) found where a folder of images keeps them: loose at
+    the top or in a class sub-folder (hidden entries left out, as the image reader does),
+    first in name order; None when there is none. Stops at the first folder holding one."""
+    from autoal.data.formats import IMAGE_SUFFIXES
+
+    suffixes = tuple(IMAGE_SUFFIXES)
+
+    def image_in(directory: str) -> str | None:
+        with os.scandir(directory) as entries:
+            return min((e.name for e in entries
+                        if not e.name.startswith(".") and e.is_file()
+                        and os.path.splitext(e.name)[1].lower() in suffixes), default=None)
+
+    found = image_in(str(folder))
+    if found is not None:
+        return found
+    with os.scandir(folder) as entries:
+        subs = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+    for sub in subs:
+        found = image_in(os.path.join(folder, sub))
+        if found is not None:
+            return f"{sub}/{found}"
+    return None
+
+
+def _ambiguous_folder(folder: Path, image: str, shards: list[str]) -> str:
+    """The message for a folder holding both images and ``.npy`` files."""
+    named = ", ".join(shards[:3]) + (" ..." if len(shards) > 3 else "")
+    rows = (f"give --data the .npy itself (--data {folder / shards[0]})" if len(shards) == 1
+            else "move the .npy shards into a folder of their own and give --data that folder")
+    return (
+        f"{folder} holds both images (e.g. {image}) and .npy files ({named}), so it is not "
+        "clear what to label: to label the images, move the .npy files out of the folder "
+        "(to train on one as the images' feature vectors, pass it with --features); to "
+        f"label the rows of the array, {rows}"
     )
 
 
@@ -139,6 +196,7 @@ def load_items(
     id_column: str = "id",
     known: Mapping[str, Sequence[int | str]] | None = None,
     features: str | os.PathLike[str] | None = None,
+    checked_hash: str | None = None,
 ) -> Items:
     """Read the data at ``path`` as campaign items.
 
@@ -157,18 +215,25 @@ def load_items(
     features : path, optional
         The user's own feature vectors, which become the model input (see
         :func:`attach_features`).
+    checked_hash : str, optional
+        The content hash of data already checked for NaN and infinite values (a campaign's
+        stored hash, checked at init or when the change was accepted): an array pool with
+        this hash is not read through again for the check. Other kinds are always checked
+        (they are read whole anyway).
 
     Raises
     ------
     autoal.data.DatasetError
         Unreadable or invalid data; the message names the file and the problem.
     """
-    items = _load(path, kind, label_column=label_column, id_column=id_column, known=known)
+    items = _load(path, kind, label_column=label_column, id_column=id_column, known=known,
+                  checked_hash=checked_hash)
     return items if features is None else attach_features(items, features)
 
 
 def _load(path: str | os.PathLike[str], kind: str | None, *, label_column: str, id_column: str,
-          known: Mapping[str, Sequence[int | str]] | None) -> Items:
+          known: Mapping[str, Sequence[int | str]] | None,
+          checked_hash: str | None = None) -> Items:
     from autoal.data import DatasetError, read_image_folder, read_npz, read_table
 
     path = Path(path)
@@ -205,13 +270,16 @@ def _load(path: str | os.PathLike[str], kind: str | None, *, label_column: str, 
         return Items(kind, X, rel, list(rel), list(labels), hashed.digest,
                      file_records=hashed.records)
     if kind == "array":
-        return _load_array(path, known)
+        return _load_array(path, known, checked_hash)
     raise DatasetError(f"unknown data kind {kind!r}; expected one of {', '.join(DATA_KINDS)}")
 
 
-def _load_array(path: Path, known: Mapping[str, Sequence[int | str]] | None) -> Items:
+def _load_array(path: Path, known: Mapping[str, Sequence[int | str]] | None,
+                checked_hash: str | None) -> Items:
     """A ``.npy`` or a folder of ``.npy`` shards: one unlabeled item per row, id = row
-    number; memory-mapped (checked for NaN/inf a slice at a time), not standardised."""
+    number; memory-mapped, not standardised. Checked for NaN/inf a slice at a time unless
+    its content hash is ``checked_hash`` (reading a large pool whole on every command would
+    cost more than the command)."""
     from autoal.data import DatasetError
     from autoal.data.formats.npy import check_finite_rows, open_rows
 
@@ -220,7 +288,8 @@ def _load_array(path: Path, known: Mapping[str, Sequence[int | str]] | None) -> 
     if X.ndim != 2:
         raise DatasetError(f"{path}: expected vectors, one row per item (N, D); got shape "
                            f"{X.shape}")
-    check_finite_rows(X, str(path))
+    if hashed.digest != checked_hash:
+        check_finite_rows(X, str(path))
     n = len(X)
     ids = [str(i) for i in range(n)]
     return Items("array", X, ids, [f"row {i}" for i in range(n)], [None] * n, hashed.digest,

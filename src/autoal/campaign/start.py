@@ -76,7 +76,7 @@ def create(
     data_path = Path(data).expanduser().resolve()
     features_path = None if features is None else Path(features).expanduser().resolve()
     try:
-        kind = detect_kind(data_path)
+        kind = detect_kind(data_path, features=features_path)
         items = load_items(data_path, kind, label_column=label_column, id_column=id_column,
                            features=features_path)
     except DatasetError as err:

@@ -146,8 +146,10 @@ def select_batch(
         else:
             method = "kmeans (diverse start: no labels yet)"
             strategy = get_strategy("kmeans", random_state=round_seed)
-            # nothing labeled (or only skipped): usually the pool is every item, not copied
-            ev = Evidence(embeddings=feats if len(pool) == len(feats) else feats[pool])
+            # nothing labeled (or only skipped): usually the pool is every item, not copied;
+            # a file-backed pool is indexed lazily
+            ev = Evidence(embeddings=feats if len(pool) == len(feats)
+                          else take_rows(feats, pool))
         picked = np.asarray(strategy.select(ev, n), dtype=np.int64)
         return (method, pool[picked].tolist(), [None] * n, [None] * n,
                 {"notes": notes})

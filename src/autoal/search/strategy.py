@@ -42,11 +42,10 @@ class AutoAL(QueryStrategy):
         Seeds FitNet, the splits, the search and tie-breaking.
     preset:
         ``"autoal"`` (default: per-sample weights, lookahead objective, no coverage bonus) or
-        ``"paper"``
-        (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold, loss
-        module, alternating FitNet step). ``weights``, ``objective``, ``threshold``,
-        ``loss_module``, ``coverage`` and ``fitnet_alternations`` default to the preset's
-        value when None.
+        ``"paper"`` (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold,
+        loss module, alternating FitNet step). ``weights``, ``objective``, ``threshold``,
+        ``loss_module``, ``coverage``, ``fitnet_alternations``, ``batch``, ``search`` and
+        ``prior`` default to the preset's value when None.
     weights:
         ``"global"`` (one set of mixture weights) or ``"per-sample"`` (a SearchNet).
     objective:

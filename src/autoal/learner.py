@@ -39,7 +39,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     be any sortable values (class names, ids); a class first seen in :meth:`teach` is
     added. Every :meth:`fit` and :meth:`teach` trains a fresh clone of ``estimator`` on
     all labels; the strategy is kept across :meth:`teach` calls (ALBL and AutoAL learn
-    across rounds: teach them the queried batch, in its order) and rebuilt by :meth:`fit`.
+    across rounds: teach them the queried batch, ALBL in its order, AutoAL's hindsight
+    objective in any order and in one or more calls) and rebuilt by :meth:`fit`.
 
     Which strategies work depends on what the estimator can say about the pool (its
     :class:`~autoal.Evidence`): a scikit-learn classifier gives probabilities only (random,

@@ -211,3 +211,66 @@ def test_in_the_loop_every_round_after_the_first_rewards_its_last_batch(digits_d
     for search in searches[1:]:
         assert search["hindsight"]["batch"] == 10 and search["steps"] == 30
         assert np.all(np.isfinite(search["hindsight"]["reward_mean"]))
+
+
+def test_batch_order_matches_rows_in_any_order_and_counts_duplicates():
+    from autoal.search.hindsight_round import batch_order
+
+    remembered = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [5.0, 6.0]])
+    added = remembered[[3, 0, 1, 2]].astype(np.float32)  # another order and dtype
+    order = batch_order(added, remembered)
+    assert order is not None
+    np.testing.assert_array_equal(added[order], remembered)
+    assert sorted(order.tolist()) == [0, 1, 2, 3]  # each added row used once
+    assert batch_order(added[[0, 1, 2, 2]], remembered) is None  # a duplicate for another row
+    assert batch_order(added[:3], remembered) is None
+    assert batch_order(added + 1e-3, remembered) is None
+
+
+def test_scores_that_select_does_not_use_are_not_kept():
+    strategy = AutoAL(random_state=0, **HINDSIGHT)
+    evidence = full_evidence(0)
+    strategy.score(evidence, budget=10)
+    held = [k for k, v in strategy._state.items()
+            if isinstance(v, np.ndarray) and v.shape[0] == evidence.n_samples]
+    assert held == []  # nothing pool-sized outlives score()
+    picked = strategy.select(evidence, 10)
+    remembered = strategy._state["hindsight_batch"]
+    assert remembered["scores"].shape == (10, len(strategy.resolved()["candidates"]))
+    np.testing.assert_array_equal(remembered["inputs"], evidence.inputs[picked])
+
+
+@pytest.mark.parametrize("order", ["reversed", "shuffled", "in two calls"])
+def test_active_learner_rewards_a_batch_taught_back_in_any_order(order):
+    from sklearn.linear_model import LogisticRegression
+
+    from autoal import ActiveLearner
+
+    digits = __import__("support").load_digits()
+    X, y = digits.data[:400], digits.target[:400]
+    params = {**HINDSIGHT, "prior": "uniform",  # the budget prior reads embeddings
+              "candidates": "margin,entropy,least_confidence,random"}
+
+    def second_round(reorder) -> tuple[list[int], dict]:
+        al = ActiveLearner(LogisticRegression(max_iter=300), strategy="autoal",
+                           random_state=0, strategy_params=params)
+        al.fit(X[:40], y[:40])
+        pool = np.arange(40, 400)
+        idx = al.query(X[pool], n=20)
+        taught = pool[idx][reorder(np.arange(20))]
+        if order == "in two calls":
+            al.teach(X[taught[:7]], y[taught[:7]]).teach(X[taught[7:]], y[taught[7:]])
+        else:
+            al.teach(X[taught], y[taught])
+        rest = np.setdiff1d(pool, taught)
+        return al.query(X[rest], n=20).tolist(), al.strategy_.round_info()
+
+    rng = np.random.default_rng(0)
+    reorders = {"reversed": lambda a: a[::-1], "shuffled": lambda a: rng.permutation(a),
+                "in two calls": lambda a: a[::-1]}
+    picks, info = second_round(reorders[order])
+    same_picks, same_info = second_round(lambda a: a)  # taught back in query order
+    assert isinstance(info["search"]["hindsight"], dict)  # the batch was found and rewarded
+    assert info["search"]["hindsight"]["batch"] == 20
+    assert info["search"]["hindsight"] == same_info["search"]["hindsight"]
+    assert info["weights"] == same_info["weights"] and picks == same_picks

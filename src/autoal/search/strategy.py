@@ -42,20 +42,24 @@ class AutoAL(QueryStrategy):
         Seeds FitNet, the splits, the search and tie-breaking.
     preset:
         ``"autoal"`` (default: per-sample weights, lookahead objective, no coverage bonus) or
-        ``"paper"``
-        (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold, loss
-        module, alternating FitNet step). ``weights``, ``objective``, ``threshold``,
-        ``loss_module``, ``coverage`` and ``fitnet_alternations`` default to the preset's
-        value when None.
-    weights, objective, threshold, loss_module, coverage:
-        ``"global"`` | ``"per-sample"``; ``"max_loss"`` | ``"lookahead"`` | ``"balance"``
-        (maximise the entropy of the selected set's soft class histogram) | ``"hindsight"``
-        (reward each candidate by how its part of the last batch, labeled now, lowers a
-        probe's held-out loss; global weights and the ``shrinkage`` search, which it sets
-        where they are left None; no FitNet; see :mod:`autoal.search.hindsight`);
-        ``"quantile"`` |
-        ``"gmm"``; whether a loss-prediction module feeds the SearchNet; weight ``gamma``
-        of the class-coverage bonus (0 = off).
+        ``"paper"`` (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold,
+        loss module, alternating FitNet step). ``weights``, ``objective``, ``threshold``,
+        ``loss_module``, ``coverage``, ``fitnet_alternations``, ``batch``, ``search`` and
+        ``prior`` default to the preset's value when None.
+    weights:
+        ``"global"`` (one set of mixture weights) or ``"per-sample"`` (a SearchNet).
+    objective:
+        What the search maximises: ``"max_loss"``; ``"lookahead"``; ``"balance"`` (the
+        entropy of the selected set's soft class histogram); or ``"hindsight"`` (reward each
+        candidate by how its part of the last batch, labeled now, lowers a probe's held-out
+        loss; global weights and the ``shrinkage`` search, which it sets where they are left
+        None; no FitNet; see :mod:`autoal.search.hindsight`). The hindsight reward needs the
+        same strategy object across rounds: one rebuilt each round (a labeling campaign
+        rebuilds it) knows no previous batch and uses the prior's weights, and its
+        ``round_info()["search"]["hindsight"]`` says ``"no previous batch"``.
+    threshold, loss_module, coverage:
+        ``"quantile"`` | ``"gmm"``; whether a loss-prediction module feeds the SearchNet;
+        weight ``gamma`` of the class-coverage bonus (0 = off).
     candidates:
         Names of registered strategies to mix (default: the paper's seven); K >= 1.
     ablation:
@@ -64,14 +68,20 @@ class AutoAL(QueryStrategy):
         ``"no-loss-module"``; ``"prior"`` (the prior's weights, no search).
     n_folds:
         Cross-fitting parts (>= 2); every part is scored once by a FitNet trained on the rest.
+        ``hindsight``: the stratified parts of the labeled set before the last batch, each
+        held out once to judge the probe.
     fitnet_model, fitnet_epochs, fitnet_mc_samples:
         FitNet's architecture (``"auto"``: CNN for images, MLP for vectors), training epochs
         and MC dropout samples.
     search_steps, search_lr, weight_decay:
-        Adam steps and learning rate of the search, and weight decay (SearchNet only;
-        without it a per-sample SearchNet overfits the scored part and misses planted signal).
+        Steps and learning rate of the search (Adam's, or the ``shrinkage`` and
+        ``hindsight`` searches' steps of ``search_lr`` per logit), and weight decay (SearchNet
+        only; without it a per-sample SearchNet overfits the scored part and misses planted
+        signal).
     select_fraction:
-        Fraction ``t`` of the scored part that the soft selection takes.
+        Fraction ``t`` of the scored part that the soft selection takes; ``hindsight``: each
+        candidate's part of the last batch of ``b`` is its ``ceil(t * b)`` highest-scored
+        samples.
     tau_start, tau_end:
         Soft-selection temperature, annealed from ``tau_start * std(s)`` to
         ``tau_end * std(s)``.
@@ -117,11 +127,12 @@ class AutoAL(QueryStrategy):
         with many; see :mod:`autoal.search.prior`): where the ``shrinkage`` search starts,
         and the ``prior`` ablation's weights. Default: the preset's.
     kappa:
-        The ``shrinkage`` search moves a logit only where its mean gradient is more than
-        ``kappa`` standard errors from zero.
+        The ``shrinkage`` (and ``hindsight``) search moves a logit only where its mean
+        gradient is more than ``kappa`` standard errors from zero.
     n_resplits:
         Problems per cross-fitting rotation (different random halves of the held-out part,
-        one FitNet); the ``shrinkage`` search reads their spread as noise.
+        one FitNet); the ``shrinkage`` search reads their spread as noise. ``hindsight``: the
+        number of different ``n_folds`` splits of the labeled set before the last batch.
     representation:
         Space of the coverage query: ``"model"`` (the task model's embeddings) or
         ``"features"`` (label-free ``Evidence.features``).
@@ -246,10 +257,7 @@ class AutoAL(QueryStrategy):
         needed: list[str] = []
         for cand in self._candidate_strategies():
             needed += [f for f in cand.requires if f not in needed]
-        searches = self.ablation not in ("uniform", "prior") and not (
-            self.ablation == "frozen" and cfg["weights"] == "global"
-        )
-        if searches:
+        if self._searches(cfg):
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
         if (self.ablation == "prior" or cfg["prior"] != "uniform" or self.coverage_pool == "budget"
                 or self.coverage_power == "budget"):
@@ -258,6 +266,13 @@ class AutoAL(QueryStrategy):
             space = "features" if self.representation == "features" else "embeddings"
             needed += [space] if space not in needed else []
         return tuple(needed)
+
+    def _searches(self, cfg: dict[str, Any]) -> bool:
+        """Whether a search runs (and reads the raw data): not under the ``uniform``,
+        ``prior`` or global ``frozen`` ablations, which fix the weights."""
+        return self.ablation not in ("uniform", "prior") and not (
+            self.ablation == "frozen" and cfg["weights"] == "global"
+        )
 
     def _candidate_strategies(self) -> list[QueryStrategy]:
         if "candidates" not in self._state:
@@ -281,13 +296,15 @@ class AutoAL(QueryStrategy):
         """The searched mixture's combined score over the pool, ``(N,)``."""
         n = self._check(evidence)
         budget = None if budget is None else check_budget(budget, n)
+        return self._mixture(evidence, budget)[0]
+
+    def _mixture(self, evidence: Evidence, budget: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The combined score ``(N,)`` and the candidates' scores ``(N, K)`` behind it."""
         cfg = self.resolved()
         seconds: dict[str, float] = {}
         t0 = time.perf_counter()
         scores = self.candidate_scores(evidence, budget)
         seconds["score"] = time.perf_counter() - t0
-        if cfg["objective"] == "hindsight":  # select remembers the batch's scores
-            self._state["pool_scores"] = scores
         t0 = time.perf_counter()
         model, features, search_info = self._search(evidence, cfg, n_classes_of(evidence))
         with torch.no_grad():
@@ -304,15 +321,16 @@ class AutoAL(QueryStrategy):
             "seconds": seconds,
             "_pool_weights": weights_np,
         }
-        return s.numpy().astype(np.float64)
+        return s.numpy().astype(np.float64), scores
 
     def select(self, evidence: Evidence, budget: int) -> np.ndarray:
         """The batch drawn from the combined score: its top ``budget`` (``batch="topk"``, ties
         broken by the seeded generator) or a coverage query weighted by it."""
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        s = self.score(evidence, budget=budget)
-        mode = self.resolved()["batch"]
+        s, scores = self._mixture(evidence, budget)
+        cfg = self.resolved()
+        mode = cfg["batch"]
         if mode == "topk":
             idx = self._pick(s, budget)
         else:
@@ -328,12 +346,11 @@ class AutoAL(QueryStrategy):
             self._info["seconds"]["query"] = time.perf_counter() - t0
             # the scores behind the pick: the batch first, in pick order, then the mixture
             self.last_scores_ = batch_first_scores(idx, s - s.min())
-        if self.resolved()["objective"] == "hindsight":
-            remember_batch(self, evidence, idx, self._state.pop("pool_scores"),
-                           n_labeled(evidence))
+        if cfg["objective"] == "hindsight" and self._searches(cfg):  # next round's reward
+            remember_batch(self, evidence, idx, scores, n_labeled(evidence))
         pool_weights = self._info.pop("_pool_weights")
         self._info["batch_weights"] = dict(
-            zip(self.resolved()["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)
+            zip(cfg["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)
         )
         return idx
 

@@ -165,3 +165,38 @@ def test_probcover_refuses_when_the_balls_exceed_the_cap_on_any_subset(evidence)
                             density_sample=500, n_classes=1, max_incidence=10)
     with pytest.raises(PoolTooLargeError, match=r"'probcover'.*max_incidence.*typiclust"):
         strategy.select(evidence, 5)
+
+
+def _overlapping_blobs(n_pool, n_labeled, dim, seed):
+    """Six overlapping Gaussian blobs (float32): pool and labeled rows from the same mix."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(6, dim)) * 1.2
+    pool = centres[rng.integers(6, size=n_pool)] + rng.normal(size=(n_pool, dim))
+    lab = centres[rng.integers(6, size=n_labeled)] + rng.normal(size=(n_labeled, dim))
+    return pool.astype(np.float32), lab.astype(np.float32)
+
+
+# Picks and delta of the approximation as the implementation before the labeled set was
+# processed in blocks (commit 9bb5221) gave them on _overlapping_blobs(4000, 300, 8, 7):
+# without a labeled set, and with 300 labeled rows (which change delta and the picks).
+RECORDED_PICKS = {
+    0: ([3371, 3329, 2434, 2572, 1366, 2449, 1089, 1593], 0.31664126),
+    300: ([3789, 2572, 38, 113, 3924, 336, 601, 1593], 0.31379641),
+}
+
+
+@pytest.mark.parametrize("chunk_bytes", [32 * 2**20, 512])
+@pytest.mark.parametrize("n_labeled", [0, 300])
+def test_probcover_large_picks_do_not_depend_on_the_block_size(monkeypatch, chunk_bytes,
+                                                               n_labeled):
+    # 512 bytes: distance blocks of 64 entries, so the 300 labeled rows come in many blocks
+    monkeypatch.setattr("autoal.chunks.CHUNK_BYTES", chunk_bytes)
+    pool, lab = _overlapping_blobs(4000, 300, 8, 7)
+    ev = Evidence(embeddings=pool, labeled_embeddings=lab[:n_labeled] if n_labeled else None)
+    strategy = get_strategy("probcover", random_state=3, exact_max_samples=1000,
+                            density_sample=400, candidates_per_pick=10, n_classes=6)
+    picks = strategy.select(ev, 8)
+    expected, delta = RECORDED_PICKS[n_labeled]
+    assert picks.tolist() == expected
+    # float32 products summed in another order move delta in the 7th digit, not the picks
+    assert strategy.round_info()["probcover_delta"] == pytest.approx(delta, rel=1e-5)

@@ -200,3 +200,26 @@ def test_probcover_large_picks_do_not_depend_on_the_block_size(monkeypatch, chun
     assert picks.tolist() == expected
     # float32 products summed in another order move delta in the 7th digit, not the picks
     assert strategy.round_info()["probcover_delta"] == pytest.approx(delta, rel=1e-5)
+
+
+def test_probcover_large_memory_does_not_grow_with_the_labeled_set(monkeypatch):
+    # Before the labeled rows came in blocks, the 5,000 labeled rows took 5,000 x sample and
+    # 5,000 x (a pool chunk) float32 distances (a peak of 80 MB here; 2.6 GB at the default
+    # chunk size). Now, with B = CHUNK_BYTES / 2 (the module docstring's bound): 6 blocks,
+    # ~32 bytes per pool sample, the sample's copies and the labeled rows' float32 and
+    # float64 copies (12 bytes a value, and a spare 12 for k-means' own arrays).
+    chunk_bytes = 2**20
+    monkeypatch.setattr("autoal.chunks.CHUNK_BYTES", chunk_bytes)
+    pool, lab = _overlapping_blobs(60_000, 5000, 16, 1)
+    peaks = {}
+    for n_labeled in (100, 5000):
+        ev = Evidence(embeddings=pool, labeled_embeddings=lab[:n_labeled])
+        strategy = get_strategy("probcover", random_state=0, exact_max_samples=50_000,
+                                density_sample=500, candidates_per_pick=20, n_classes=6)
+        tracemalloc.start()
+        strategy.select(ev, 5)
+        peaks[n_labeled] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    bound = 6 * chunk_bytes // 2 + 32 * len(pool) + 24 * lab.size + 500 * 16 * 12
+    assert peaks[5000] < bound, (peaks, bound)
+    assert peaks[5000] - peaks[100] < 24 * (5000 - 100) * 16, peaks

@@ -165,3 +165,61 @@ def test_probcover_refuses_when_the_balls_exceed_the_cap_on_any_subset(evidence)
                             density_sample=500, n_classes=1, max_incidence=10)
     with pytest.raises(PoolTooLargeError, match=r"'probcover'.*max_incidence.*typiclust"):
         strategy.select(evidence, 5)
+
+
+def _overlapping_blobs(n_pool, n_labeled, dim, seed):
+    """Six overlapping Gaussian blobs (float32): pool and labeled rows from the same mix."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(6, dim)) * 1.2
+    pool = centres[rng.integers(6, size=n_pool)] + rng.normal(size=(n_pool, dim))
+    lab = centres[rng.integers(6, size=n_labeled)] + rng.normal(size=(n_labeled, dim))
+    return pool.astype(np.float32), lab.astype(np.float32)
+
+
+# Picks and delta of the approximation as the implementation before the labeled set was
+# processed in blocks (commit 9bb5221) gave them on _overlapping_blobs(4000, 300, 8, 7):
+# without a labeled set, and with 300 labeled rows (which change delta and the picks).
+RECORDED_PICKS = {
+    0: ([3371, 3329, 2434, 2572, 1366, 2449, 1089, 1593], 0.31664126),
+    300: ([3789, 2572, 38, 113, 3924, 336, 601, 1593], 0.31379641),
+}
+
+
+@pytest.mark.parametrize("chunk_bytes", [32 * 2**20, 512])
+@pytest.mark.parametrize("n_labeled", [0, 300])
+def test_probcover_large_picks_do_not_depend_on_the_block_size(monkeypatch, chunk_bytes,
+                                                               n_labeled):
+    # 512 bytes: distance blocks of 64 entries, so the 300 labeled rows come in many blocks
+    monkeypatch.setattr("autoal.chunks.CHUNK_BYTES", chunk_bytes)
+    pool, lab = _overlapping_blobs(4000, 300, 8, 7)
+    ev = Evidence(embeddings=pool, labeled_embeddings=lab[:n_labeled] if n_labeled else None)
+    strategy = get_strategy("probcover", random_state=3, exact_max_samples=1000,
+                            density_sample=400, candidates_per_pick=10, n_classes=6)
+    picks = strategy.select(ev, 8)
+    expected, delta = RECORDED_PICKS[n_labeled]
+    assert picks.tolist() == expected
+    # float32 products summed in another order move delta in the 7th digit, not the picks
+    assert strategy.round_info()["probcover_delta"] == pytest.approx(delta, rel=1e-5)
+
+
+def test_probcover_large_memory_does_not_grow_with_the_labeled_set(monkeypatch):
+    # Before the labeled rows came in blocks, the 5,000 labeled rows took 5,000 x sample and
+    # 5,000 x (a pool chunk) float32 distances (a peak of 80 MB here; 2.6 GB at the default
+    # chunk size). Now, with B = CHUNK_BYTES / 2 (the module docstring's bound): 6 blocks,
+    # ~32 bytes per pool sample, the sample's copies and the labeled rows' float32 and
+    # float64 copies (12 bytes a value, and a spare 12 for k-means' own arrays).
+    chunk_bytes = 2**20
+    monkeypatch.setattr("autoal.chunks.CHUNK_BYTES", chunk_bytes)
+    pool, lab = _overlapping_blobs(60_000, 5000, 16, 1)
+    peaks = {}
+    for n_labeled in (100, 5000):
+        ev = Evidence(embeddings=pool, labeled_embeddings=lab[:n_labeled])
+        strategy = get_strategy("probcover", random_state=0, exact_max_samples=50_000,
+                                density_sample=500, candidates_per_pick=20, n_classes=6)
+        tracemalloc.start()
+        strategy.select(ev, 5)
+        peaks[n_labeled] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    bound = 6 * chunk_bytes // 2 + 32 * len(pool) + 24 * lab.size + 500 * 16 * 12
+    assert peaks[5000] < bound, (peaks, bound)
+    assert peaks[5000] - peaks[100] < 24 * (5000 - 100) * 16, peaks

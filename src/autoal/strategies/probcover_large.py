@@ -21,19 +21,37 @@ but bounds each one; the pool is read (and scaled to unit length) in float32 row
    covers, as a sparse candidate x pool incidence; greedy max coverage on it (the exact
    method's Alg. 1 with covered points removed as they are covered; ties at random).
 
-Memory: a few ``N``-long arrays, the sample and the candidates, one chunk of float32
-distances (half of :data:`autoal.chunks.CHUNK_BYTES`), and the incidence, whose size
-depends on delta. It is held to ``max_incidence`` entries: when the candidates' balls in
-the sample predict more (balls of thousands of points, as with one pseudo-class), coverage
-is counted on a uniform subset of the pool at the rate that fits half the cap (every count
-an unbiased estimate of the pool's, scaled); if the pass still exceeds the cap the rate is
-halved and the pass rerun, and after ``MAX_RETRIES`` halvings
-:class:`~autoal.strategies.base.PoolTooLargeError` is raised. Cost: ``N x (density_sample
-+ candidates)`` distances, linear in N.
+Memory, with ``B = CHUNK_BYTES / 2`` (:data:`autoal.chunks.CHUNK_BYTES`, 16 MB by
+default), ``s`` the sample, ``c`` the candidates, ``L`` the labeled rows, ``d`` the width;
+none of it but the labeled rows' own copies grows with ``L``:
+
+- distances in float32 blocks of at most ``B`` (at least one row): pool rows against the
+  sample or the candidates, labeled rows against the sample, and pool rows against at
+  most ``isqrt(CHUNK_BYTES / 8)`` labeled rows at a time; at most four block-sized arrays
+  live at once (the distances, the product, the partition's copy, the previous block), and
+  the prepared pool rows, at most ``B`` and their unscaled copy: ``6 B`` (96 MB);
+- at most about 32 bytes per pool sample (density, the candidates' selection, the column
+  map, the coverage flags, the scores);
+- ``(s + c) x d`` float32 rows and the k-means input, ``(s + L) x d`` float64; the labeled
+  rows' float32 copy and k-means' share: 12 bytes per labeled value, linear like the
+  labeled rows themselves;
+- the incidence, whose size depends on delta: about 30 bytes per entry at the peak (the
+  parts, their concatenation, the sparse matrix, the greedy's column copy). It is held to
+  ``max_incidence`` entries: when the candidates' balls in the sample predict more (balls
+  of thousands of points, as with one pseudo-class), coverage is counted on a uniform
+  subset of the pool at the rate that fits half the cap (every count an unbiased estimate
+  of the pool's, scaled); if the pass still exceeds the cap the rate is halved and the pass
+  rerun, and after ``MAX_RETRIES`` halvings :class:`~autoal.strategies.base.PoolTooLargeError`
+  is raised.
+
+At ``N = 1,000,000``, ``d = 512`` and the defaults that is about 96 + 32 + 60 + 300 MB beyond
+the pool and the labeled rows, under issue 17's 1 GB. Cost: ``N x (s + c + L)`` distances,
+linear in N.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,7 +59,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.cluster import KMeans
 
-from autoal.chunks import chunk_rows
+from autoal.chunks import chunk_rows, row_slices
 from autoal.strategies.base import PoolTooLargeError
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.subsample import uniform_rows
@@ -82,14 +100,32 @@ def _prepare(rows: np.ndarray, normalize: bool) -> np.ndarray:
 def _sq_dist(x: np.ndarray, y: np.ndarray, y_sq: np.ndarray) -> np.ndarray:
     """Squared distances ``x`` rows to ``y`` rows in float32 (clipped at 0)."""
     d2 = np.einsum("ij,ij->i", x, x)[:, None] + y_sq[None, :]
-    d2 -= 2.0 * (x @ y.T)
+    product = x @ y.T
+    product *= 2.0  # in place: one temporary block, the same values as 2.0 * (x @ y.T)
+    d2 -= product
     return np.maximum(d2, 0.0, out=d2)
 
 
+def _within_radius(x: np.ndarray, y: np.ndarray, y_sq: np.ndarray, radius_sq: float) -> np.ndarray:
+    """Whether each ``x`` row lies strictly within the radius of some ``y`` row.
+
+    ``y`` is read ``isqrt(CHUNK_BYTES / 8)`` rows at a time and ``x`` in as many rows as
+    fit beside them, so each float32 block takes at most ``CHUNK_BYTES / 2`` however many
+    rows ``y`` has."""
+    hit = np.zeros(len(x), dtype=bool)
+    y_step = max(1, math.isqrt(chunk_rows(1)))
+    for start in range(0, len(y), y_step):
+        cols = slice(start, min(len(y), start + y_step))
+        for rows in row_slices(len(x), cols.stop - cols.start):
+            hit[rows] |= _sq_dist(x[rows], y[cols], y_sq[cols]).min(axis=1) < radius_sq
+    return hit
+
+
 def _chunks(pool: np.ndarray, width: int, normalize: bool) -> Iterator[tuple[slice, np.ndarray]]:
-    """Row slices of the pool and their prepared rows, sized so that a ``rows x width``
-    float64 block would fit in :data:`autoal.chunks.CHUNK_BYTES` (float32 takes half)."""
-    step = chunk_rows(width)
+    """Row slices of the pool and their prepared rows, sized so that a ``rows x (width +
+    d)`` float64 block would fit in :data:`autoal.chunks.CHUNK_BYTES` (float32 takes half):
+    neither the distance block nor the rows themselves exceed half of it, however wide."""
+    step = chunk_rows(width + pool.shape[1])
     for start in range(0, len(pool), step):
         rows = slice(start, min(len(pool), start + step))
         yield rows, _prepare(pool[rows], normalize)
@@ -119,23 +155,32 @@ def _radius_and_density(
         is_self = sample_rows[at] == own
         d2[np.flatnonzero(is_self), at[is_self]] = np.inf  # not its own neighbour
         if n_near >= 1:
-            near = np.partition(d2, n_near - 1, axis=1)[:, :n_near]
-            density[rows] = np.sqrt(near).mean(axis=1)
+            # one expression: the partitioned copy is freed before the next block
+            density[rows] = np.sqrt(np.partition(d2, n_near - 1, axis=1)[:, :n_near]).mean(axis=1)
         else:
             density[rows] = 0.0
         x_labels = np.argmin(_sq_dist(x, centres, centres_sq), axis=1)
-        other = x_labels[:, None] != sample_labels[None, :]
-        np.minimum(impure, np.where(other, d2, np.inf).min(axis=0), out=impure)
+        _min_to_other_class(d2, x_labels, sample_labels, impure)
     if labeled is not None:
-        d2 = _sq_dist(labeled, sample, sample_sq)
-        other = km.labels_[len(sample) :][:, None] != sample_labels[None, :]
-        np.minimum(impure, np.where(other, d2, np.inf).min(axis=0), out=impure)
+        labeled_labels = km.labels_[len(sample) :]
+        for rows in row_slices(len(labeled), len(sample)):
+            d2 = _sq_dist(labeled[rows], sample, sample_sq)
+            _min_to_other_class(d2, labeled_labels[rows], sample_labels, impure)
     delta = purity_radius(np.sqrt(impure.astype(np.float64)), alpha)
     if not np.isfinite(delta):  # one pseudo-class: every ball is pure; cover everything
         delta = float(np.linalg.norm(sample.max(axis=0) - sample.min(axis=0))) + 1.0
         if normalize:
             delta = max(delta, 2.0 + 1e-3)
     return delta, density, sample
+
+
+def _min_to_other_class(
+    d2: np.ndarray, row_labels: np.ndarray, col_labels: np.ndarray, impure: np.ndarray
+) -> None:
+    """Lower ``impure`` (one entry per column) to each column's smallest squared distance
+    to a row of another label; ``d2`` is overwritten (same-label entries become inf)."""
+    d2[row_labels[:, None] == col_labels[None, :]] = np.inf
+    np.minimum(impure, d2.min(axis=0), out=impure)
 
 
 def _candidates(
@@ -178,7 +223,7 @@ def _incidence(
         cand_parts.append(cand.astype(np.int32))
         col_parts.append(cols[inside].astype(np.int32))
         if labeled is not None and len(x):
-            covered[cols] = _sq_dist(x, labeled, lab_sq).min(axis=1) < radius_sq
+            covered[cols] = _within_radius(x, labeled, lab_sq, radius_sq)
     cand_idx = np.concatenate(cand_parts) if cand_parts else np.zeros(0, np.int32)
     col_idx = np.concatenate(col_parts) if col_parts else np.zeros(0, np.int32)
     ones = np.ones(len(cand_idx), dtype=bool)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import torch
 
+from autoal.data.pool_array import is_file_backed
 from autoal.evidence import Evidence
 from autoal.search.crossfit import CrossFitter
 from autoal.search.mixture import GlobalWeights, SearchNet
@@ -141,7 +142,9 @@ def search_round(
         info["prior"] = np.exp(prior_logits).tolist()
     if per_sample:
         strategy._state["searchnet"] = {k2: v.clone() for k2, v in model.state_dict().items()}
-        return model, fitter.pool_featurizer(np.asarray(evidence.inputs)), info
+        inputs = evidence.inputs  # a file-backed pool stays on disk, read in chunks
+        pool = inputs if is_file_backed(inputs) else np.asarray(inputs)
+        return model, fitter.pool_featurizer(pool), info
     new = cast(GlobalWeights, model).logits.detach().clone()
     used = new
     if strategy.momentum and "logits_avg" in strategy._state:

@@ -165,13 +165,13 @@ class DrawsFile:
         data = np.ascontiguousarray(block.transpose(1, 0, 2))
         with self._lock:
             self._file.seek(start * self._row_bytes)
-            self._file.write(memoryview(data).cast("B"))
+            self._file.write(data.data.cast("B"))
 
     # -- reading --------------------------------------------------------------------------
     def _read_range(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start .. stop`` as ``(m, T, C)``."""
         out = np.empty((stop - start, self.shape[0], self.shape[2]), dtype=self.dtype)
-        view = memoryview(out).cast("B")
+        view = out.data.cast("B")
         with self._lock:
             self._file.seek(start * self._row_bytes)
             done = 0

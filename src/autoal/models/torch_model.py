@@ -200,7 +200,7 @@ class TorchClassifier(BaseEstimator):
             (0 if self.random_state is None else int(self.random_state)) + 2
         )
         keep = torch.rand((mc_samples, W.shape[1]), generator=gen, device=self.device_) >= p
-        return W[None] * keep[:, None, :] / (1.0 - p), b  # (T, C, D), (C,)
+        return W[None] * keep[:, None, :] / (1.0 - p), b.detach()  # (T, C, D), (C,)
 
     @torch.no_grad()
     def mc_head_probs(self, emb: np.ndarray,

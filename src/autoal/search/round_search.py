@@ -143,6 +143,7 @@ def search_round(
     if per_sample:
         strategy._state["searchnet"] = {k2: v.clone() for k2, v in model.state_dict().items()}
         inputs = evidence.inputs  # a file-backed pool stays on disk, read in chunks
+        assert inputs is not None  # required above
         pool = inputs if is_file_backed(inputs) else np.asarray(inputs)
         return model, fitter.pool_featurizer(pool), info
     new = cast(GlobalWeights, model).logits.detach().clone()

@@ -235,3 +235,26 @@ def test_autoal_picks_the_same_on_a_file_backed_pool(pool, scratch, monkeypatch)
     np.testing.assert_array_equal(picks[1], picks[0])
     np.testing.assert_array_equal(picks[2], picks[0])
     assert list(scratch.iterdir()) == []
+
+
+def test_autoal_run_reports_too_little_scratch_space(tmp_path, scratch, monkeypatch):
+    from click.testing import CliRunner
+
+    from autoal.cli import main
+
+    from support import write_array_folder
+
+    rng = np.random.default_rng(0)
+    X, X_test = rng.normal(size=(200, 4)).astype(np.float32), rng.normal(size=(50, 4))
+    folder = write_array_folder(tmp_path / "pool", X, np.arange(200) % 3,
+                                X_test.astype(np.float32), np.arange(50) % 3)
+    Usage = namedtuple("Usage", "total used free")
+    monkeypatch.setattr(draws_module.shutil, "disk_usage", lambda p: Usage(10**9, 0, 100))
+    out = tmp_path / "run.json"
+    result = CliRunner().invoke(main, [
+        "run", "--dataset", str(folder), "--strategy", "bald", "--out", str(out), "--init",
+        "20", "--budget", "10", "--rounds", "1", "--epochs", "1", "--quiet", "--device",
+        "cpu", "--mc-samples", "5"])
+    assert result.exit_code == 1, result.output
+    assert f"scratch space in {scratch}" in result.output and "TMPDIR" in result.output
+    assert not out.exists()

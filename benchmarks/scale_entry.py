@@ -108,10 +108,12 @@ def step(name: str, folder: Path, strategy: str, work: Path, mc_samples: int = 1
         from autoal.models import TorchClassifier
 
         X = np.load(folder / "X_train.npy", mmap_mode="r")
-        rows = np.arange(0, len(X), len(X) // 1000)[:1000]
+        rows = np.sort(np.arange(1000) * 997 % len(X))  # every class (rows % 10), spread out
         al = ActiveLearner(TorchClassifier(model="mlp", epochs=1, device="cpu"),
                            strategy=strategy, mc_samples=mc_samples)
-        al.fit(np.asarray(X[rows]), rows % 10)
+        y = np.load(folder / "y_train.npy")[rows]
+        al.fit(np.asarray(X[rows]), y)
+        out["classes"] = len(np.unique(y))
         out["picked"] = len(al.query(X, 1000, exclude=rows))
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["peak_mb"] = round(peak_rss_mb())

@@ -30,4 +30,7 @@ def rank_normalise(scores: np.ndarray) -> np.ndarray:
     n = len(scores)
     if n == 1:
         return np.ones_like(scores)
-    return (rankdata(scores, axis=0) - 1.0) / (n - 1.0)
+    out = np.empty_like(scores)
+    for k in range(scores.shape[1]):  # a column at a time: rankdata's temporaries stay (n,)
+        out[:, k] = (rankdata(scores[:, k]) - 1.0) / (n - 1.0)
+    return out

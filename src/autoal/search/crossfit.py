@@ -18,7 +18,7 @@ from autoal.strategies.ranks import rank_normalise, standardisation
 __all__ = ["CrossFitter", "folds"]
 
 #: Pool rows projected per step when the pool is a file (a memory map or a PoolArray).
-PROJECT_CHUNK_ROWS = 16384
+PROJECT_CHUNK_ROWS = 65536
 
 
 def folds(y: np.ndarray, n_folds: int, random_state: int) -> list[np.ndarray]:
@@ -134,8 +134,12 @@ class CrossFitter:
 
     def _project(self, X: np.ndarray) -> np.ndarray:
         """Standardised principal components of raw inputs: the same axes for every rotation,
-        round-independent of any FitNet (FitNets' embedding axes do not correspond)."""
+        round-independent of any FitNet (FitNets' embedding axes do not correspond). A
+        file-backed pool is read :data:`PROJECT_CHUNK_ROWS` rows at a time."""
         assert self._pca is not None and self._pc_stats is not None
+        if is_file_backed(X) and len(X):  # a pool on disk: projected a chunk of rows at a time
+            return np.concatenate([self._project(np.array(X[s : s + PROJECT_CHUNK_ROWS]))
+                                   for s in range(0, len(X), PROJECT_CHUNK_ROWS)])
         z = self._pca.transform(X.reshape(len(X), -1))
         mean, std = self._pc_stats
         return (z - mean) / std
@@ -143,26 +147,12 @@ class CrossFitter:
     def _features(
         self, scores: np.ndarray, X: np.ndarray, predicted_loss: np.ndarray | None
     ) -> np.ndarray:
-        """SearchNet inputs: candidate scores, the loss module's rank, raw-input components
-        (float32). A file-backed pool ``X`` is projected :data:`PROJECT_CHUNK_ROWS` rows at a
-        time, each chunk cast into the result (the values of the in-memory path's cast)."""
+        """SearchNet inputs: candidate scores, the loss module's rank, raw-input components."""
         parts = [scores]
         if predicted_loss is not None:
             parts.append(rank_normalise(predicted_loss))
-        if not is_file_backed(X):
-            parts.append(self._project(X))
-            return np.hstack(parts).astype(np.float32)
-        assert self._pca is not None
-        out = np.empty((len(X), sum(p.shape[1] for p in parts) + self._pca.n_components_),
-                       dtype=np.float32)
-        col = 0
-        for part in parts:
-            out[:, col : col + part.shape[1]] = part
-            col += part.shape[1]
-        for s in range(0, len(X), PROJECT_CHUNK_ROWS):
-            out[s : s + PROJECT_CHUNK_ROWS, col:] = self._project(
-                np.array(X[s : s + PROJECT_CHUNK_ROWS]))
-        return out
+        parts.append(self._project(X))
+        return np.hstack(parts).astype(np.float32)
 
     def problems(self, X: np.ndarray, y: np.ndarray, n_classes: int) -> list[SearchProblem]:
         """One search problem per rotation of the labeled data ``(X, y)``."""

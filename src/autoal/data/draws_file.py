@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from autoal.data.pool_array import row_index
+
 __all__ = ["DrawsFile", "ScratchSpaceError", "check_scratch_space", "scratch_folder"]
 
 
@@ -209,17 +211,7 @@ class DrawsFile:
                 block = self._read_range(start, max(start, stop))
                 return np.ascontiguousarray(block.transpose(1, 0, 2)), False
             key = np.arange(start, stop, step)
-        index = np.asarray(key)
-        if index.dtype == bool:
-            if index.shape != (n,):
-                raise IndexError(f"a boolean mask of shape {index.shape} for {n} pool rows")
-            index = np.flatnonzero(index)
-        if index.size and not np.issubdtype(index.dtype, np.integer):
-            raise IndexError(f"pool rows must be selected by integers, got {index.dtype}")
-        index = index.astype(np.int64).ravel()
-        if index.size and (index.min() < -n or index.max() >= n):
-            raise IndexError(f"row index out of bounds for {n} pool rows")
-        block = self._read_index(index % max(n, 1))
+        block = self._read_index(row_index(key, n))
         return np.ascontiguousarray(block.transpose(1, 0, 2)), False
 
     def __getitem__(self, key: Any) -> np.ndarray:

@@ -15,8 +15,14 @@ with numpy, scikit-learn and torch (about 400 MB). Steps:
 * learner: `ActiveLearner(TorchClassifier(epochs=1), strategy).fit(...)` on 1,000 rows, then
   `query(np.load(X_train.npy, mmap_mode="r"), 1000)`.
 
+The MC strategies (bald, mean_std, var_ratio, and autoal, whose candidates include them)
+draw --mc-samples dropout samples in the run and learner steps (default 10); a campaign
+always draws its default 100. A file-backed pool's draws go to a scratch file in TMPDIR
+(4 T N C bytes: 4 GB at T = 100, N = 1M, C = 10), not counted in RSS.
+
     .venv/bin/python benchmarks/scale_entry.py                        # N = 1M (~15 min)
     .venv/bin/python benchmarks/scale_entry.py --n 100000 --strategies margin
+    .venv/bin/python benchmarks/scale_entry.py --strategies bald,autoal --mc-samples 100
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ def write_pool(root: Path, n: int, seed: int = 0) -> Path:
     return folder
 
 
-def step(name: str, folder: Path, strategy: str, work: Path) -> dict:
+def step(name: str, folder: Path, strategy: str, work: Path, mc_samples: int = 10) -> dict:
     """Run one step in this process; return what it measured."""
     import torch
 
@@ -75,7 +81,7 @@ def step(name: str, folder: Path, strategy: str, work: Path) -> dict:
         from autoal.loop import LoopConfig, run_active_learning
 
         data = load_dataset(folder)
-        config = LoopConfig(init=1000, budget=1000, rounds=1, epochs=1, mc_samples=10,
+        config = LoopConfig(init=1000, budget=1000, rounds=1, epochs=1, mc_samples=mc_samples,
                             device="cpu", model="mlp")
         run = run_active_learning(data, strategy, config, progress=False)
         out["accuracy"] = run["rounds"][-1]["accuracy"]
@@ -102,10 +108,12 @@ def step(name: str, folder: Path, strategy: str, work: Path) -> dict:
         from autoal.models import TorchClassifier
 
         X = np.load(folder / "X_train.npy", mmap_mode="r")
-        rows = np.arange(0, len(X), len(X) // 1000)[:1000]
+        rows = np.sort(np.arange(1000) * 997 % len(X))  # every class (rows % 10), spread out
         al = ActiveLearner(TorchClassifier(model="mlp", epochs=1, device="cpu"),
-                           strategy=strategy, mc_samples=10)
-        al.fit(np.asarray(X[rows]), rows % 10)
+                           strategy=strategy, mc_samples=mc_samples)
+        y = np.load(folder / "y_train.npy")[rows]
+        al.fit(np.asarray(X[rows]), y)
+        out["classes"] = len(np.unique(y))
         out["picked"] = len(al.query(X, 1000, exclude=rows))
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["peak_mb"] = round(peak_rss_mb())
@@ -117,6 +125,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--strategies", default="margin,kmeans")
     parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--mc-samples", type=int, default=10,
+                        help="MC dropout samples T of the run and learner steps")
     parser.add_argument("--root", default="/tmp/autoal-scale-entry")
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--one", nargs=3, metavar=("STEP", "FOLDER", "STRATEGY"),
@@ -125,7 +135,7 @@ def main() -> None:
     root = Path(args.root)
     if args.one:
         name, folder, strategy = args.one
-        print(json.dumps(step(name, Path(folder), strategy, root)))
+        print(json.dumps(step(name, Path(folder), strategy, root, args.mc_samples)))
         return
     folder = write_pool(root, args.n)
     pool_mb = (folder / "X_train.npy").stat().st_size / 2**20
@@ -135,19 +145,21 @@ def main() -> None:
     for strategy in args.strategies.split(","):
         for name in args.steps.split(","):
             proc = subprocess.run(
-                [sys.executable, __file__, "--root", str(root), "--one", name, str(folder),
-                 strategy], capture_output=True, text=True, env=env, check=False)
+                [sys.executable, __file__, "--root", str(root), "--mc-samples",
+                 str(args.mc_samples), "--one", name, str(folder), strategy],
+                capture_output=True, text=True, env=env, check=False)
             if proc.returncode != 0:
                 print(f"{strategy:8s} {name:15s} FAILED\n{proc.stderr[-2000:]}")
                 continue
             res = json.loads(proc.stdout.strip().splitlines()[-1])
-            res.update(strategy=strategy, step=name,
+            res.update(strategy=strategy, step=name, mc_samples=args.mc_samples,
                        above_pool_mb=round(res["peak_mb"] - pool_mb))
             results.append(res)
             print(f"{strategy:8s} {name:15s} {res['seconds']:7.1f} s  peak {res['peak_mb']:6d} MB"
                   f"  above pool {res['above_pool_mb']:5d} MB", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"n": args.n, "pool_mb": round(pool_mb),
+                                               "mc_samples": args.mc_samples,
                                                "results": results}, indent=2) + "\n")
 
 

@@ -1,7 +1,7 @@
 """Helpers shared by the unit and integration tests (no tests here): the repository root,
-scikit-learn's digits loaded once, planted blobs, data files, tiny campaigns, the blob
-campaigns' data of the durability and fault tests, made-up run records, and full synthetic
-evidence with a learner that gives it.
+scikit-learn's digits loaded once, planted blobs, data files (array folders included), tiny
+campaigns, the blob campaigns' data of the durability and fault tests, made-up run records,
+and full synthetic evidence with a learner that gives it.
 
 Fixtures built on them live in ``tests/conftest.py``; ``pythonpath = ["tests"]`` in
 pyproject.toml makes this module importable as ``support`` from every test folder.
@@ -24,6 +24,7 @@ from sklearn.utils import Bunch
 from autoal import Evidence, EvidenceRequest
 from autoal.campaign import Campaign
 from autoal.campaign.store import DB_NAME
+from autoal.scale.shards import write_shards
 
 #: The repository root (benchmarks/, docs/, the Makefile).
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,20 @@ def write_npz(path: Path, X: np.ndarray) -> Path:
     """An ``.npz`` holding only features ``X`` (float32): unlabeled campaign data."""
     np.savez(path, X=X.astype(np.float32))
     return path
+
+
+def write_array_folder(root: Path, X: np.ndarray, y: np.ndarray, X_test: np.ndarray,
+                       y_test: np.ndarray, shards: int = 0) -> Path:
+    """An array folder at ``root`` (new): ``X_train.npy`` (or an ``X_train/`` folder of
+    ``shards`` shards), ``y_train.npy``, ``X_test.npy`` and ``y_test.npy``."""
+    root.mkdir()
+    if shards:
+        write_shards(X, root / "X_train", shards)
+    else:
+        np.save(root / "X_train.npy", X)
+    for name, a in (("y_train", y), ("X_test", X_test), ("y_test", y_test)):
+        np.save(root / f"{name}.npy", a)
+    return root
 
 
 def write_digits_csv(path: Path, X: np.ndarray, target: np.ndarray, start: int = 0,

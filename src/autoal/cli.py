@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from autoal import __version__
-from autoal.errors import InputError
+from autoal.errors import InputError, WriteError
 from autoal.names import (
     ABLATIONS,
     BATCH_MODES,
@@ -201,7 +201,12 @@ def run(
     except ValueError as err:
         raise InputError(str(err)) from None
     configure_threads(threads)
-    record = run_active_learning(data, strat, config, progress=not quiet)
+    from autoal.data.draws_file import ScratchSpaceError
+
+    try:
+        record = run_active_learning(data, strat, config, progress=not quiet)
+    except ScratchSpaceError as err:  # too little disk for a large pool's MC draws
+        raise WriteError(f"{err.strerror}; nothing was written") from None
     write_json_atomic(out, record)
     if not quiet:
         click.echo(f"AUBC {record['aubc']:.4f}, final accuracy "

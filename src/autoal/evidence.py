@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,10 @@ def _as_float(name: str, value: np.ndarray | None, ndim: int) -> np.ndarray | No
     # Floating arrays (float32 memory maps included) are kept as they are, never copied whole.
     if value is None:
         return None
-    arr = np.asarray(value)
+    from autoal.data.draws_file import DrawsFile
+
+    # Monte-Carlo draws in a scratch file are read a slice at a time, never copied whole.
+    arr: Any = value if isinstance(value, DrawsFile) else np.asarray(value)
     if arr.ndim != ndim:
         raise ValueError(f"Evidence.{name} must have {ndim} dimensions, got shape {arr.shape}")
     if not np.issubdtype(arr.dtype, np.floating):

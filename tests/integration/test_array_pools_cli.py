@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from autoal.cli import main
 from autoal.scale.shards import write_shards
 
-from support import tiny_bench_config
+from support import tiny_bench_config, write_array_folder
 
 TINY = ["--init", "20", "--budget", "10", "--rounds", "2", "--epochs", "2", "--quiet",
         "--device", "cpu", "--mc-samples", "5"]
@@ -42,14 +42,7 @@ def data(tmp_path_factory):
     y, y_test = (X @ w).argmax(axis=1), (X_test @ w).argmax(axis=1)
     np.savez(root / "d.npz", X=X, y=y, X_test=X_test, y_test=y_test)
     for name, shards in (("folder", 0), ("sharded", 3)):
-        folder = root / name
-        folder.mkdir()
-        if shards:
-            write_shards(X, folder / "X_train", shards)
-        else:
-            np.save(folder / "X_train.npy", X)
-        for key, a in (("y_train", y), ("X_test", X_test), ("y_test", y_test)):
-            np.save(folder / f"{key}.npy", a)
+        write_array_folder(root / name, X, y, X_test, y_test, shards=shards)
     return root
 
 

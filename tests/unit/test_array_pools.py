@@ -10,6 +10,8 @@ import pytest
 from autoal.data import DatasetError, PoolArray, is_file_backed, load_dataset, open_rows, take_rows
 from autoal.scale.shards import write_shards
 
+from support import write_array_folder
+
 
 @pytest.fixture
 def rows():
@@ -99,17 +101,6 @@ def test_reading_and_checking_a_pool_copies_a_bounded_slice(tmp_path):
 
 
 # ----------------------------------------------------------------------------- array folders
-def array_folder(root, X, y, X_test, y_test, shards: int = 0):
-    root.mkdir()
-    if shards:
-        write_shards(X, root / "X_train", shards)
-    else:
-        np.save(root / "X_train.npy", X)
-    for name, a in (("y_train", y), ("X_test", X_test), ("y_test", y_test)):
-        np.save(root / f"{name}.npy", a)
-    return root
-
-
 @pytest.fixture
 def labelled(rows):
     y = np.arange(len(rows)) % 3
@@ -117,18 +108,18 @@ def labelled(rows):
 
 
 def test_an_array_folder_loads_memory_mapped_and_as_given(tmp_path, labelled):
-    ds = load_dataset(array_folder(tmp_path / "d", *labelled))
+    ds = load_dataset(write_array_folder(tmp_path / "d", *labelled))
     assert isinstance(ds.X_train, np.memmap) and isinstance(ds.X_test, np.memmap)
     np.testing.assert_array_equal(ds.X_train, labelled[0])  # not standardised
     np.testing.assert_array_equal(ds.y_test, labelled[3])
     assert ds.classes == ["0", "1", "2"] and ds.kind == "vector"
-    sharded = load_dataset(array_folder(tmp_path / "s", *labelled, shards=3))
+    sharded = load_dataset(write_array_folder(tmp_path / "s", *labelled, shards=3))
     assert isinstance(sharded.X_train, PoolArray)
     np.testing.assert_array_equal(sharded.X_train[:], labelled[0])
 
 
 def test_class_names_and_string_labels(tmp_path, labelled):
-    root = array_folder(tmp_path / "d", *labelled)
+    root = write_array_folder(tmp_path / "d", *labelled)
     (root / "classes.txt").write_text("cat\ndog\nbird\n")
     assert load_dataset(root).classes == ["cat", "dog", "bird"]
     (root / "classes.txt").write_text("cat\ndog\n")
@@ -154,7 +145,7 @@ def test_class_names_and_string_labels(tmp_path, labelled):
     (lambda r: np.save(r / "y_train.npy", np.zeros(400, int)), r"at least 2 classes"),
 ])
 def test_bad_array_folders_are_refused_by_name(tmp_path, labelled, damage, message):
-    root = array_folder(tmp_path / "d", *labelled)
+    root = write_array_folder(tmp_path / "d", *labelled)
     damage(root)
     with pytest.raises(DatasetError, match=message):
         load_dataset(root)
@@ -163,7 +154,7 @@ def test_bad_array_folders_are_refused_by_name(tmp_path, labelled, damage, messa
 def test_non_finite_rows_are_named_with_their_file(tmp_path, labelled):
     X = labelled[0].copy()
     X[123, 4] = np.inf
-    root = array_folder(tmp_path / "d", X, *labelled[1:])
+    root = write_array_folder(tmp_path / "d", X, *labelled[1:])
     with pytest.raises(DatasetError, match=r"X_train.npy contains NaN .*first bad row: 123"):
         load_dataset(root)
 
@@ -171,3 +162,19 @@ def test_non_finite_rows_are_named_with_their_file(tmp_path, labelled):
 def test_a_lone_npy_has_no_labels(tmp_path, rows):
     with pytest.raises(DatasetError, match="holds no labels"):
         load_dataset(save(tmp_path / "x.npy", rows))
+
+
+def test_sharded_pool_and_open_rows_share_one_shard_check(tmp_path, rows):
+    from autoal.scale.shards import ShardedPool, ShardError
+
+    write_shards(rows, tmp_path / "s", 3)
+    np.save(tmp_path / "s" / ".hidden.npy", rows[:2])  # left out by both
+    pool = ShardedPool.open(tmp_path / "s")
+    assert pool.sizes == (166, 167, 167) and len(open_rows(tmp_path / "s")) == 500
+    np.save(tmp_path / "s" / "shard-00003.npy", rows[:4, :5])
+    with pytest.raises(DatasetError) as from_rows:
+        open_rows(tmp_path / "s")
+    with pytest.raises(ShardError) as from_pool:
+        ShardedPool.open(tmp_path / "s")
+    assert str(from_pool.value) == str(from_rows.value)
+    assert "shard-00003.npy" in str(from_pool.value)

@@ -109,17 +109,7 @@ class PoolArray:
             if step == 1 and self.rows is None:
                 return self._read_range(start, max(start, stop))
             return self._read(np.arange(start, stop, step))
-        index = np.asarray(key)
-        if index.dtype == bool:
-            if index.shape != (n,):
-                raise IndexError(f"a boolean mask of shape {index.shape} for {n} rows")
-            index = np.flatnonzero(index)
-        if index.size and not np.issubdtype(index.dtype, np.integer):
-            raise IndexError(f"rows must be selected by integers, got dtype {index.dtype}")
-        index = index.astype(np.int64).ravel()
-        if index.size and (index.min() < -n or index.max() >= n):
-            raise IndexError(f"row index out of bounds for a pool of {n} rows")
-        return self._read(index % max(n, 1))
+        return self._read(row_index(key, n))
 
     def take(self, index: np.ndarray) -> PoolArray:
         """The rows at ``index`` as a new :class:`PoolArray`, without reading them."""
@@ -155,6 +145,22 @@ class PoolArray:
             first = 0 if p == 0 else int(self._ends[p - 1])
             out[mask] = self.parts[int(p)][base[mask] - first]
         return out
+
+
+def row_index(key: Any, n: int) -> np.ndarray:
+    """An index array or boolean mask over ``n`` rows as int64 row numbers in ``0 .. n``
+    (negative ones counted from the end); IndexError for a bad mask, dtype or index."""
+    index = np.asarray(key)
+    if index.dtype == bool:
+        if index.shape != (n,):
+            raise IndexError(f"a boolean mask of shape {index.shape} for {n} rows")
+        index = np.flatnonzero(index)
+    if index.size and not np.issubdtype(index.dtype, np.integer):
+        raise IndexError(f"rows must be selected by integers, got dtype {index.dtype}")
+    index = index.astype(np.int64).ravel()
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise IndexError(f"row index out of bounds for a pool of {n} rows")
+    return index % max(n, 1)
 
 
 def _is_int(key: Any) -> bool:

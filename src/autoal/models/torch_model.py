@@ -12,6 +12,7 @@ from torch import nn
 from autoal.data.pool_array import is_file_backed
 from autoal.evidence import Evidence, EvidenceRequest
 from autoal.models.device import input_tensor, resolve_device
+from autoal.models.disk_draws import MC_CHUNK_ROWS, evidence_with_disk_draws
 from autoal.models.loss_module import DETACH_AFTER, LossPredictionModule
 from autoal.models.nets import EmbeddingNet, build_net
 
@@ -171,7 +172,7 @@ class TorchClassifier(BaseEstimator):
 
     @torch.no_grad()
     def mc_probs_from_embeddings(
-        self, emb: np.ndarray, mc_samples: int, chunk: int = 2048
+        self, emb: np.ndarray, mc_samples: int, chunk: int = MC_CHUNK_ROWS
     ) -> np.ndarray:
         """``T`` dropout samples of the class probabilities from the head alone, ``(T, N, C)``.
 
@@ -182,6 +183,16 @@ class TorchClassifier(BaseEstimator):
         masks), comparisons between samples share their noise, and the cost is T small
         matrix products instead of T x N x D random numbers.
         """
+        heads = self.mc_heads(mc_samples)
+        out = np.empty((mc_samples, len(emb), self.n_classes_), dtype=np.float32)
+        for s in range(0, len(emb), chunk):
+            out[:, s : s + chunk] = self.mc_head_probs(emb[s : s + chunk], heads)
+        return out
+
+    @torch.no_grad()
+    def mc_heads(self, mc_samples: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ``T`` dropout samples of the head's weights ``(T, C, D)`` and its bias; the
+        same every call (the masks' generator is seeded from ``random_state``)."""
         self._check_fitted()
         p = self.net_.dropout_p
         W, b = self.net_.head.weight, self.net_.head.bias
@@ -189,13 +200,17 @@ class TorchClassifier(BaseEstimator):
             (0 if self.random_state is None else int(self.random_state)) + 2
         )
         keep = torch.rand((mc_samples, W.shape[1]), generator=gen, device=self.device_) >= p
-        weights = W[None] * keep[:, None, :] / (1.0 - p)  # (T, C, D)
-        out = np.empty((mc_samples, len(emb), self.n_classes_), dtype=np.float32)
-        for s in range(0, len(emb), chunk):
-            e = torch.from_numpy(emb[s : s + chunk]).to(self.device_)
-            logits = torch.einsum("nd,tcd->tnc", e, weights) + b
-            out[:, s : s + chunk] = torch.softmax(logits, dim=2).cpu().numpy()
-        return out
+        return W[None] * keep[:, None, :] / (1.0 - p), b.detach()  # (T, C, D), (C,)
+
+    @torch.no_grad()
+    def mc_head_probs(self, emb: np.ndarray,
+                      heads: tuple[torch.Tensor, torch.Tensor]) -> np.ndarray:
+        """The sampled heads' (:meth:`mc_heads`) probabilities on embeddings ``emb``,
+        ``(T, len(emb), C)``."""
+        weights, b = heads
+        e = torch.from_numpy(np.ascontiguousarray(emb)).to(self.device_)
+        logits = torch.einsum("nd,tcd->tnc", e, weights) + b
+        return torch.softmax(logits, dim=2).cpu().numpy()
 
     @torch.no_grad()
     def _probs_evidence(self, X_pool: Any, X_labeled: np.ndarray | None,
@@ -241,11 +256,14 @@ class TorchClassifier(BaseEstimator):
         ``request.mc_samples`` MC samples (``request=None``: the constructor's ``T``); with
         ``request.with_inputs`` the raw inputs and labels ride along for AutoAL's search.
 
-        One exception keeps a large pool in bounded memory: for a file-backed pool (a
-        memory map or a :class:`~autoal.data.PoolArray`) whose ``request`` names its fields,
-        without ``embeddings``, and asks for no MC samples nor a loss module (e.g. margin's),
-        ``probs`` are computed a chunk of rows at a time and no ``(N, D)`` embeddings are
-        kept (``embeddings`` is None).
+        Two exceptions keep a large file-backed pool (a memory map or a
+        :class:`~autoal.data.PoolArray`) in bounded memory. When ``request`` names its
+        fields, without ``embeddings``, and asks for no MC samples nor a loss module (e.g.
+        margin's), ``probs`` are computed a chunk of rows at a time and no ``(N, D)``
+        embeddings are kept (``embeddings`` is None). When it asks for MC samples, they go
+        to a scratch file in ``TMPDIR`` (``4 T N C`` bytes, its free space checked first)
+        that the strategies read back in slices (:mod:`autoal.models.disk_draws`; again
+        without embeddings when the request names fields without them).
         """
         if request is None:
             request = EvidenceRequest(mc_samples=self.mc_samples)
@@ -254,6 +272,8 @@ class TorchClassifier(BaseEstimator):
         if (loss_net is None and request.fields and "embeddings" not in request.fields
                 and request.mc_samples == 0 and is_file_backed(X_pool)):
             return self._probs_evidence(X_pool, X_labeled, y_labeled, request)
+        if request.mc_samples > 0 and is_file_backed(X_pool):
+            return evidence_with_disk_draws(self, X_pool, X_labeled, y_labeled, request)
         if loss_net is not None:
             self._check_fitted()
             emb, predicted_loss = loss_net.embed_and_predict(self.net_, X_pool, self.device_)

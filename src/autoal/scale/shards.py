@@ -7,11 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
+from autoal.data.dataset import DatasetError
+from autoal.data.formats.npy import shard_headers, shard_paths
+
 __all__ = ["ShardError", "ShardedPool", "write_shards"]
 
 
-class ShardError(ValueError):
-    """A shard folder that cannot form one pool; the message names the shard."""
+class ShardError(DatasetError):
+    """A shard folder that cannot form one pool; the message names the shard (a
+    :class:`~autoal.data.DatasetError`, as ``open_rows`` raises for the same folder)."""
 
 
 @dataclass(frozen=True)
@@ -40,30 +44,16 @@ class ShardedPool:
 
     @classmethod
     def open(cls, folder: str | Path) -> ShardedPool:
-        """Read the headers of ``folder/*.npy`` and check that they agree."""
+        """Read the headers of ``folder/*.npy`` (hidden files left out) and check that they
+        agree, as :func:`autoal.data.formats.npy.shard_headers` does for ``open_rows``."""
         folder = Path(folder)
-        paths = tuple(sorted(folder.glob("*.npy")))
-        if not paths:
-            raise ShardError(f"no .npy shards in {folder}")
-        shapes = []
-        first: tuple[tuple[int, ...], np.dtype] | None = None
-        for path in paths:
-            try:
-                arr = np.load(path, mmap_mode="r")
-            except (OSError, ValueError) as err:
-                raise ShardError(f"shard {path} is not a readable .npy file: {err}") from None
-            if arr.ndim < 1:
-                raise ShardError(f"shard {path} holds a scalar, not rows")
-            if first is None:
-                first = (arr.shape[1:], arr.dtype)
-            elif (arr.shape[1:], arr.dtype) != first:
-                raise ShardError(
-                    f"shard {path} has rows of shape {arr.shape[1:]} and dtype {arr.dtype}, "
-                    f"but {paths[0].name} has {first[0]} and {first[1]}"
-                )
-            shapes.append(int(arr.shape[0]))
-        assert first is not None
-        return cls(paths, tuple(int(d) for d in first[0]), str(first[1]), tuple(shapes))
+        try:
+            parts = shard_headers(folder)
+        except DatasetError as err:
+            raise ShardError(str(err)) from None
+        first = parts[0]
+        return cls(tuple(shard_paths(folder)), tuple(int(d) for d in first.shape[1:]),
+                   str(first.dtype), tuple(int(p.shape[0]) for p in parts))
 
     @property
     def n_samples(self) -> int:

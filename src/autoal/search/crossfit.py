@@ -9,12 +9,16 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from autoal.data.pool_array import is_file_backed
 from autoal.models import EvidenceRequest, TorchClassifier, evidence_request
 from autoal.search.objectives import RidgeProbe, SearchProblem
 from autoal.strategies.base import QueryStrategy
 from autoal.strategies.ranks import rank_normalise, standardisation
 
 __all__ = ["CrossFitter", "folds"]
+
+#: Pool rows projected per step when the pool is a file (a memory map or a PoolArray).
+PROJECT_CHUNK_ROWS = 65536
 
 
 def folds(y: np.ndarray, n_folds: int, random_state: int) -> list[np.ndarray]:
@@ -136,8 +140,12 @@ class CrossFitter:
 
     def _project(self, X: np.ndarray) -> np.ndarray:
         """Standardised principal components of raw inputs: the same axes for every rotation,
-        round-independent of any FitNet (FitNets' embedding axes do not correspond)."""
+        round-independent of any FitNet (FitNets' embedding axes do not correspond). A
+        file-backed pool is read :data:`PROJECT_CHUNK_ROWS` rows at a time."""
         assert self._pca is not None and self._pc_stats is not None
+        if is_file_backed(X) and len(X):  # a pool on disk: projected a chunk of rows at a time
+            return np.concatenate([self._project(np.array(X[s : s + PROJECT_CHUNK_ROWS]))
+                                   for s in range(0, len(X), PROJECT_CHUNK_ROWS)])
         z = self._pca.transform(X.reshape(len(X), -1))
         mean, std = self._pc_stats
         return (z - mean) / std

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import torch
 
+from autoal.data.pool_array import is_file_backed
 from autoal.evidence import Evidence
 from autoal.search.crossfit import CrossFitter
 from autoal.search.hindsight_round import hindsight_search
@@ -147,7 +148,10 @@ def search_round(
         info["prior"] = np.exp(prior_logits).tolist()
     if per_sample:
         strategy._state["searchnet"] = {k2: v.clone() for k2, v in model.state_dict().items()}
-        return model, fitter.pool_featurizer(np.asarray(evidence.inputs)), info
+        inputs = evidence.inputs  # a file-backed pool stays on disk, read in chunks
+        assert inputs is not None  # required above
+        pool = inputs if is_file_backed(inputs) else np.asarray(inputs)
+        return model, fitter.pool_featurizer(pool), info
     new = cast(GlobalWeights, model).logits.detach().clone()
     used = new
     if strategy.momentum and "logits_avg" in strategy._state:

@@ -30,4 +30,9 @@ def rank_normalise(scores: np.ndarray) -> np.ndarray:
     n = len(scores)
     if n == 1:
         return np.ones_like(scores)
-    return (rankdata(scores, axis=0) - 1.0) / (n - 1.0)
+    # A column at a time, so rankdata's temporaries stay (n,); column-major like
+    # rankdata(axis=0), whose layout later float sums see.
+    out = np.empty(scores.shape, order="F")
+    for k in range(scores.shape[1]):
+        out[:, k] = (rankdata(scores[:, k]) - 1.0) / (n - 1.0)
+    return out

@@ -47,7 +47,10 @@ def shard_headers(folder: str | Path) -> list[np.ndarray]:
         raise DatasetError(f"no .npy shards in {folder}")
     parts: list[np.ndarray] = []
     for path in paths:
-        arr = _memmap(path)
+        try:
+            arr = _memmap(path)
+        except DatasetError as err:
+            raise DatasetError(f"shard {err}") from None
         if arr.ndim < 1:
             raise DatasetError(f"shard {path} holds a scalar, not rows")
         if parts and (arr.shape[1:], arr.dtype) != (parts[0].shape[1:], parts[0].dtype):

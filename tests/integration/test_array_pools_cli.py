@@ -134,3 +134,27 @@ def test_a_campaign_refuses_a_bad_shard_by_name(tmp_path):
     res = invoke("campaign", "init", tmp_path / "c", "--data", tmp_path / "nan.npy",
                  "--classes", "a,b")
     assert res.exit_code == 2 and "nan.npy contains NaN" in res.output
+
+
+def test_a_campaign_query_without_scratch_space_says_so_and_changes_nothing(tmp_path,
+                                                                            monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    X = np.random.default_rng(2).normal(size=(300, 4)).astype(np.float32)
+    np.save(tmp_path / "pool.npy", X)
+    directory = tmp_path / "c"
+    assert invoke("campaign", "init", directory, "--data", tmp_path / "pool.npy", "--classes",
+                  "a,b", "--epochs", "1", "--strategy", "bald").exit_code == 0
+    first = invoke("campaign", "query", directory, "-n", "6", "--format", "csv")
+    teach_batch(directory, first.output, tmp_path)
+    before = invoke("campaign", "status", directory).output
+    Usage = namedtuple("Usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: Usage(10**9, 0, 100))
+    res = invoke("campaign", "query", directory, "-n", "5", "--format", "csv")
+    assert res.exit_code == 1, res.output
+    assert "scratch space" in res.output and "the campaign was not changed" in res.output
+    assert "Traceback" not in res.output
+    monkeypatch.undo()
+    assert invoke("campaign", "status", directory).output == before
+    assert invoke("campaign", "query", directory, "-n", "5").exit_code == 0

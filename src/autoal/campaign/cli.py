@@ -55,14 +55,20 @@ def _opened(directory: Path, accept: bool = False) -> Iterator[Campaign]:
 
 class _Group(click.Group):
     """Ctrl-C in any command: one line and exit 130 (every write is one transaction or an
-    atomic file replace, so an interrupted command leaves the previous state)."""
+    atomic file replace, so an interrupted command leaves the previous state); too little
+    scratch space for a large pool's MC draws: one line and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from autoal.data.draws_file import ScratchSpaceError
+        from autoal.errors import WriteError
+
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was written", err=True)
             ctx.exit(130)
+        except ScratchSpaceError as err:  # checked before the query's work: nothing changed
+            raise WriteError(f"{err.strerror}; the campaign was not changed") from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -19,7 +19,6 @@ regime of the benchmark protocol).
 from __future__ import annotations
 
 import argparse
-import ast
 import cProfile
 import json
 import statistics
@@ -44,17 +43,14 @@ DEFAULT_STRATEGIES = (
 
 
 def parse_variant(text: str) -> tuple[str, str, dict[str, Any]]:
-    """``NAME=STRATEGY[:key=value,...]`` -> (name, strategy, params); values are Python
-    literals where they parse, else strings (a list inside one value as ``a|b|c``)."""
-    name, _, rest = text.partition("=")
-    strategy, _, opts = rest.partition(":")
-    params: dict[str, Any] = {}
-    for item in filter(None, opts.split(",")):
-        key, _, value = item.partition("=")
-        try:
-            params[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key] = value.replace("|", ",")
+    """``NAME=STRATEGY[:key=value,...]`` -> (name, strategy, params), as first_batch.py
+    reads it; ``NAME=`` alone names the strategy ``NAME``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        from first_batch import parse_variant as parse
+    finally:
+        sys.path.pop(0)
+    name, strategy, params = parse(text)
     return name, strategy or name, params
 
 

@@ -266,7 +266,8 @@ class CrossFitter:
         loss_rank = None
         if self._last.loss_module:
             predicted = self._last.evidence(X_pool, request=EvidenceRequest()).predicted_loss
-            loss_rank = rank_normalise(predicted)  # ranked over the whole pool, once
+            # ranked over the whole pool, once (a chunk reads its rows of the ranks)
+            loss_rank = None if predicted is None else rank_normalise(predicted)
 
         def featurize(scores: np.ndarray, rows: slice | None = None) -> np.ndarray:
             X = X_pool if rows is None else X_pool[rows]

@@ -286,12 +286,17 @@ class AutoAL(QueryStrategy):
 
     # -- the query ------------------------------------------------------------------------
     def candidate_scores(self, evidence: Evidence, budget: int | None) -> np.ndarray:
-        """Rank-normalised scores of every candidate, ``(N, K)``."""
-        return rank_normalise(
-            np.column_stack(
-                [c.score(evidence, budget=budget) for c in self._candidate_strategies()]
-            )
-        )
+        """Rank-normalised scores of every candidate, ``(N, K)``, ranked a candidate at a time
+        (one candidate's raw scores held at once: the same values as ranking them stacked)."""
+        candidates = self._candidate_strategies()
+        ranked: np.ndarray | None = None
+        for k, candidate in enumerate(candidates):
+            column = rank_normalise(candidate.score(evidence, budget=budget))
+            if ranked is None:  # column-major, as rank_normalise returns a stack
+                ranked = np.empty((len(column), len(candidates)), order="F")
+            ranked[:, k] = column[:, 0]
+        assert ranked is not None  # at least one candidate (checked by validate)
+        return ranked
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """The searched mixture's combined score over the pool, ``(N,)``."""

@@ -237,6 +237,38 @@ def test_autoal_picks_the_same_on_a_file_backed_pool(pool, scratch, monkeypatch)
     assert list(scratch.iterdir()) == []
 
 
+def test_autoal_passes_a_file_backed_pool_through_its_searchnet_in_chunks(
+        pool, scratch, monkeypatch):
+    """A file-backed pool goes through the per-sample SearchNet (fed the loss module's rank
+    too) a chunk of rows at a time, the array in memory in one pass; the picks and the
+    recorded candidate weights are the same."""
+    from autoal.search import crossfit, pool_mix
+
+    monkeypatch.setattr(crossfit, "PROJECT_CHUNK_ROWS", 700)
+    passes: list[int] = []
+    one_pass = pool_mix._mix
+
+    def counted(model, scores, featurize, rows):
+        passes.append(len(scores))
+        return one_pass(model, scores, featurize, rows)
+
+    monkeypatch.setattr(pool_mix, "_mix", counted)
+    params = dict(random_state=0, weights="per-sample", loss_module=True, fitnet_epochs=2)
+    request = evidence_request(get_strategy("autoal", **params), mc_samples=T)
+    picks, infos = [], []
+    for ev in evidences(pool, request):  # in memory, memory map, shards
+        strategy = get_strategy("autoal", **params)
+        picks.append(strategy.select(ev, 40))
+        infos.append(strategy.round_info())
+    chunks = [700] * 12 + [600]  # 9,000 rows
+    assert passes == [9000] + chunks + chunks
+    assert infos[0]["search"]["steps"] > 0
+    for other, info in zip(picks[1:], infos[1:], strict=True):
+        np.testing.assert_array_equal(other, picks[0])
+        assert info["weights"] == infos[0]["weights"]
+        assert info["batch_weights"] == infos[0]["batch_weights"]
+
+
 def test_autoal_run_reports_too_little_scratch_space(tmp_path, scratch, monkeypatch):
     from click.testing import CliRunner
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -15,10 +16,18 @@ from autoal.search.objectives import RidgeProbe, SearchProblem
 from autoal.strategies.base import QueryStrategy
 from autoal.strategies.ranks import rank_normalise, standardisation
 
-__all__ = ["CrossFitter", "folds"]
+__all__ = ["CrossFitter", "PoolFeaturizer", "folds"]
 
-#: Pool rows projected per step when the pool is a file (a memory map or a PoolArray).
+#: Pool rows projected (and passed through the SearchNet, :mod:`autoal.search.pool_mix`)
+#: per step when the pool is a file (a memory map or a PoolArray).
 PROJECT_CHUNK_ROWS = 65536
+
+
+class PoolFeaturizer(Protocol):
+    """SearchNet inputs for the pool's ``rows`` (every row when None) from their candidate
+    scores."""
+
+    def __call__(self, scores: np.ndarray, rows: slice | None = None) -> np.ndarray: ...
 
 
 def folds(y: np.ndarray, n_folds: int, random_state: int) -> list[np.ndarray]:
@@ -154,9 +163,13 @@ class CrossFitter:
         self, scores: np.ndarray, X: np.ndarray, predicted_loss: np.ndarray | None
     ) -> np.ndarray:
         """SearchNet inputs: candidate scores, the loss module's rank, raw-input components."""
-        parts = [scores]
-        if predicted_loss is not None:
-            parts.append(rank_normalise(predicted_loss))
+        return self._stack(
+            scores, X, None if predicted_loss is None else rank_normalise(predicted_loss)
+        )
+
+    def _stack(self, scores: np.ndarray, X: np.ndarray, loss_rank: np.ndarray | None) -> np.ndarray:
+        """The scores, the predicted loss's rank (if any) and ``X``'s components, float32."""
+        parts = [scores] if loss_rank is None else [scores, loss_rank]
         parts.append(self._project(X))
         return np.hstack(parts).astype(np.float32)
 
@@ -245,16 +258,20 @@ class CrossFitter:
             probe=probe,
         )
 
-    def pool_featurizer(self, X_pool: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """SearchNet inputs for the pool; the loss module's predictions (if any) come from the
-        last rotation's FitNet, in one pass over the pool."""
+    def pool_featurizer(self, X_pool: np.ndarray) -> PoolFeaturizer:
+        """SearchNet inputs for the pool (or its ``rows``); the loss module's predictions (if
+        any) come from the last rotation's FitNet, in one pass over the pool."""
         if self._last is None:
             raise RuntimeError("call problems() first")
-        predicted_loss = None
+        loss_rank = None
         if self._last.loss_module:
-            predicted_loss = self._last.evidence(X_pool, request=EvidenceRequest()).predicted_loss
+            predicted = self._last.evidence(X_pool, request=EvidenceRequest()).predicted_loss
+            # ranked over the whole pool, once (a chunk reads its rows of the ranks)
+            loss_rank = None if predicted is None else rank_normalise(predicted)
 
-        def featurize(scores: np.ndarray) -> np.ndarray:
-            return self._features(scores, X_pool, predicted_loss)
+        def featurize(scores: np.ndarray, rows: slice | None = None) -> np.ndarray:
+            X = X_pool if rows is None else X_pool[rows]
+            rank = loss_rank if loss_rank is None or rows is None else loss_rank[rows]
+            return self._stack(scores, X, rank)
 
         return featurize

@@ -8,11 +8,12 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from autoal.data.pool_array import is_file_backed
 from autoal.evidence import Evidence
 from autoal.search.coverage_query import budget_power, coverage_batch, coverage_top
 from autoal.search.hindsight_round import remember_batch
-from autoal.search.mixture import combine
 from autoal.search.options import check_options
+from autoal.search.pool_mix import mix_pool
 from autoal.search.presets import LEGACY_RESOLVED, PRESETS
 from autoal.search.prior import diversity_share
 from autoal.search.round_search import n_classes_of, n_labeled, search_round
@@ -285,12 +286,17 @@ class AutoAL(QueryStrategy):
 
     # -- the query ------------------------------------------------------------------------
     def candidate_scores(self, evidence: Evidence, budget: int | None) -> np.ndarray:
-        """Rank-normalised scores of every candidate, ``(N, K)``."""
-        return rank_normalise(
-            np.column_stack(
-                [c.score(evidence, budget=budget) for c in self._candidate_strategies()]
-            )
-        )
+        """Rank-normalised scores of every candidate, ``(N, K)``, ranked a candidate at a time
+        (one candidate's raw scores held at once: the same values as ranking them stacked)."""
+        candidates = self._candidate_strategies()
+        ranked: np.ndarray | None = None
+        for k, candidate in enumerate(candidates):
+            column = rank_normalise(candidate.score(evidence, budget=budget))
+            if ranked is None:  # column-major, as rank_normalise returns a stack
+                ranked = np.empty((len(column), len(candidates)), order="F")
+            ranked[:, k] = column[:, 0]
+        assert ranked is not None  # at least one candidate (checked by validate)
+        return ranked
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """The searched mixture's combined score over the pool, ``(N,)``."""
@@ -307,21 +313,16 @@ class AutoAL(QueryStrategy):
         seconds["score"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         model, features, search_info = self._search(evidence, cfg, n_classes_of(evidence))
-        with torch.no_grad():
-            if features is None:
-                logits = model(torch.as_tensor(scores, dtype=torch.float32))
-            else:
-                logits = model(self._pool_features(scores, features))
-            s, weights = combine(torch.as_tensor(scores, dtype=torch.float32), logits)
+        # a pool on disk is passed through the weight model a chunk of rows at a time
+        s, weights_np = mix_pool(model, scores, features, chunked=is_file_backed(evidence.inputs))
         seconds["search"] = time.perf_counter() - t0
-        weights_np = weights.numpy().astype(np.float64)
         self._info = {
             "weights": dict(zip(cfg["candidates"], weights_np.mean(axis=0).tolist(), strict=True)),
             "search": search_info,
             "seconds": seconds,
             "_pool_weights": weights_np,
         }
-        return s.numpy().astype(np.float64), scores
+        return s, scores
 
     def select(self, evidence: Evidence, budget: int) -> np.ndarray:
         """The batch drawn from the combined score: its top ``budget`` (``batch="topk"``, ties
@@ -364,7 +365,3 @@ class AutoAL(QueryStrategy):
     ) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
         """Return the weight model, the pool-feature maker (per-sample) and the search record."""
         return search_round(self, evidence, cfg, n_classes)
-
-    @staticmethod
-    def _pool_features(scores: np.ndarray, featurizer: Any) -> torch.Tensor:
-        return torch.as_tensor(featurizer(scores), dtype=torch.float32)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from autoal.data.pool_array import row_index
+from autoal.data.pool_array import LazyArray, row_index
 
 __all__ = ["DrawsFile", "ScratchSpaceError", "check_scratch_space", "scratch_folder"]
 
@@ -80,7 +80,7 @@ def check_scratch_space(nbytes: int, folder: str | Path, what: str) -> None:
         )
 
 
-class DrawsFile:
+class DrawsFile(LazyArray):
     """A read-only ``(T, N, C)`` float32 array held in an anonymous scratch file.
 
     Written once with :meth:`write` (consecutive row ranges, every row exactly once), then
@@ -106,8 +106,8 @@ class DrawsFile:
 
     def __init__(self, n_draws: int, n_rows: int, n_classes: int,
                  folder: str | Path | None = None) -> None:
-        self.shape = (int(n_draws), int(n_rows), int(n_classes))
-        if min(self.shape) < 0:
+        self._shape = (int(n_draws), int(n_rows), int(n_classes))
+        if min(self._shape) < 0:
             raise ValueError(f"a DrawsFile needs non-negative sizes, got {self.shape}")
         self.folder = Path(folder) if folder is not None else scratch_folder()
         check_scratch_space(self.nbytes, self.folder,
@@ -119,29 +119,16 @@ class DrawsFile:
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, self._file.close)
 
-    # -- array-like attributes ------------------------------------------------------------
+    # -- array-like attributes (ndim, size, nbytes, len: LazyArray) ----------------------
     @property
-    def ndim(self) -> int:
-        """Number of dimensions (3)."""
-        return 3
-
-    @property
-    def size(self) -> int:
-        """Number of values, ``T * N * C``."""
-        return int(np.prod(self.shape))
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes the values take (on disk, or in memory once read whole)."""
-        return self.size * self.dtype.itemsize
+    def shape(self) -> tuple[int, ...]:
+        """``(T, N, C)``."""
+        return self._shape
 
     @property
     def closed(self) -> bool:
         """Whether the scratch file is closed (its space freed)."""
         return bool(self._file.closed)
-
-    def __len__(self) -> int:
-        return self.shape[0]
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"scratch file in {self.folder}"

@@ -19,14 +19,44 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-__all__ = ["FINITE_CHECK_ELEMENTS", "PoolArray", "first_nonfinite_row", "is_file_backed",
-           "take_rows"]
+__all__ = ["FINITE_CHECK_ELEMENTS", "LazyArray", "PoolArray", "first_nonfinite_row",
+           "is_file_backed", "take_rows"]
 
 #: Values checked per step of :func:`first_nonfinite_row` (a bounded temporary).
 FINITE_CHECK_ELEMENTS = 1 << 22
 
 
-class PoolArray:
+class LazyArray:
+    """The array-like attributes an array read on demand derives from its ``shape`` and
+    ``dtype`` (:class:`PoolArray`, :class:`~autoal.data.draws_file.DrawsFile`)."""
+
+    dtype: np.dtype[Any]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The array's shape."""
+        raise NotImplementedError
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of values."""
+        return int(np.prod(self.shape))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the values take in memory (read whole), in :attr:`dtype`."""
+        return self.size * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+class PoolArray(LazyArray):
     """Consecutive row ranges of several arrays (``parts``) as one read-only array.
 
     Parameters
@@ -64,24 +94,6 @@ class PoolArray:
         """``(rows, *row_shape)``."""
         n = self.n_base_rows if self.rows is None else len(self.rows)
         return (n, *self.parts[0].shape[1:])
-
-    @property
-    def ndim(self) -> int:
-        """Number of dimensions."""
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        """Number of values."""
-        return int(np.prod(self.shape))
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes the rows would take in memory, in :attr:`dtype`."""
-        return self.size * self.dtype.itemsize
-
-    def __len__(self) -> int:
-        return self.shape[0]
 
     def __repr__(self) -> str:
         subset = "" if self.rows is None else f", a subset of {self.n_base_rows} rows"

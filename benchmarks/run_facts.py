@@ -4,6 +4,7 @@
     python benchmarks/run_facts.py DIR overlap autoal autoal-uniform --round 1
     python benchmarks/run_facts.py DIR round0 loss_prediction margin
     python benchmarks/run_facts.py DIR accuracy autoal random --round 1
+    python benchmarks/run_facts.py DIR hindsight
 
 ``albl-rewards``: per ALBL cell, the expert it drew and the reward (importance-weighted
 accuracy) it recorded each round. ``overlap A B``: per (data set, regime, seed) that both
@@ -11,8 +12,11 @@ variants ran, the share of A's batch in round R that B also queried. ``round0 A 
 cell pair, A's round-0 test accuracy minus B's (every strategy trains the same round-0
 model, except one whose learner differs, e.g. loss_prediction's joint loss module), with
 min, max and mean. ``accuracy A B --round R``: the same for the test accuracy after round R
-(R >= 1: after R queries), with the mean per (data set, regime). Exit status 2 on a folder
-without run files.
+(R >= 1: after R queries), with the mean per (data set, regime). ``hindsight``: per weighted
+variant (AutoAL, ALBL), the rounds over all groups in which its favourite candidate was the
+one best in hindsight and its mean accuracy regret (the per-group rows of ``autoal
+report``'s "Weights against hindsight", summed). Exit status 2 on a folder without run
+files.
 """
 
 from __future__ import annotations
@@ -80,6 +84,26 @@ def group_means(pairs: list[tuple[tuple, float]]) -> dict[tuple[str, str], float
     return {key: sum(v) / len(v) for key, v in sorted(groups.items())}
 
 
+def hindsight_totals(folder: Path) -> dict[str, tuple[int, int, float]]:
+    """Per weighted variant: (rounds where favourite = best, rounds judged, mean of the
+    groups' mean regrets), over every group where the report tells its story."""
+    from autoal.report import load_runs
+    from autoal.report.aggregate import summarise
+    from autoal.report.hindsight import agreement, told_stories
+
+    totals: dict[str, list[Any]] = {}
+    for group in summarise(load_runs(folder)):
+        for variant, story in told_stories(group).items():
+            agree, judged, regret = agreement(story)
+            t = totals.setdefault(variant, [0, 0, []])
+            t[0] += agree
+            t[1] += judged
+            if regret is not None:
+                t[2].append(regret)
+    return {v: (a, j, sum(r) / len(r) if r else float("nan"))
+            for v, (a, j, r) in sorted(totals.items())}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and print the requested fact."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -97,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     acc.add_argument("a")
     acc.add_argument("b")
     acc.add_argument("--round", type=int, default=1)
+    sub.add_parser("hindsight")
     args = ap.parse_args(argv)
     runs = load(args.folder)
     if not runs:
@@ -106,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, rows in albl_rewards(runs):
             cells = ", ".join(f"{c} {'—' if r is None else f'{r:.3f}'}" for c, r in rows)
             print(f"{'__'.join(map(str, key))}: {cells}")
+        return 0
+    if args.fact == "hindsight":
+        for variant, (agree, judged, regret) in hindsight_totals(args.folder).items():
+            print(f"{variant}: favourite = best in {agree} of {judged} rounds, mean regret "
+                  f"{regret:.3f}")
         return 0
     if args.fact == "overlap":
         pairs = overlap(runs, args.a, args.b, args.round)

@@ -77,3 +77,21 @@ def test_report_prints_the_story_and_plots_the_markers(tmp_path):
     text = (tmp_path / "summary.md").read_text()
     assert "| autoal | 2 | 2 of 2 | 0.000 | a b |" in text
     assert (tmp_path / "weights-d-low.png").stat().st_size > 0
+
+
+def test_run_facts_sums_the_story_over_groups(tmp_path, capsys):
+    import json
+    import runpy
+
+    from support import REPO_ROOT
+
+    (tmp_path / "runs").mkdir()
+    for dataset in ("d", "e"):
+        for r in _runs():
+            m = r["bench"]
+            m["dataset"] = dataset
+            (tmp_path / "runs" / f"{dataset}__low__{m['variant']}__{m['seed']}.json").write_text(
+                json.dumps(r))
+    main = runpy.run_path(str(REPO_ROOT / "benchmarks" / "run_facts.py"), run_name="x")["main"]
+    assert main([str(tmp_path), "hindsight"]) == 0
+    assert "autoal: favourite = best in 4 of 4 rounds, mean regret 0.000" in capsys.readouterr().out

@@ -59,6 +59,8 @@ class RoundStory:
         That accuracy.
     favourite_accuracy : float or None
         The favourite's own mean accuracy after this round; None when it has no run.
+    judged_among : int
+        How many candidates ran on their own in the group (the best is one of them).
     """
 
     round: int
@@ -68,6 +70,7 @@ class RoundStory:
     best: str | None
     best_accuracy: float | None
     favourite_accuracy: float | None
+    judged_among: int = 0
 
     @property
     def agrees(self) -> bool:
@@ -125,7 +128,8 @@ def weight_story(weighted: Sequence[RunRecord],
             labeled=int(weighted[0]["rounds"][i]["labeled"]),
             favourite=favourite, favourite_weight=top, best=best,
             best_accuracy=None if best is None else accuracy[best],
-            favourite_accuracy=None if favourite is None else accuracy.get(favourite)))
+            favourite_accuracy=None if favourite is None else accuracy.get(favourite),
+            judged_among=len(accuracy)))
     return stories
 
 
@@ -157,13 +161,8 @@ def told_stories(g: GroupSummary) -> dict[str, list[RoundStory]]:
     """Per weighted variant of ``g`` with at least two of its candidates run on their own in
     the group, its :func:`weight_story` (with one, that one would be the best by default)."""
     singles = singles_of(g)
-    stories = {}
-    for v in sorted(g.weights):
-        story = weight_story(g.runs.get(v, []), singles)
-        candidates = set(g.runs[v][0]["rounds"][story[0].round]["weights"]) if story else set()
-        if len(candidates & set(singles)) >= 2:
-            stories[v] = story
-    return stories
+    stories = {v: weight_story(g.runs.get(v, []), singles) for v in sorted(g.weights)}
+    return {v: s for v, s in stories.items() if s and s[0].judged_among >= 2}
 
 
 def story_markdown(g: GroupSummary) -> list[str]:
@@ -173,9 +172,6 @@ def story_markdown(g: GroupSummary) -> list[str]:
     Only the variants of :func:`told_stories` are told; empty when there is none.
     """
     stories = told_stories(g)
-    singles = set(singles_of(g))
-    judged_by = {v: len(set(g.runs[v][0]["rounds"][s[0].round]["weights"]) & singles)
-                 for v, s in stories.items()}
     if not stories:
         return []
     lines = [
@@ -192,7 +188,7 @@ def story_markdown(g: GroupSummary) -> list[str]:
     for v, story in stories.items():
         agree, judged, regret = agreement(story)
         favourites = " ".join(s.favourite or "(tie)" for s in story)
-        lines.append(f"| {v} | {judged_by[v]} | {agree} of {judged} | {_accuracy(regret)} "
+        lines.append(f"| {v} | {story[0].judged_among} | {agree} of {judged} | {_accuracy(regret)} "
                      f"| {favourites} |")
     presets = [r.variant for r in g.rows if r.is_preset and r.variant in stories]
     for v in presets:

@@ -37,7 +37,7 @@ DEVICE_NAMES: tuple[str, ...] = ("auto", "cpu", "cuda")
 
 # -- AutoAL's options (autoal.search) ------------------------------------------------------
 #: Presets of :class:`autoal.search.AutoAL` (their settings: ``autoal.search.presets``).
-PRESET_NAMES: tuple[str, ...] = ("autoal", "paper")
+PRESET_NAMES: tuple[str, ...] = ("autoal", "autoal-v1", "paper")
 #: Search objectives.
 OBJECTIVES: tuple[str, ...] = ("max_loss", "lookahead", "balance", "hindsight")
 #: Soft-selection thresholds.

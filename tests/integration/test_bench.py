@@ -351,8 +351,9 @@ def test_a_changed_preset_makes_finished_cells_stale(tmp_path, monkeypatch):
     assert todo == [] and len(done) == 2
     changed = {**presets.PRESETS["autoal"], "coverage": 0.3}
     monkeypatch.setitem(presets.PRESETS, "autoal", changed)
-    # the message names what changed: the resolved preset options
-    with pytest.raises(StaleResultsError, match=r"strategy parameters changed \(resolved\)"):
+    # the message names what changed: the option the preset fixes, and the resolved options
+    with pytest.raises(StaleResultsError,
+                       match=r"strategy parameters changed \(coverage, resolved\)"):
         pending_cells(cfg, out)
     # run files from before parameters were recorded are trusted by their fingerprint
     for path in (out / "runs").glob("*.json"):

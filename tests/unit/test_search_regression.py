@@ -4,7 +4,8 @@ The hindsight objective and the cost work touched shared paths (cross-fitting wi
 SearchNet features for global weights, the weighted k-means++ query in blocks, the option
 checks moved to autoal.search.options); every existing option combination must query what
 it queried before. The goldens were recorded with the code at 0f00786 on digits (three
-rounds of 10 after 30 labels, seed 1)."""
+rounds of 10 after 30 labels, seed 1), every option not named below from the preset then
+called ``autoal``, now ``autoal-v1``."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ import pytest
 
 from autoal.loop.runner import LoopConfig, run_active_learning
 
-FAST = {"fitnet_epochs": 4, "search_steps": 25, "fitnet_mc_samples": 8}
+FAST = {"preset": "autoal-v1", "fitnet_epochs": 4, "search_steps": 25, "fitnet_mc_samples": 8}
 SHRINK = {"weights": "global", "search": "shrinkage", "prior": "budget", "n_resplits": 2,
           "kappa": 2.0, "search_lr": 0.05}
 CONFIGS = {
     # select-v2's base contender: global weights, shrinkage, look-ahead, k-means++ query
     "v2-kppP-shrink-budget": {**SHRINK, "objective": "lookahead", "batch": "kmeanspp",
                               "coverage_power": "budget"},
-    "autoal": {},  # the preset: per-sample SearchNet (reads the features), Adam, top-b
+    "autoal": {},  # wave 1's preset: per-sample SearchNet (reads the features), Adam, top-b
     "prior": {"ablation": "prior", "prior": "budget", "batch": "kmeanspp",
               "coverage_power": "budget"},
 }

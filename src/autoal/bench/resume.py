@@ -25,6 +25,7 @@ __all__ = [
     "cell_path",
     "error_path",
     "estimate_seconds",
+    "parameters_changed",
     "pending_cells",
     "reuse_cells",
     "strategy_parameters",
@@ -69,7 +70,7 @@ def build_strategy(cell: Cell) -> QueryStrategy:
     return get_strategy(cell.variant.strategy, random_state=cell.seed, **options)
 
 
-def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
+def parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
     """Why the stored parameters no longer match what the config builds now, or None."""
     try:
         strategy = build_strategy(cell)
@@ -87,21 +88,42 @@ def _parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
         k for k in set(now) - set(stored)
         if k in defaults and json.loads(json.dumps(defaults[k])) == now[k]
     }
-    # Likewise an option added to a strategy's resolved settings (AutoAL's presets) at the
-    # value that reproduces the runs from before it (the strategy's ``legacy_resolved``).
     legacy = getattr(type(strategy), "legacy_resolved", {})
     if isinstance(now.get("resolved"), dict) and isinstance(stored.get("resolved"), dict):
         stored = {**stored, "resolved": {
-            **{k: v for k, v in now["resolved"].items()
-               if k not in stored["resolved"] and k in legacy and legacy[k] == v},
-            **stored["resolved"],
-        }}
+            **_legacy_resolved(now["resolved"], stored, legacy), **stored["resolved"]}}
+        now, stored = _effective(now), _effective(stored)
     changed = sorted(
         k for k in (set(now) | set(stored)) - added_at_default if now.get(k) != stored.get(k)
     )
     if changed:
         return f"strategy parameters changed ({', '.join(changed)}), e.g. a preset or default"
     return None
+
+
+def _legacy_resolved(
+    now: dict[str, Any], stored: dict[str, Any], legacy: dict[str, Any]
+) -> dict[str, Any]:
+    """The resolved options a stored record lacks because they were added to the strategy's
+    resolved settings (AutoAL's presets) after it was written, with the values it ran with:
+    the plain constructor parameter it stored where the option was one (e.g. ``search_lr``),
+    else the strategy's ``legacy_resolved`` value. Only keys whose value is known are given."""
+    out: dict[str, Any] = {}
+    for key in now:
+        if key in stored["resolved"]:
+            continue
+        if stored.get(key) is not None:
+            out[key] = stored[key]
+        elif key in legacy:
+            out[key] = json.loads(json.dumps(legacy[key]))
+    return out
+
+
+def _effective(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every parameter left None (the preset's) replaced by its resolved
+    value: an explicit value equal to the preset's runs the same as none."""
+    resolved = params["resolved"]
+    return {k: resolved[k] if v is None and k in resolved else v for k, v in params.items()}
 
 
 def _stale_reason(cell: Cell, path: Path) -> str | None:
@@ -116,7 +138,7 @@ def _stale_reason(cell: Cell, path: Path) -> str | None:
     if fingerprint != cell.fingerprint():
         return "made with other settings"
     if stored is not None:
-        return _parameters_changed(cell, stored)
+        return parameters_changed(cell, stored)
     return None
 
 

@@ -99,14 +99,15 @@ def hindsight_search(
         return model, {**info, "steps": 0, "hindsight": why}
     x, y = np.asarray(evidence.labeled_inputs), np.asarray(evidence.labeled_targets)
     n = batch["n_before"]
+    cfg = strategy.resolved()
     seed = 0 if strategy.random_state is None else int(strategy.random_state)
     rewards = hindsight_rewards(  # the batch in query order, as its scores are
         x[:n], y[:n], x[rows], y[rows], batch["scores"], n_classes,
         fraction=strategy.select_fraction, n_folds=strategy.n_folds,
-        n_resplits=strategy.n_resplits, random_state=seed + 1000 * strategy._state["round"],
+        n_resplits=cfg["n_resplits"], random_state=seed + 1000 * strategy._state["round"],
     )
-    trace = run_hindsight_search(model, rewards, strategy.search_lr, strategy.search_steps,
-                                 strategy.kappa)
+    trace = run_hindsight_search(model, rewards, cfg["search_lr"], strategy.search_steps,
+                                 cfg["kappa"])
     se = rewards.std(axis=0, ddof=1) / np.sqrt(len(rewards)) if len(rewards) > 1 else None
     info["hindsight"] = {
         "batch": len(batch["inputs"]), "problems": len(rewards),

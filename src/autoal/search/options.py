@@ -40,7 +40,7 @@ def check_options(strategy: AutoAL) -> None:
         ("batch", cfg["batch"], BATCH_MODES),
         ("representation", strategy.representation, REPRESENTATIONS),
         ("search", cfg["search"], SEARCHES),
-        ("coverage_pool", strategy.coverage_pool, COVERAGE_POOLS),
+        ("coverage_pool", cfg["coverage_pool"], COVERAGE_POOLS),
         ("prior", cfg["prior"], PRIORS),
     )
     for name, value, valid in checks:
@@ -65,14 +65,16 @@ def check_options(strategy: AutoAL) -> None:
         raise ValueError("objective='hindsight' needs weights='global' and search='shrinkage'")
     if cfg["search"] == "shrinkage" and cfg["weights"] != "global":
         raise ValueError("search='shrinkage' needs weights='global'")
-    if strategy.kappa < 0:
-        raise ValueError(f"kappa must be non-negative, got {strategy.kappa}")
-    power = strategy.coverage_power
+    if cfg["kappa"] < 0:
+        raise ValueError(f"kappa must be non-negative, got {cfg['kappa']}")
+    power = cfg["coverage_power"]
     if power != "budget" and not (isinstance(power, int | float) and power >= 0):
         raise ValueError(
             f"coverage_power must be a non-negative number or 'budget', got {power!r}"
         )
-    if strategy.n_resplits < 1:
-        raise ValueError(f"n_resplits must be at least 1, got {strategy.n_resplits}")
+    if cfg["n_resplits"] < 1:
+        raise ValueError(f"n_resplits must be at least 1, got {cfg['n_resplits']}")
+    if not cfg["search_lr"] > 0:
+        raise ValueError(f"search_lr must be positive, got {cfg['search_lr']}")
     if cfg["coverage"] < 0:
         raise ValueError(f"coverage must be non-negative, got {cfg['coverage']}")

@@ -53,7 +53,7 @@ def search_options(strategy: AutoAL, cfg: dict[str, Any]) -> SearchOptions:
         fraction=strategy.select_fraction,
         threshold=cfg["threshold"],
         steps=strategy.search_steps,
-        lr=strategy.search_lr,
+        lr=cfg["search_lr"],
         weight_decay=strategy.weight_decay if cfg["weights"] == "per-sample" else 0.0,
         tau_start=strategy.tau_start,
         tau_end=strategy.tau_end,
@@ -100,7 +100,7 @@ def search_round(
         ridge=strategy.ridge,
         device=device,
         random_state=seed + 1000 * strategy._state.get("round", 0),
-        n_resplits=strategy.n_resplits,
+        n_resplits=cfg["n_resplits"],
         with_features=per_sample,  # global weights never read SearchNet features
     )
     problems = fitter.problems(
@@ -127,7 +127,7 @@ def search_round(
         options.steps = 0
     if cfg["search"] == "shrinkage":
         assert isinstance(model, GlobalWeights)
-        trace = run_shrinkage_search(model, problems, options, kappa=strategy.kappa)
+        trace = run_shrinkage_search(model, problems, options, kappa=cfg["kappa"])
     else:
         trace = run_search(model, problems, options)
     for _ in range(cfg["fitnet_alternations"] if options.steps > 0 else 0):

@@ -14,13 +14,13 @@ from autoal.search.coverage_query import budget_power, coverage_batch, coverage_
 from autoal.search.hindsight_round import remember_batch
 from autoal.search.options import check_options
 from autoal.search.pool_mix import mix_pool
-from autoal.search.presets import LEGACY_RESOLVED, PRESETS
+from autoal.search.presets import LEGACY_RESOLVED, PRESET_KEYS, PRESETS
 from autoal.search.prior import diversity_share
 from autoal.search.round_search import n_classes_of, n_labeled, search_round
 from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.ranks import rank_normalise
-from autoal.strategies.registry import PAPER_CANDIDATES, get_strategy, register_strategy
+from autoal.strategies.registry import get_strategy, register_strategy
 from autoal.strategies.representation import space_of
 
 __all__ = ["AutoAL"]
@@ -42,11 +42,15 @@ class AutoAL(QueryStrategy):
     random_state:
         Seeds FitNet, the splits, the search and tie-breaking.
     preset:
-        ``"autoal"`` (default: per-sample weights, lookahead objective, no coverage bonus) or
+        ``"autoal"`` (default; see :data:`~autoal.search.presets.PRESETS`), ``"autoal-v1"``
+        (wave 1's default: per-sample weights, lookahead objective, Adam, top-b query) or
         ``"paper"`` (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold,
-        loss module, alternating FitNet step). ``weights``, ``objective``, ``threshold``,
-        ``loss_module``, ``coverage``, ``fitnet_alternations``, ``batch``, ``search`` and
-        ``prior`` default to the preset's value when None.
+        loss module, alternating FitNet step). ``candidates``, ``weights``, ``objective``,
+        ``threshold``, ``loss_module``, ``coverage``, ``fitnet_alternations``, ``batch``,
+        ``search``, ``prior``, ``search_lr``, ``kappa``, ``n_resplits``, ``coverage_power``
+        and ``coverage_pool`` default to the preset's value when None (``paper`` and
+        ``autoal-v1``: the paper's seven candidates, ``search_lr`` 0.1, ``kappa`` 2,
+        ``n_resplits`` 1, ``coverage_power`` 1, ``coverage_pool`` ``"all"``).
     weights:
         ``"global"`` (one set of mixture weights) or ``"per-sample"`` (a SearchNet).
     objective:
@@ -62,7 +66,8 @@ class AutoAL(QueryStrategy):
         ``"quantile"`` | ``"gmm"``; whether a loss-prediction module feeds the SearchNet;
         weight ``gamma`` of the class-coverage bonus (0 = off).
     candidates:
-        Names of registered strategies to mix (default: the paper's seven); K >= 1.
+        Names of registered strategies to mix (a list, or one comma-separated string);
+        K >= 1. Default: the preset's.
     ablation:
         ``"none"``; ``"uniform"`` (equal weights, no search); ``"frozen"`` (untrained
         random weights: what the authors' released code effectively does);
@@ -78,7 +83,7 @@ class AutoAL(QueryStrategy):
         Steps and learning rate of the search (Adam's, or the ``shrinkage`` and
         ``hindsight`` searches' steps of ``search_lr`` per logit), and weight decay (SearchNet
         only; without it a per-sample SearchNet overfits the scored part and misses planted
-        signal).
+        signal). ``search_lr`` None: the preset's.
     select_fraction:
         Fraction ``t`` of the scored part that the soft selection takes; ``hindsight``: each
         candidate's part of the last batch of ``b`` is its ``ceil(t * b)`` highest-scored
@@ -111,12 +116,12 @@ class AutoAL(QueryStrategy):
     coverage_power:
         The coverage query's weight is ``s ** coverage_power``; ``"budget"``: the power is
         the labels per class over the prior's half point (10), see
-        :func:`~autoal.search.coverage_query.budget_power`.
+        :func:`~autoal.search.coverage_query.budget_power`. None: the preset's.
     coverage_pool:
         Where the coverage query draws from: ``"all"`` (the whole pool) or ``"budget"``
         (the top ``b (N / b) ** d`` of ``s``, ``d`` the diversity share of
         :func:`~autoal.search.prior.diversity_share` for the labels per class: the whole
-        pool with few labels, nearly the top ``b`` with many).
+        pool with few labels, nearly the top ``b`` with many). None: the preset's.
     search:
         ``"adam"`` (Adam on the objective, :func:`~autoal.search.trainer.run_search`) or
         ``"shrinkage"`` (global weights only: start at the prior, move each logit by
@@ -129,11 +134,12 @@ class AutoAL(QueryStrategy):
         and the ``prior`` ablation's weights. Default: the preset's.
     kappa:
         The ``shrinkage`` (and ``hindsight``) search moves a logit only where its mean
-        gradient is more than ``kappa`` standard errors from zero.
+        gradient is more than ``kappa`` standard errors from zero. None: the preset's.
     n_resplits:
         Problems per cross-fitting rotation (different random halves of the held-out part,
         one FitNet); the ``shrinkage`` search reads their spread as noise. ``hindsight``: the
         number of different ``n_folds`` splits of the labeled set before the last batch.
+        None: the preset's.
     representation:
         Space of the coverage query: ``"model"`` (the task model's embeddings) or
         ``"features"`` (label-free ``Evidence.features``).
@@ -163,7 +169,7 @@ class AutoAL(QueryStrategy):
         fitnet_epochs: int = 10,
         fitnet_mc_samples: int = 20,
         search_steps: int = 100,
-        search_lr: float = 0.1,
+        search_lr: float | None = None,
         weight_decay: float = 1e-2,
         select_fraction: float = 0.25,
         tau_start: float = 1.0,
@@ -176,13 +182,13 @@ class AutoAL(QueryStrategy):
         momentum: float = 0.0,
         device: str = "auto",
         batch: str | None = None,
-        coverage_power: float | str = 1.0,
-        coverage_pool: str = "all",
+        coverage_power: float | str | None = None,
+        coverage_pool: str | None = None,
         representation: str = "model",
         search: str | None = None,
         prior: str | None = None,
-        kappa: float = 2.0,
-        n_resplits: int = 1,
+        kappa: float | None = None,
+        n_resplits: int | None = None,
     ) -> None:
         super().__init__(random_state)
         self.preset = preset
@@ -229,24 +235,18 @@ class AutoAL(QueryStrategy):
     def resolved(self) -> dict[str, Any]:
         """The effective options: the preset's values where an option is None."""
         preset = PRESETS.get(self.preset, PRESETS["autoal"])
-        cands = self.candidates
-        if cands is None:
-            cands = PAPER_CANDIDATES
-        elif isinstance(cands, str):
-            cands = tuple(c.strip() for c in cands.split(",") if c.strip())
         cfg = {
             key: preset[key] if getattr(self, key) is None else getattr(self, key)
-            for key in (
-                "weights", "objective", "threshold", "loss_module", "coverage",
-                "fitnet_alternations", "batch", "search", "prior",
-            )
+            for key in PRESET_KEYS
         }
+        if isinstance(cfg["candidates"], str):
+            cfg["candidates"] = [c.strip() for c in cfg["candidates"].split(",") if c.strip()]
         if self.ablation == "no-loss-module":
             cfg["loss_module"] = False
         if cfg["objective"] == "hindsight":  # its own search; the preset's yield, not the user's
             cfg["weights"] = self.weights or "global"
             cfg["search"] = self.search or "shrinkage"
-        cfg["candidates"] = tuple(cands)
+        cfg["candidates"] = tuple(cfg["candidates"])
         return cfg
 
     @property
@@ -260,8 +260,8 @@ class AutoAL(QueryStrategy):
             needed += [f for f in cand.requires if f not in needed]
         if self._searches(cfg):
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
-        if (self.ablation == "prior" or cfg["prior"] != "uniform" or self.coverage_pool == "budget"
-                or self.coverage_power == "budget"):
+        if (self.ablation == "prior" or cfg["prior"] != "uniform"
+                or cfg["coverage_pool"] == "budget" or cfg["coverage_power"] == "budget"):
             needed += [] if "labeled_embeddings" in needed else ["labeled_embeddings"]
         if cfg["batch"] != "topk":
             space = "features" if self.representation == "features" else "embeddings"
@@ -338,8 +338,8 @@ class AutoAL(QueryStrategy):
             t0 = time.perf_counter()
             pool, labeled = space_of(evidence, self.representation)
             d = diversity_share(n_labeled(evidence), n_classes_of(evidence))
-            top = coverage_top(n, budget, d) if self.coverage_pool == "budget" else None
-            power = budget_power(d) if self.coverage_power == "budget" else self.coverage_power
+            top = coverage_top(n, budget, d) if cfg["coverage_pool"] == "budget" else None
+            power = budget_power(d) if cfg["coverage_power"] == "budget" else cfg["coverage_power"]
             idx, record = coverage_batch(mode, s, pool, labeled, budget, self.rng,
                                          power=float(power), top=top)
             record["power"] = float(power)

@@ -1,0 +1,120 @@
+"""Finished benchmark runs re-labelled under a renamed variant whose preset was renamed.
+
+When a preset's name passes to a new design (AutoAL's ``autoal`` after the selection run of
+issue 16), the runs made with the old design remain what the old design does under its new
+name (``autoal-v1``): the same computation with other labels. :func:`rename_runs` moves the
+run files of variant ``old`` to the config's variant ``new`` of the same data set, regime and
+seed (or keeps its name, ``new == old``, where only the preset's name changed), after
+checking that ``new`` runs exactly what each file ran: the same fingerprint once
+the preset's name is put back, and the same resolved strategy parameters. Every file is
+checked before any is written, so a refusal leaves the folder as it was; each moved file
+records where it came from under ``bench.renamed_from``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from autoal.bench.grid import BenchConfig, Cell
+from autoal.bench.resume import build_strategy, cell_path, parameters_changed
+
+__all__ = ["RenameError", "rename_runs"]
+
+
+class RenameError(ValueError):
+    """A run file cannot be moved to the new variant: it would not be what that variant runs."""
+
+
+def _preset_of(cell: Cell) -> Any:
+    return build_strategy(cell).get_params(deep=False).get("preset")
+
+
+def _mismatch(cell: Cell, meta: Mapping[str, Any]) -> str | None:
+    """Why ``cell`` would not run what the record ``meta`` (its ``bench`` part) ran, or None."""
+    old_options = dict(meta["options"])
+    new_options = dict(cell.variant.options)
+    old_options.pop("preset", None)
+    new_options.pop("preset", None)
+    if old_options != new_options:
+        return f"its options {meta['options']} differ from {cell.variant.name!r}'s " \
+               f"{dict(cell.variant.options)} in more than the preset"
+    as_ran = dataclasses.replace(
+        cell, variant=dataclasses.replace(cell.variant, options=dict(meta["options"]))
+    )
+    if as_ran.fingerprint() != meta["fingerprint"]:
+        return "its data, settings or seed differ from the config's"
+    stored = meta.get("parameters")
+    if not isinstance(stored, dict):
+        return "it records no strategy parameters to check"
+    why = parameters_changed(cell, {**stored, "preset": _preset_of(cell)})
+    return None if why is None else f"the new variant would run other settings: {why}"
+
+
+def _renamed(record: dict[str, Any], cell: Cell) -> dict[str, Any]:
+    meta = record["bench"]
+    preset = _preset_of(cell)
+    bench = {
+        **meta,
+        **cell.metadata(),
+        "parameters": {**meta["parameters"], "preset": preset},
+        "renamed_from": {k: meta[k] for k in ("cell", "variant", "options", "fingerprint")},
+    }
+    out = {**record, "bench": bench}
+    params = record.get("config", {}).get("strategy_params")
+    if isinstance(params, dict) and "preset" in params:
+        out["config"] = {**record["config"], "strategy_params": {**params, "preset": preset}}
+    return out
+
+
+def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> dict[str, int]:
+    """Move the run files of each variant ``old`` in ``renames`` to the config's ``new``.
+
+    Returns the number of files moved per old variant name.
+
+    Raises
+    ------
+    RenameError
+        When the config has no variant ``new`` or no cell for one of ``old``'s files, when a
+        file's target exists already, or when ``new`` would not run what a file ran; nothing
+        is written then.
+    """
+    from autoal.io import write_json_atomic
+
+    plan: list[tuple[Path, Path, dict[str, Any]]] = []
+    moved = dict.fromkeys(renames, 0)
+    by_key: dict[tuple[str, str, str, int], Cell] = {
+        (c.variant.name, c.dataset.name, c.regime, c.seed): c for c in config.cells()
+    }
+    for new in renames.values():
+        if not any(key[0] == new for key in by_key):
+            raise RenameError(f"the config has no variant {new!r}")
+    for path in sorted((Path(out) / "runs").glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+            meta = record["bench"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise RenameError(f"{path} is not a run file: {err}") from None
+        new_name = renames.get(meta["variant"])
+        if new_name is None:
+            continue
+        cell = by_key.get((new_name, meta["dataset"], meta["regime"], int(meta["seed"])))
+        if cell is None:
+            raise RenameError(f"{path.name}: the config's variant {new_name!r} has no cell for "
+                              f"{meta['dataset']} {meta['regime']} seed {meta['seed']}")
+        why = _mismatch(cell, meta)
+        if why is not None:
+            raise RenameError(f"{path.name} cannot become {cell.name}: {why}")
+        target = cell_path(out, cell)
+        if target.exists() and target != path:
+            raise RenameError(f"{path.name} cannot become {cell.name}: {target} exists")
+        plan.append((path, target, _renamed(record, cell)))
+        moved[meta["variant"]] += 1
+    for path, target, record in plan:
+        write_json_atomic(target, record)
+        if target != path:
+            path.unlink()
+    return moved

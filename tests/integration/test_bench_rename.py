@@ -1,0 +1,168 @@
+"""Presets that fix search options, resumed run files from before they did, and finished runs
+moved to a renamed variant (autoal.bench.rename, benchmarks/rename_variants.py)."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+
+from autoal.bench.config import load_config
+from autoal.bench.rename import RenameError, rename_runs
+from autoal.bench.resume import (
+    StaleResultsError,
+    build_strategy,
+    cell_path,
+    pending_cells,
+    strategy_parameters,
+)
+from autoal.search.presets import PRESETS
+
+from support import REPO_ROOT, tiny_bench_config
+
+# keys that became preset options in wave 2 (plain constructor parameters before)
+MOVED_KEYS = ("search_lr", "kappa", "n_resplits", "coverage_power", "coverage_pool")
+OLD_DEFAULTS = {"search_lr": 0.1, "kappa": 2.0, "n_resplits": 1, "coverage_power": 1.0,
+                "coverage_pool": "all"}
+
+
+def _config(tmp_path: Path, variants: str, name: str):
+    path = tmp_path / name
+    path.write_text(tiny_bench_config(variants))
+    return load_config(path)
+
+
+def _finish(cfg, out: Path, *, old_format: bool = False) -> None:
+    """Run files as a finished bench writes them (no training: only what resume reads);
+    ``old_format``: as written before the moved keys were preset options."""
+    for cell in cfg.cells():
+        params = strategy_parameters(build_strategy(cell))
+        if old_format and cell.variant.strategy == "autoal":
+            for key in MOVED_KEYS:
+                del params["resolved"][key]
+                if params[key] is None:
+                    params[key] = OLD_DEFAULTS[key]
+        record = {"config": {"strategy_params": dict(cell.variant.options)},
+                  "bench": {**cell.metadata(), "parameters": params, "wall_seconds": 1.0}}
+        cell_path(out, cell).parent.mkdir(parents=True, exist_ok=True)
+        cell_path(out, cell).write_text(json.dumps(record))
+
+
+def test_runs_from_before_the_presets_fixed_search_options_stay_finished(tmp_path, monkeypatch):
+    cfg = _config(tmp_path, (
+        'plain = { strategy = "autoal", preset = "autoal", ablation = "uniform" }\n'
+        'lr = { strategy = "autoal", preset = "autoal", ablation = "uniform", search_lr = 0.05 }\n'
+        'm = { strategy = "margin" }'), "c.toml")
+    out = tmp_path / "out"
+    _finish(cfg, out, old_format=True)
+    todo, done = pending_cells(cfg, out)
+    assert not todo and len(done) == 3
+    # the preset now moving its search step makes the plain variant's file stale, not the one
+    # that set the step itself
+    monkeypatch.setitem(PRESETS, "autoal", {**PRESETS["autoal"], "search_lr": 0.05})
+    with pytest.raises(StaleResultsError, match=r"plain__0 \(strategy parameters changed "
+                                                r"\(resolved, search_lr\)") as err:
+        pending_cells(cfg, out)
+    assert "__lr__" not in str(err.value)
+
+
+def test_a_changed_default_preset_makes_its_runs_stale(tmp_path, monkeypatch):
+    cfg = _config(tmp_path, 'a = { strategy = "autoal", preset = "autoal", ablation = "prior" }',
+                  "c.toml")
+    out = tmp_path / "out"
+    _finish(cfg, out)
+    assert len(pending_cells(cfg, out)[1]) == 1
+    monkeypatch.setitem(PRESETS, "autoal", {**PRESETS["autoal"], "coverage_power": "budget"})
+    with pytest.raises(StaleResultsError, match="coverage_power"):
+        pending_cells(cfg, out)
+
+
+def _old_and_new(tmp_path: Path, new_line: str):
+    old = _config(tmp_path, (
+        'a = { strategy = "autoal", preset = "autoal", ablation = "uniform" }\n'
+        'm = { strategy = "margin" }'), "old.toml")
+    new = _config(tmp_path, new_line + '\nm = { strategy = "margin" }', "new.toml")
+    out = tmp_path / "out"
+    _finish(old, out)
+    return old, new, out
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "runs").iterdir())}
+
+
+def test_rename_moves_runs_to_the_renamed_preset(tmp_path):
+    old, new, out = _old_and_new(
+        tmp_path, 'a-v1 = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }')
+    assert [c.variant.name for c in pending_cells(new, out)[0]] == ["a-v1"]
+    before = json.loads(cell_path(out, old.cells()[0]).read_text())
+    assert rename_runs(new, out, {"a": "a-v1"}) == {"a": 1}
+    assert not cell_path(out, old.cells()[0]).exists()
+    todo, done = pending_cells(new, out)
+    assert not todo and sorted(c.variant.name for c in done) == ["a-v1", "m"]
+    moved = json.loads(cell_path(out, new.cells()[0]).read_text())["bench"]
+    assert moved["variant"] == "a-v1" and moved["options"]["preset"] == "autoal-v1"
+    assert moved["parameters"]["preset"] == "autoal-v1"
+    assert moved["renamed_from"] == {k: before["bench"][k]
+                                     for k in ("cell", "variant", "options", "fingerprint")}
+    assert moved["wall_seconds"] == before["bench"]["wall_seconds"]
+    assert rename_runs(new, out, {"a": "a-v1"}) == {"a": 0}  # nothing left to move
+
+
+@pytest.mark.parametrize("new_line, message", [
+    # another option as well as the preset
+    ('a-v1 = { strategy = "autoal", preset = "autoal-v1", ablation = "prior" }', "options"),
+    # the new name runs other settings: the plain `paper` preset is not wave 1's `autoal`
+    ('a-v1 = { strategy = "autoal", preset = "paper", ablation = "uniform" }',
+     "other settings"),
+])
+def test_rename_refuses_what_the_new_variant_would_not_run(tmp_path, new_line, message):
+    _, new, out = _old_and_new(tmp_path, new_line)
+    before = _snapshot(out)
+    with pytest.raises(RenameError, match=message):
+        rename_runs(new, out, {"a": "a-v1"})
+    assert _snapshot(out) == before
+
+
+def test_rename_refuses_a_missing_variant_or_an_existing_target(tmp_path):
+    _, new, out = _old_and_new(
+        tmp_path, 'a-v1 = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }')
+    before = _snapshot(out)
+    with pytest.raises(RenameError, match="no variant 'nope'"):
+        rename_runs(new, out, {"a": "nope"})
+    target = cell_path(out, new.cells()[0])
+    target.write_text(json.dumps({"bench": {"variant": "a-v1"}}))
+    with pytest.raises(RenameError, match="exists"):
+        rename_runs(new, out, {"a": "a-v1"})
+    target.unlink()
+    assert _snapshot(out) == before
+
+
+def test_the_script_renames_and_exits_2_on_bad_input(tmp_path, capsys):
+    _, _, out = _old_and_new(
+        tmp_path, 'a-v1 = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }')
+    main = runpy.run_path(str(REPO_ROOT / "benchmarks" / "rename_variants.py"),
+                          run_name="not_main")["main"]
+    config = str(tmp_path / "new.toml")
+    assert main([config, str(out), "a"]) == 2
+    assert main([config, str(out), "=a"]) == 2
+    assert main([config, str(tmp_path / "nowhere"), "a=a-v1"]) == 2
+    assert main([config, str(out), "a=zz"]) == 2
+    assert "no variant 'zz'" in capsys.readouterr().err
+    assert main([config, str(out), "a=a-v1"]) == 0
+    assert "a -> a-v1: 1 run(s) moved" in capsys.readouterr().out
+
+
+def test_rename_in_place_where_only_the_preset_name_changed(tmp_path):
+    old, new, out = _old_and_new(
+        tmp_path, 'a = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }')
+    assert rename_runs(new, out, {"a": "a"}) == {"a": 1}
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
+        cell_path(out, c).name for c in new.cells())
+    todo, done = pending_cells(new, out)
+    assert not todo and len(done) == 2
+    record = json.loads(cell_path(out, new.cells()[0]).read_text())["bench"]
+    assert record["options"]["preset"] == "autoal-v1"
+    assert record["renamed_from"]["fingerprint"] == old.cells()[0].fingerprint()

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from autoal.bench.resume import canonical_parameters
 from autoal.io import write_json_atomic
 from autoal.report import load_runs
 
@@ -37,7 +38,7 @@ def _key(run: dict[str, Any]) -> tuple[Any, ...]:
     """What must agree for two cells to be the same computation on another device."""
     bench = run["bench"]
     config = {k: v for k, v in run["config"].items() if k not in ("device", "seed")}
-    parameters = {k: v for k, v in (bench.get("parameters") or {}).items()
+    parameters = {k: v for k, v in (canonical_parameters(bench.get("parameters")) or {}).items()
                   if k != "random_state"}
     return (bench["dataset"], bench["regime"], bench["variant"], bench.get("strategy"),
             bench.get("source"), json.dumps(config, sort_keys=True),

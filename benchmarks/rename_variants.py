@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         moved = rename_runs(load_config(args.config), args.out, renames)
-    except (ConfigError, RenameError) as err:
+    except (ConfigError, RenameError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for old, n in moved.items():

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from autoal.bench.resume import canonical_parameters
 from autoal.io import write_json_atomic
 
 
@@ -73,9 +74,10 @@ def same_computation(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
     if key(a) != key(b):
         return False
-    # Older files lack the resolved strategy parameters (e.g. what a preset meant then).
+    # Older files lack the resolved strategy parameters (e.g. what a preset meant then), or
+    # record some as plain parameters that presets fix now: compared in one form.
     pa, pb = a["bench"].get("parameters"), b["bench"].get("parameters")
-    return pa is None or pb is None or pa == pb
+    return pa is None or pb is None or canonical_parameters(pa) == canonical_parameters(pb)
 
 
 def drift(folder_a: Path, folder_b: Path) -> tuple[list[dict[str, Any]], list[str]]:

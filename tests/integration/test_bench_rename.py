@@ -14,11 +14,12 @@ from autoal.bench.rename import RenameError, rename_runs
 from autoal.bench.resume import (
     StaleResultsError,
     build_strategy,
+    canonical_parameters,
     cell_path,
     pending_cells,
     strategy_parameters,
 )
-from autoal.search.presets import PRESETS
+from autoal.search.presets import PRESET_KEYS, PRESETS
 
 from support import REPO_ROOT, tiny_bench_config
 
@@ -133,7 +134,8 @@ def test_rename_refuses_a_missing_variant_or_an_existing_target(tmp_path):
     with pytest.raises(RenameError, match="no variant 'nope'"):
         rename_runs(new, out, {"a": "nope"})
     target = cell_path(out, new.cells()[0])
-    target.write_text(json.dumps({"bench": {"variant": "a-v1"}}))
+    target.write_text(json.dumps({"bench": {"variant": "a-v1", "dataset": "digits",
+                                            "regime": "low", "seed": 0, "fingerprint": "x"}}))
     with pytest.raises(RenameError, match="exists"):
         rename_runs(new, out, {"a": "a-v1"})
     target.unlink()
@@ -148,6 +150,7 @@ def test_the_script_renames_and_exits_2_on_bad_input(tmp_path, capsys):
     config = str(tmp_path / "new.toml")
     assert main([config, str(out), "a"]) == 2
     assert main([config, str(out), "=a"]) == 2
+    assert main([str(tmp_path / "missing.toml"), str(out), "a=a-v1"]) == 2
     assert main([config, str(tmp_path / "nowhere"), "a=a-v1"]) == 2
     assert main([config, str(out), "a=zz"]) == 2
     assert "no variant 'zz'" in capsys.readouterr().err
@@ -166,3 +169,72 @@ def test_rename_in_place_where_only_the_preset_name_changed(tmp_path):
     record = json.loads(cell_path(out, new.cells()[0]).read_text())["bench"]
     assert record["options"]["preset"] == "autoal-v1"
     assert record["renamed_from"]["fingerprint"] == old.cells()[0].fingerprint()
+    # a second run moves nothing and keeps the record of where the file came from
+    assert rename_runs(new, out, {"a": "a"}) == {"a": 0}
+    again = json.loads(cell_path(out, new.cells()[0]).read_text())["bench"]
+    assert again["renamed_from"] == record["renamed_from"]
+
+
+def test_two_files_onto_one_target_are_refused(tmp_path):
+    old = _config(tmp_path, (
+        'a = { strategy = "autoal", preset = "autoal", ablation = "uniform" }\n'
+        'b = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }'), "old.toml")
+    new = _config(tmp_path,
+                  'c = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }',
+                  "new.toml")
+    out = tmp_path / "out"
+    _finish(old, out)
+    before = _snapshot(out)
+    with pytest.raises(RenameError, match="another file moves there"):
+        rename_runs(new, out, {"a": "c", "b": "c"})
+    assert _snapshot(out) == before
+
+
+def test_an_interrupted_rename_completes_when_run_again(tmp_path, monkeypatch):
+    old, new, out = _old_and_new(
+        tmp_path, 'a-v1 = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }')
+    source = cell_path(out, old.cells()[0])
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: (_ for _ in ()).throw(
+        OSError("interrupted")))
+    with pytest.raises(OSError, match="interrupted"):
+        rename_runs(new, out, {"a": "a-v1"})
+    monkeypatch.undo()
+    written = cell_path(out, new.cells()[0]).read_bytes()
+    assert source.exists()  # both files: nothing lost
+    assert rename_runs(new, out, {"a": "a-v1"}) == {"a": 1}
+    assert not source.exists() and cell_path(out, new.cells()[0]).read_bytes() == written
+    assert not pending_cells(new, out)[0]
+
+
+def test_the_run_config_names_the_new_preset_where_the_old_options_had_none(tmp_path):
+    old = _config(tmp_path, 'a = { strategy = "autoal", ablation = "uniform" }', "old.toml")
+    new = _config(tmp_path,
+                  'a = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }',
+                  "new.toml")
+    out = tmp_path / "out"
+    _finish(old, out)
+    assert rename_runs(new, out, {"a": "a"}) == {"a": 1}
+    record = json.loads(cell_path(out, new.cells()[0]).read_text())
+    assert record["config"]["strategy_params"]["preset"] == "autoal-v1"
+    assert record["bench"]["parameters"]["preset"] == "autoal-v1"
+
+
+def test_every_preset_fixes_the_same_options():
+    for name, preset in PRESETS.items():
+        assert tuple(preset) == PRESET_KEYS, name
+
+
+def test_canonical_parameters_equal_across_the_two_record_formats(tmp_path):
+    cfg = _config(tmp_path, 'a = { strategy = "autoal", preset = "autoal", ablation = "uniform" }'
+                  '\nm = { strategy = "margin" }', "c.toml")
+    old_out, new_out = tmp_path / "old", tmp_path / "new"
+    _finish(cfg, old_out, old_format=True)
+    _finish(cfg, new_out)
+    for cell in cfg.cells():
+        a, b = (json.loads(cell_path(o, cell).read_text())["bench"]["parameters"]
+                for o in (old_out, new_out))
+        assert canonical_parameters(a) == canonical_parameters(b)
+        if cell.variant.strategy == "autoal":
+            assert a != b  # the formats differ; the computation does not
+            changed = {**b, "resolved": {**b["resolved"], "search_lr": 0.05}}
+            assert canonical_parameters(a) != canonical_parameters(changed)

@@ -344,3 +344,21 @@ def test_scale_entry_measures_each_entry_point_on_a_small_pool(tmp_path):
             assert out["method"].startswith("kmeans (diverse start")
         if step == "campaign-query":
             assert out["method"] == "margin"
+
+
+def test_rerun_drift_reads_both_parameter_formats_as_one_computation():
+    from autoal.bench.resume import strategy_parameters
+    from autoal.strategies import get_strategy
+
+    same = _script("rerun_drift.py")["same_computation"]
+    new = strategy_parameters(get_strategy("autoal", random_state=0, ablation="uniform"))
+    old = {**new, "search_lr": 0.1, "resolved": {  # as written before presets fixed it
+        k: v for k, v in new["resolved"].items() if k != "search_lr"}}
+    run = {"bench": {"strategy": "autoal", "source": "digits"}, "config": {"seed": 0}}
+
+    def with_params(params):
+        return {**run, "bench": {**run["bench"], "parameters": params}}
+
+    assert same(with_params(old), with_params(new))
+    other = {**new, "search_lr": 0.05}
+    assert not same(with_params(old), with_params(other))

@@ -7,8 +7,10 @@ run files of variant ``old`` to the config's variant ``new`` of the same data se
 seed (or keeps its name, ``new == old``, where only the preset's name changed), after
 checking that ``new`` runs exactly what each file ran: the same fingerprint once
 the preset's name is put back, and the same resolved strategy parameters. Every file is
-checked before any is written, so a refusal leaves the folder as it was; each moved file
-records where it came from under ``bench.renamed_from``.
+checked before any is written, so a refusal leaves the folder as it was; each file is written
+atomically before its source is removed, so an interrupted rename loses nothing and running
+it again completes it. Each moved file records where it came from under
+``bench.renamed_from``.
 """
 
 from __future__ import annotations
@@ -57,21 +59,37 @@ def _mismatch(cell: Cell, meta: Mapping[str, Any]) -> str | None:
 def _renamed(record: dict[str, Any], cell: Cell) -> dict[str, Any]:
     meta = record["bench"]
     preset = _preset_of(cell)
+    parameters = dict(meta["parameters"])
+    if preset is not None:
+        parameters["preset"] = preset
     bench = {
         **meta,
         **cell.metadata(),
-        "parameters": {**meta["parameters"], "preset": preset},
+        "parameters": parameters,
         "renamed_from": {k: meta[k] for k in ("cell", "variant", "options", "fingerprint")},
     }
     out = {**record, "bench": bench}
     params = record.get("config", {}).get("strategy_params")
-    if isinstance(params, dict) and "preset" in params:
+    if isinstance(params, dict) and "preset" in cell.variant.options:
         out["config"] = {**record["config"], "strategy_params": {**params, "preset": preset}}
     return out
 
 
+def _moved_before(target: Path, meta: Mapping[str, Any], cell: Cell) -> bool:
+    """Whether ``target`` is this file already moved by an interrupted earlier rename."""
+    try:
+        done = json.loads(target.read_text())["bench"]
+        return bool(done["fingerprint"] == cell.fingerprint()
+                    and done["renamed_from"]["fingerprint"] == meta["fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> dict[str, int]:
     """Move the run files of each variant ``old`` in ``renames`` to the config's ``new``.
+
+    Files already moved are left alone (a second run moves nothing); a rename interrupted
+    between writing a target and removing its source is completed by running it again.
 
     Returns the number of files moved per old variant name.
 
@@ -79,12 +97,13 @@ def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> d
     ------
     RenameError
         When the config has no variant ``new`` or no cell for one of ``old``'s files, when a
-        file's target exists already, or when ``new`` would not run what a file ran; nothing
-        is written then.
+        file's target exists already or two files would move to one target, or when ``new``
+        would not run what a file ran; nothing is written then.
     """
     from autoal.io import write_json_atomic
 
-    plan: list[tuple[Path, Path, dict[str, Any]]] = []
+    plan: list[tuple[Path, Path, dict[str, Any] | None]] = []
+    targets: set[Path] = set()
     moved = dict.fromkeys(renames, 0)
     by_key: dict[tuple[str, str, str, int], Cell] = {
         (c.variant.name, c.dataset.name, c.regime, c.seed): c for c in config.cells()
@@ -96,25 +115,35 @@ def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> d
         try:
             record = json.loads(path.read_text())
             meta = record["bench"]
+            old_name, key = meta["variant"], (meta["dataset"], meta["regime"], int(meta["seed"]))
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise RenameError(f"{path} is not a run file: {err}") from None
-        new_name = renames.get(meta["variant"])
+        new_name = renames.get(old_name)
         if new_name is None:
             continue
-        cell = by_key.get((new_name, meta["dataset"], meta["regime"], int(meta["seed"])))
+        cell = by_key.get((new_name, *key))
         if cell is None:
             raise RenameError(f"{path.name}: the config's variant {new_name!r} has no cell for "
-                              f"{meta['dataset']} {meta['regime']} seed {meta['seed']}")
+                              f"{key[0]} {key[1]} seed {key[2]}")
+        target = cell_path(out, cell)
+        if target == path and meta.get("fingerprint") == cell.fingerprint():
+            continue  # renamed in place before
         why = _mismatch(cell, meta)
         if why is not None:
             raise RenameError(f"{path.name} cannot become {cell.name}: {why}")
-        target = cell_path(out, cell)
+        if target in targets:
+            raise RenameError(f"{path.name} cannot become {cell.name}: another file moves there")
+        targets.add(target)
         if target.exists() and target != path:
-            raise RenameError(f"{path.name} cannot become {cell.name}: {target} exists")
-        plan.append((path, target, _renamed(record, cell)))
-        moved[meta["variant"]] += 1
-    for path, target, record in plan:
-        write_json_atomic(target, record)
+            if not _moved_before(target, meta, cell):
+                raise RenameError(f"{path.name} cannot become {cell.name}: {target} exists")
+            plan.append((path, target, None))  # written before; only the source is left
+        else:
+            plan.append((path, target, _renamed(record, cell)))
+        moved[old_name] += 1
+    for path, target, new_record in plan:
+        if new_record is not None:
+            write_json_atomic(target, new_record)
         if target != path:
             path.unlink()
     return moved

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "StaleResultsError",
     "build_strategy",
+    "canonical_parameters",
     "cell_path",
     "error_path",
     "estimate_seconds",
@@ -124,6 +125,19 @@ def _effective(params: dict[str, Any]) -> dict[str, Any]:
     value: an explicit value equal to the preset's runs the same as none."""
     resolved = params["resolved"]
     return {k: resolved[k] if v is None and k in resolved else v for k, v in params.items()}
+
+
+def canonical_parameters(params: Any) -> Any:
+    """Stored strategy parameters in one form whatever code wrote them, for comparing two run
+    files: resolved options added since the file was written filled in with the values it ran
+    with, and every parameter left None (the preset's) replaced by its resolved value. Files
+    without resolved options (every strategy but AutoAL) are returned as they are."""
+    if not isinstance(params, dict) or not isinstance(params.get("resolved"), dict):
+        return params
+    from autoal.search.presets import LEGACY_RESOLVED
+
+    added = _legacy_resolved(dict.fromkeys(LEGACY_RESOLVED), params, LEGACY_RESOLVED)
+    return _effective({**params, "resolved": {**added, **params["resolved"]}})
 
 
 def _stale_reason(cell: Cell, path: Path) -> str | None:

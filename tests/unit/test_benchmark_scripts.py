@@ -362,3 +362,38 @@ def test_rerun_drift_reads_both_parameter_formats_as_one_computation():
     assert same(with_params(old), with_params(new))
     other = {**new, "search_lr": 0.05}
     assert not same(with_params(old), with_params(other))
+
+
+def test_anchor_tables_compact_differences_and_first_batches(tmp_path, capsys, digits_dataset):
+    main = _script("anchor_tables.py")["main"]
+    y = digits_dataset.y_train
+    zeros, ones, twos = (np.flatnonzero(y == c) for c in (0, 1, 2))
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    # v: first batch three 0s and a 1 (share 0.75); random: 0, 1, 2, 2 (0.5); margin: none read
+    batches = {"v": [*zeros[:3], ones[0]], "random": [zeros[0], ones[0], *twos[:2]],
+               "margin": [*zeros[:4]]}
+    values = {"v": (0.80, 0.60), "random": (0.70, 0.50), "margin": (0.75, 0.55)}
+    for seed in (0, 1):
+        for variant, batch in batches.items():
+            aubc, acc1 = values[variant]
+            rounds = [{"queried": [0], "accuracy": 0.4},
+                      {"queried": [int(i) for i in batch], "accuracy": acc1 + 0.01 * seed}]
+            bench = {"dataset": "digits", "regime": "low", "variant": variant,
+                     "source": "digits", "seed": seed, "settings": {"pool_size": None}}
+            (runs / f"digits__low__{variant}__{seed}.json").write_text(
+                json.dumps({"bench": bench, "rounds": rounds, "aubc": aubc + 0.01 * seed}))
+    (runs / "digits__low__late__0.json").write_text(json.dumps({  # one seed only
+        "bench": {"dataset": "digits", "regime": "low", "variant": "late", "source": "digits",
+                  "seed": 0, "settings": {"pool_size": None}},
+        "rounds": [{"queried": [0], "accuracy": 0.4},
+                   {"queried": [int(i) for i in batches["margin"]], "accuracy": 0.45}],
+        "aubc": 0.9}))
+    assert main([str(tmp_path), "--variants", "v,late"]) == 0
+    out = capsys.readouterr().out
+    assert "| v | +0.0500 (2) |" in out and "| late | +0.1500 (1) |" in out
+    assert "| random | 0.50 |" in out
+    assert "| v | 0.75, +0.100 |" in out  # 0.60 - 0.50 on both seeds
+    assert main([str(tmp_path), "--variants", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+    assert main([str(tmp_path / "empty"), "--variants", "v"]) == 2

@@ -5,9 +5,10 @@
 
 1. Each variant's mean paired AUBC difference to ``--ref`` per (data set, regime), with the
    number of seeds both ran in brackets (``paired_table.py`` gives the intervals).
-2. The first batch (``--round``, default 1): the share of the batch in its largest class
-   (``batch_classes.py``) and the accuracy after that round minus random's, mean over the
-   seeds both ran (``run_facts.py ... accuracy V random``); random's own share first.
+2. The first batch (``--round``, default 1): the share of the batch in its largest class,
+   mean over the variant's seeds (``batch_classes.py``), and the accuracy after that round
+   minus random's, mean over the seeds both ran (``run_facts.py ... accuracy V random``);
+   random's own share first.
 
 Exit status 2 on a folder without run files or a name that ran nowhere.
 """
@@ -77,10 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--round", type=int, default=1, dest="rnd")
     args = parser.parse_args(argv)
     variants = [v for v in args.variants.split(",") if v]
-    if not (args.folder / "runs").is_dir() or not any((args.folder / "runs").glob("*.json")):
+    if args.rnd < 1:
+        print(f"error: --round must be 1 or more (a queried batch), got {args.rnd}",
+              file=sys.stderr)
+        return 2
+    runs = _script("run_facts.py")["load"](args.folder) if (args.folder / "runs").is_dir() else {}
+    if not runs:
         print(f"error: {args.folder} holds no run files", file=sys.stderr)
         return 2
-    present = {p.name.split("__")[2] for p in (args.folder / "runs").glob("*.json")}
+    present = {variant for (_, _, variant, _) in runs}
     missing = [v for v in [*variants, args.ref, "random"] if v not in present]
     if missing:
         print(f"error: no runs of {', '.join(missing)} in {args.folder}", file=sys.stderr)

@@ -2,24 +2,25 @@
 
     python benchmarks/autoal_targets.py results/paper-cpu-v2 --variant autoal
 
-Per (data set, regime): the variant minus the best single strategy chosen in hindsight (the
-highest mean AUBC among the variants that are one strategy, i.e. neither AutoAL nor ALBL,
-label-free-representation variants included, with the group's full seed count), as a paired
-bootstrap 95 % interval over the seeds both ran; and the variant minus random. Then the
-targets:
+Per (data set, regime) the variant ran in: the variant minus the best single strategy chosen
+in hindsight (the highest mean AUBC among the variants that are one strategy, i.e. neither
+AutoAL nor ALBL, label-free-representation variants included, with the full seed count), as
+a paired bootstrap 95 % interval over the seeds both ran; and the variant minus random. The
+full seed count is the number of seeds the folder's config.toml asks for (else the group's
+largest count). Then the targets:
 
 1. in every group the interval's lower end is above ``--tolerance`` (default -0.005 AUBC);
 2. the mean difference is >= 0 in at least ``--min-groups`` groups (default 4);
 3. the variant beats random (mean paired difference > 0) in every group;
-4. its mean rank over the groups (ranks by mean AUBC among the variants ``autoal report``
-   ranks, i.e. not the ablations, with the group's full seed count) is better than each of
-   ``--rivals`` (default uherding, tcm).
+4. its mean rank (ranks by mean AUBC among the variants ``autoal report`` ranks, i.e. not
+   the ablations, with the full seed count), over the groups where it and every one of
+   ``--rivals`` (default uherding, tcm) are ranked, is better than each rival's.
 
-Where any variant of a group has fewer seeds than the group's largest count, every mark says
-"partial seeds: not a verdict" (the best single strategy is chosen among complete variants
-only); a rival without a full-seed rank leaves target 4 "not measured". Exit status 2 on a
-folder without run files or a variant that ran nowhere; 0 otherwise (missed targets are a
-result, not an error).
+A group where a target cannot be judged (no single strategy or no random with full seeds,
+one seed only) makes that target "not measured"; where any variant has fewer than the full
+seeds, or the variant ran in fewer groups than the folder holds, every mark adds "partial
+seeds: not a verdict". Exit status 2 on a folder without run files or a variant that ran
+nowhere; 0 otherwise (missed targets are a result, not an error).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import tomllib
 
 from autoal.report import load_runs
 from autoal.report.aggregate import summarise
@@ -61,21 +63,21 @@ def load_groups(folder: Path) -> tuple[Groups, dict[str, str], dict[tuple[str, s
     return groups, strategy, ranked
 
 
-def _full(variants: dict[str, Seeds]) -> dict[str, Seeds]:
-    n = max((len(s) for s in variants.values()), default=0)
-    return {v: s for v, s in variants.items() if len(s) == n and n > 0}
+def _full(variants: dict[str, Seeds], n: int) -> dict[str, Seeds]:
+    return {v: s for v, s in variants.items() if len(s) >= n > 0}
 
 
-def best_single(variants: dict[str, Seeds], strategy: dict[str, str]) -> str | None:
-    """The single strategy with the highest mean AUBC among those with every seed."""
-    singles = {v: float(np.mean(list(s.values()))) for v, s in _full(variants).items()
-               if strategy.get(v, v) not in MIXERS}
+def best_single(variants: dict[str, Seeds], strategy: dict[str, str], n: int,
+                exclude: str = "") -> str | None:
+    """The single strategy with the highest mean AUBC among those with ``n`` seeds."""
+    singles = {v: float(np.mean(list(s.values()))) for v, s in _full(variants, n).items()
+               if strategy.get(v, v) not in MIXERS and v != exclude}
     return max(sorted(singles), key=lambda v: singles[v]) if singles else None
 
 
-def ranks(variants: dict[str, Seeds]) -> dict[str, float]:
-    """Rank by mean AUBC (1 = best, ties share the mean rank) among variants with every seed."""
-    full = _full(variants)
+def ranks(variants: dict[str, Seeds], n: int) -> dict[str, float]:
+    """Rank by mean AUBC (1 = best, ties share the mean rank) among variants with ``n`` seeds."""
+    full = _full(variants, n)
     names = sorted(full)
     means = np.array([np.mean(list(full[v].values())) for v in names])
     order = (-means).argsort(kind="stable")
@@ -98,62 +100,84 @@ def paired(a: Seeds, b: Seeds) -> BootstrapResult | None:
     return paired_bootstrap([a[s] for s in common], [b[s] for s in common])
 
 
+def configured_seeds(folder: Path) -> int | None:
+    """The number of seeds the folder's ``config.toml`` asks for, if it says."""
+    try:
+        doc = tomllib.loads((folder / "config.toml").read_text())
+        return len(doc["protocol"]["seeds"])
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _mark(values: list[bool | None], ok: bool, partial: bool) -> str:
+    """``met`` / ``missed``; ``not measured`` where a group could not be judged."""
+    unknown = sum(v is None for v in values)
+    if unknown:
+        return f"not measured in {unknown} group(s)"
+    return ("met" if ok else "missed") + (" (partial seeds: not a verdict)" if partial else "")
+
+
 def evaluate(folder: Path, variant: str, rivals: tuple[str, ...], tolerance: float,
              min_groups: int) -> list[str]:
     """The report's lines (markdown)."""
     groups, strategy, ranked = load_groups(folder)
     if not groups:
         raise ValueError(f"{folder} holds no run files")
-    if not any(variant in g for g in groups.values()):
+    mine_groups = [g for g, variants in sorted(groups.items()) if variant in variants]
+    if not mine_groups:
         raise ValueError(f"variant {variant!r} ran in no group of {folder}")
+    wanted = configured_seeds(folder)
     lines = [f"| group | {variant} minus best single (which) | minus random | seeds |",
              "|---|---|---|---|"]
-    lows_ok, means_ok, random_ok, complete = [], [], [], True
-    mean_ranks: dict[str, list[float]] = defaultdict(list)
-    for (dataset, regime), variants in sorted(groups.items()):
-        if variant not in variants:
-            continue
-        full = max(len(s) for s in variants.values())
+    lows: list[bool | None] = []
+    means: list[bool | None] = []
+    beats_random: list[bool | None] = []
+    partial = len(mine_groups) < len(groups)
+    group_ranks: dict[tuple[str, str], dict[str, float]] = {}
+    for g in mine_groups:
+        variants = groups[g]
+        n = wanted or max(len(s) for s in variants.values())
+        partial |= any(len(s) < n for s in variants.values())
         mine = variants[variant]
-        complete &= all(len(s) == full for s in variants.values())
-        best = best_single(variants, strategy)
+        best = best_single(variants, strategy, n, exclude=variant)
         vs_best = paired(mine, variants[best]) if best else None
         vs_random = paired(mine, variants["random"]) if "random" in variants else None
-        if vs_best is not None:
-            lows_ok.append(vs_best.low is not None and vs_best.low > tolerance)
-            means_ok.append(vs_best.diff >= 0)
-        if vs_random is not None:
-            random_ok.append(vs_random.diff > 0)
-        plain = {v: s for v, s in variants.items() if v in ranked.get((dataset, regime), ())}
-        for name, rank in ranks(plain).items():
-            mean_ranks[name].append(rank)
+        one_pair = vs_best is None or vs_best.low is None
+        lows.append(None if one_pair else bool(vs_best.low > tolerance))  # type: ignore[union-attr]
+        means.append(None if vs_best is None else bool(vs_best.diff >= 0))
+        beats_random.append(None if vs_random is None else bool(vs_random.diff > 0))
+        plain = {v: s for v, s in variants.items() if v in ranked.get(g, ())}
+        group_ranks[g] = ranks(plain, n)
         lines.append(
-            f"| {dataset} {regime} | {vs_best.format() if vs_best else '-'} ({best}) | "
-            f"{vs_random.format() if vs_random else '-'} | {len(mine)} of {full} |")
-    n_groups = len(lows_ok)
-    mine_rank = float(np.mean(mean_ranks[variant])) if mean_ranks[variant] else float("nan")
-    rival_ranks = {r: float(np.mean(mean_ranks[r])) for r in rivals if mean_ranks.get(r)}
-    partial = "" if complete else " (partial seeds: not a verdict)"
-
-    def mark(ok: bool) -> str:
-        return ("met" if ok else "missed") + partial
-
+            f"| {g[0]} {g[1]} | {vs_best.format() if vs_best else '-'} ({best or 'none'}) | "
+            f"{vs_random.format() if vs_random else '-'} | {len(mine)} of {n} |")
+    n_groups = len(mine_groups)
     lines += [
         "",
+        f"{variant} ran in {n_groups} of {len(groups)} groups.",
         f"1. lower end above {tolerance:+.3f} in every group: "
-        f"{mark(all(lows_ok) and n_groups > 0)} ({sum(lows_ok)} of {n_groups})",
+        f"{_mark(lows, all(lows), partial)} ({sum(v is True for v in lows)} of {n_groups})",
         f"2. mean >= 0 in at least {min_groups} groups: "
-        f"{mark(sum(means_ok) >= min_groups)} ({sum(means_ok)} of {n_groups})",
-        f"3. beats random in every group: "
-        f"{mark(all(random_ok) and len(random_ok) == n_groups > 0)} "
-        f"({sum(random_ok)} of {len(random_ok)})",
+        f"{_mark(means, sum(v is True for v in means) >= min_groups, partial)} "
+        f"({sum(v is True for v in means)} of {n_groups})",
+        f"3. beats random in every group: {_mark(beats_random, all(beats_random), partial)} "
+        f"({sum(v is True for v in beats_random)} of {n_groups})",
+    ]
+    # mean ranks over the groups where the variant and every rival are ranked
+    both = [g for g in mine_groups
+            if all(name in group_ranks[g] for name in (variant, *rivals))]
+    if not rivals or not both:
+        lines.append("4. mean rank: not measured (no group where "
+                     f"{', '.join((variant, *rivals))} all have a full-seed rank)")
+        return lines
+    mine_rank = float(np.mean([group_ranks[g][variant] for g in both]))
+    rival_ranks = {r: float(np.mean([group_ranks[g][r] for g in both])) for r in rivals}
+    ok = all(mine_rank < v for v in rival_ranks.values())
+    where = "" if len(both) == n_groups else f" (over the {len(both)} groups where all are ranked)"
+    lines.append(
         f"4. mean rank {mine_rank:.2f} better than "
         + ", ".join(f"{r} {v:.2f}" for r, v in rival_ranks.items())
-        + (f": {mark(all(mine_rank < v for v in rival_ranks.values()))}"
-           if len(rival_ranks) == len(rivals) else
-           f": not measured (no full-seed rank for "
-           f"{', '.join(r for r in rivals if r not in rival_ranks)})"),
-    ]
+        + f"{where}: {_mark([], ok, partial or len(both) < n_groups)}")
     return lines
 
 

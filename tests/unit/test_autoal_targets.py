@@ -65,7 +65,36 @@ def test_partial_seeds_are_never_a_verdict(tmp_path, capsys):
     assert _main()([str(tmp_path), "--variant", "auto"]) == 0
     out = capsys.readouterr().out
     assert "met (partial seeds: not a verdict)" in out
-    assert "not measured (no full-seed rank for tcm)" in out
+    assert "4. mean rank: not measured (no group where auto, uherding, tcm all have" in out
+
+
+def test_fewer_seeds_than_the_config_asks_for_is_not_a_verdict(tmp_path, capsys):
+    _write(tmp_path, _grid({g: 0.01 for g in "abcde"}))
+    (tmp_path / "config.toml").write_text("[protocol]\nseeds = [0, 1, 2, 3, 4]\n")
+    assert _main()([str(tmp_path), "--variant", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "| a low |" in out and "| 3 of 5 |" in out
+    # no strategy has the five seeds the config asks for: nothing can be judged
+    assert "1. lower end above -0.005 in every group: not measured in 5 group(s)" in out
+
+
+def test_groups_the_variant_skipped_random_missing_and_one_seed(tmp_path, capsys):
+    runs = [r for r in _grid({g: 0.01 for g in "abcde"})
+            if not (r["bench"]["variant"] == "auto" and r["bench"]["dataset"] == "e")
+            and not (r["bench"]["variant"] == "random" and r["bench"]["dataset"] == "d")]
+    _write(tmp_path, runs)
+    assert _main()([str(tmp_path), "--variant", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "auto ran in 4 of 5 groups." in out
+    assert "1. lower end above -0.005 in every group: met (partial seeds: not a verdict)" in out
+    assert "3. beats random in every group: not measured in 1 group(s) (3 of 4)" in out
+
+    one = tmp_path / "one"
+    _write(one, _grid({g: 0.01 for g in "abcde"}, seeds=1))
+    assert _main()([str(one), "--variant", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "1. lower end above -0.005 in every group: not measured in 5 group(s)" in out
+    assert "2. mean >= 0 in at least 4 groups: met (5 of 5)" in out
 
 
 def test_bad_folder_or_variant_exit_2(tmp_path, capsys):

@@ -397,3 +397,4 @@ def test_anchor_tables_compact_differences_and_first_batches(tmp_path, capsys, d
     assert main([str(tmp_path), "--variants", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
     assert main([str(tmp_path / "empty"), "--variants", "v"]) == 2
+    assert main([str(tmp_path), "--variants", "v", "--round", "0"]) == 2

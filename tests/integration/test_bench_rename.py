@@ -16,6 +16,7 @@ from autoal.bench.resume import (
     build_strategy,
     canonical_parameters,
     cell_path,
+    error_path,
     pending_cells,
     strategy_parameters,
 )
@@ -99,7 +100,11 @@ def test_rename_moves_runs_to_the_renamed_preset(tmp_path):
         tmp_path, 'a-v1 = { strategy = "autoal", preset = "autoal-v1", ablation = "uniform" }')
     assert [c.variant.name for c in pending_cells(new, out)[0]] == ["a-v1"]
     before = json.loads(cell_path(out, old.cells()[0]).read_text())
+    failed = error_path(out, new.cells()[0])  # an earlier failure of the new name's cell
+    failed.parent.mkdir()
+    failed.write_text("Traceback ...")
     assert rename_runs(new, out, {"a": "a-v1"}) == {"a": 1}
+    assert not failed.exists()
     assert not cell_path(out, old.cells()[0]).exists()
     todo, done = pending_cells(new, out)
     assert not todo and sorted(c.variant.name for c in done) == ["a-v1", "m"]

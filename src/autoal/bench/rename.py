@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from autoal.bench.grid import BenchConfig, Cell
-from autoal.bench.resume import build_strategy, cell_path, parameters_changed
+from autoal.bench.resume import build_strategy, cell_path, error_path, parameters_changed
 
 __all__ = ["RenameError", "rename_runs"]
 
@@ -102,7 +102,7 @@ def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> d
     """
     from autoal.io import write_json_atomic
 
-    plan: list[tuple[Path, Path, dict[str, Any] | None]] = []
+    plan: list[tuple[Path, Cell, dict[str, Any] | None]] = []
     targets: set[Path] = set()
     moved = dict.fromkeys(renames, 0)
     by_key: dict[tuple[str, str, str, int], Cell] = {
@@ -137,13 +137,15 @@ def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> d
         if target.exists() and target != path:
             if not _moved_before(target, meta, cell):
                 raise RenameError(f"{path.name} cannot become {cell.name}: {target} exists")
-            plan.append((path, target, None))  # written before; only the source is left
+            plan.append((path, cell, None))  # written before; only the source is left
         else:
-            plan.append((path, target, _renamed(record, cell)))
+            plan.append((path, cell, _renamed(record, cell)))
         moved[old_name] += 1
-    for path, target, new_record in plan:
+    for path, cell, new_record in plan:
+        target = cell_path(out, cell)
         if new_record is not None:
             write_json_atomic(target, new_record)
+        error_path(out, cell).unlink(missing_ok=True)  # a failure of the cell, now finished
         if target != path:
             path.unlink()
     return moved

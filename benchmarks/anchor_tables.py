@@ -47,12 +47,13 @@ def minus_ref_table(folder: Path, variants: list[str], ref: str) -> list[str]:
     return lines
 
 
-def first_batch_table(folder: Path, variants: list[str], rnd: int) -> list[str]:
-    """Markdown rows: ``variant | share, accuracy - random's | ...`` per group."""
+def first_batch_table(folder: Path, runs: dict[Any, Any], variants: list[str],
+                      rnd: int) -> list[str]:
+    """Markdown rows: ``variant | share, accuracy - random's | ...`` per group (``runs``:
+    ``run_facts.load``'s run files by data set, regime, variant and seed)."""
     share = {(r["variant"], r["dataset"], r["regime"]): r["largest_class_share"]
              for r in _script("batch_classes.py")["collect"](folder, rnd)}
     facts = _script("run_facts.py")
-    runs = facts["load"](folder)
     groups = sorted({(d, r) for (_, d, r) in share})
     lines = ["| variant | " + " | ".join(f"{d} {r}" for d, r in groups) + " |",
              "|---|" + "---:|" * len(groups)]
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print("\n".join(minus_ref_table(args.folder, variants, args.ref)))
     print()
-    print("\n".join(first_batch_table(args.folder, variants, args.rnd)))
+    print("\n".join(first_batch_table(args.folder, runs, variants, args.rnd)))
     return 0
 
 

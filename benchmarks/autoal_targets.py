@@ -35,7 +35,7 @@ import tomllib
 
 from autoal.report import load_runs
 from autoal.report.aggregate import summarise
-from autoal.report.stats import BootstrapResult, paired_bootstrap
+from autoal.report.stats import BootstrapResult, paired_bootstrap, rank_descending
 
 #: Strategies that mix others: never "the best single strategy".
 MIXERS = ("autoal", "albl")
@@ -77,20 +77,8 @@ def best_single(variants: dict[str, Seeds], strategy: dict[str, str], n: int,
 
 def ranks(variants: dict[str, Seeds], n: int) -> dict[str, float]:
     """Rank by mean AUBC (1 = best, ties share the mean rank) among variants with ``n`` seeds."""
-    full = _full(variants, n)
-    names = sorted(full)
-    means = np.array([np.mean(list(full[v].values())) for v in names])
-    order = (-means).argsort(kind="stable")
-    out: dict[str, float] = {}
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and means[order[j + 1]] == means[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            out[names[order[k]]] = (i + j) / 2 + 1
-        i = j + 1
-    return out
+    return rank_descending({v: float(np.mean(list(s.values())))
+                            for v, s in _full(variants, n).items()})
 
 
 def paired(a: Seeds, b: Seeds) -> BootstrapResult | None:

@@ -10,6 +10,7 @@ pyproject.toml makes this module importable as ``support`` from every test folde
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 from collections.abc import Iterable
 from functools import lru_cache
@@ -197,6 +198,15 @@ def write_blob_labels(path: Path, ids: Iterable[int]) -> Path:
 
 
 # -- made-up run records ------------------------------------------------------------------------
+def write_runs(folder: Path, runs: list[dict[str, Any]]) -> None:
+    """Write run records under ``folder/runs`` with the bench's file names."""
+    (folder / "runs").mkdir(parents=True)
+    for r in runs:
+        m = r["bench"]
+        name = f"{m['dataset']}__{m['regime']}__{m['variant']}__{m['seed']}.json"
+        (folder / "runs" / name).write_text(json.dumps(r))
+
+
 def fake_run(variant: str = "autoal", seed: int = 0, aubc: float = 0.5, *,
              strategy: str = "autoal", n_rounds: int = 3, accuracy: float | None = None,
              weights: list[list[float]] | None = None, options: dict[str, Any] | None = None,

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import runpy
 
-from support import REPO_ROOT, fake_run
+from support import REPO_ROOT, fake_run, write_runs
 
 
 def _main():
     return runpy.run_path(str(REPO_ROOT / "benchmarks" / "autoal_targets.py"),
                           run_name="not_main")["main"]
-
-
-def _write(folder, runs):
-    (folder / "runs").mkdir(parents=True)
-    for r in runs:
-        m = r["bench"]
-        name = f"{m['dataset']}__{m['regime']}__{m['variant']}__{m['seed']}.json"
-        (folder / "runs" / name).write_text(json.dumps(r))
 
 
 def _grid(auto_minus_best, *, seeds=3, groups=("a", "b", "c", "d", "e")):
@@ -38,7 +29,7 @@ def _grid(auto_minus_best, *, seeds=3, groups=("a", "b", "c", "d", "e")):
 
 def test_targets_met_and_missed_on_planted_differences(tmp_path, capsys):
     good = tmp_path / "good"
-    _write(good, _grid({"a": 0.01, "b": 0.01, "c": 0.001, "d": 0.02, "e": -0.002}))
+    write_runs(good, _grid({"a": 0.01, "b": 0.01, "c": 0.001, "d": 0.02, "e": -0.002}))
     assert _main()([str(good), "--variant", "auto"]) == 0
     out = capsys.readouterr().out
     assert "| a low | +0.0100 [+0.0090, +0.0110] (margin) |" in out  # not ALBL: a mixer
@@ -49,7 +40,7 @@ def test_targets_met_and_missed_on_planted_differences(tmp_path, capsys):
     assert "4. mean rank 2.20 better than uherding 4.00, tcm 5.00: met" in out
 
     bad = tmp_path / "bad"
-    _write(bad, _grid({"a": -0.02, "b": 0.01, "c": -0.001, "d": -0.003, "e": -0.15}))
+    write_runs(bad, _grid({"a": -0.02, "b": 0.01, "c": -0.001, "d": -0.003, "e": -0.15}))
     assert _main()([str(bad), "--variant", "auto"]) == 0
     out = capsys.readouterr().out
     assert "1. lower end above -0.005 in every group: missed (3 of 5)" in out
@@ -61,7 +52,7 @@ def test_targets_met_and_missed_on_planted_differences(tmp_path, capsys):
 def test_partial_seeds_are_never_a_verdict(tmp_path, capsys):
     runs = _grid({g: 0.01 for g in "abcde"})
     runs = [r for r in runs if not (r["bench"]["variant"] == "tcm" and r["bench"]["seed"] == 2)]
-    _write(tmp_path, runs)
+    write_runs(tmp_path, runs)
     assert _main()([str(tmp_path), "--variant", "auto"]) == 0
     out = capsys.readouterr().out
     assert "met (partial seeds: not a verdict)" in out
@@ -69,7 +60,7 @@ def test_partial_seeds_are_never_a_verdict(tmp_path, capsys):
 
 
 def test_fewer_seeds_than_the_config_asks_for_is_not_a_verdict(tmp_path, capsys):
-    _write(tmp_path, _grid({g: 0.01 for g in "abcde"}))
+    write_runs(tmp_path, _grid({g: 0.01 for g in "abcde"}))
     (tmp_path / "config.toml").write_text("[protocol]\nseeds = [0, 1, 2, 3, 4]\n")
     assert _main()([str(tmp_path), "--variant", "auto"]) == 0
     out = capsys.readouterr().out
@@ -82,7 +73,7 @@ def test_groups_the_variant_skipped_random_missing_and_one_seed(tmp_path, capsys
     runs = [r for r in _grid({g: 0.01 for g in "abcde"})
             if not (r["bench"]["variant"] == "auto" and r["bench"]["dataset"] == "e")
             and not (r["bench"]["variant"] == "random" and r["bench"]["dataset"] == "d")]
-    _write(tmp_path, runs)
+    write_runs(tmp_path, runs)
     assert _main()([str(tmp_path), "--variant", "auto"]) == 0
     out = capsys.readouterr().out
     assert "auto ran in 4 of 5 groups." in out
@@ -90,7 +81,7 @@ def test_groups_the_variant_skipped_random_missing_and_one_seed(tmp_path, capsys
     assert "3. beats random in every group: not measured in 1 group(s) (3 of 4)" in out
 
     one = tmp_path / "one"
-    _write(one, _grid({g: 0.01 for g in "abcde"}, seeds=1))
+    write_runs(one, _grid({g: 0.01 for g in "abcde"}, seeds=1))
     assert _main()([str(one), "--variant", "auto"]) == 0
     out = capsys.readouterr().out
     assert "1. lower end above -0.005 in every group: not measured in 5 group(s)" in out
@@ -99,6 +90,6 @@ def test_groups_the_variant_skipped_random_missing_and_one_seed(tmp_path, capsys
 
 def test_bad_folder_or_variant_exit_2(tmp_path, capsys):
     assert _main()([str(tmp_path)]) == 2
-    _write(tmp_path, [fake_run("margin", 0, 0.5, strategy="margin")])
+    write_runs(tmp_path, [fake_run("margin", 0, 0.5, strategy="margin")])
     assert _main()([str(tmp_path), "--variant", "nope"]) == 2
     assert "nope" in capsys.readouterr().err

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import runpy
 
-from support import REPO_ROOT, fake_run
+from support import REPO_ROOT, fake_run, write_runs
 
 
 def _main():
     return runpy.run_path(str(REPO_ROOT / "benchmarks" / "paired_table.py"),
                           run_name="not_main")["main"]
-
-
-def _write(folder, runs):
-    (folder / "runs").mkdir(parents=True)
-    for r in runs:
-        m = r["bench"]
-        name = f"{m['dataset']}__{m['regime']}__{m['variant']}__{m['seed']}.json"
-        (folder / "runs" / name).write_text(json.dumps(r))
 
 
 def test_paired_differences_partial_marks_and_best(tmp_path, capsys):
@@ -29,7 +20,7 @@ def test_paired_differences_partial_marks_and_best(tmp_path, capsys):
                  fake_run("margin", seed, margin, strategy="margin"),
                  fake_run("random", seed, rnd, strategy="random")]
     runs.append(fake_run("late", 0, 0.95, strategy="late"))  # one seed only
-    _write(tmp_path, runs)
+    write_runs(tmp_path, runs)
     assert _main()([str(tmp_path), "--variants", "new,late", "--refs", "margin,random"]) == 0
     out = capsys.readouterr().out
     new_row = next(line for line in out.splitlines() if line.startswith("| new "))
@@ -43,6 +34,6 @@ def test_paired_differences_partial_marks_and_best(tmp_path, capsys):
 
 def test_unknown_variant_or_empty_folder_exit_2(tmp_path, capsys):
     assert _main()([str(tmp_path)]) == 2
-    _write(tmp_path, [fake_run("margin", 0, 0.5, strategy="margin")])
+    write_runs(tmp_path, [fake_run("margin", 0, 0.5, strategy="margin")])
     assert _main()([str(tmp_path), "--variants", "nope"]) == 2
     assert "nope" in capsys.readouterr().err

@@ -35,7 +35,7 @@ def _preset_of(cell: Cell) -> Any:
     return build_strategy(cell).get_params(deep=False).get("preset")
 
 
-def _mismatch(cell: Cell, meta: Mapping[str, Any]) -> str | None:
+def _mismatch(cell: Cell, meta: Mapping[str, Any], preset: Any) -> str | None:
     """Why ``cell`` would not run what the record ``meta`` (its ``bench`` part) ran, or None."""
     old_options = dict(meta["options"])
     new_options = dict(cell.variant.options)
@@ -52,13 +52,12 @@ def _mismatch(cell: Cell, meta: Mapping[str, Any]) -> str | None:
     stored = meta.get("parameters")
     if not isinstance(stored, dict):
         return "it records no strategy parameters to check"
-    why = parameters_changed(cell, {**stored, "preset": _preset_of(cell)})
+    why = parameters_changed(cell, {**stored, "preset": preset})
     return None if why is None else f"the new variant would run other settings: {why}"
 
 
-def _renamed(record: dict[str, Any], cell: Cell) -> dict[str, Any]:
+def _renamed(record: dict[str, Any], cell: Cell, preset: Any) -> dict[str, Any]:
     meta = record["bench"]
-    preset = _preset_of(cell)
     parameters = dict(meta["parameters"])
     if preset is not None:
         parameters["preset"] = preset
@@ -128,7 +127,8 @@ def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> d
         target = cell_path(out, cell)
         if target == path and meta.get("fingerprint") == cell.fingerprint():
             continue  # renamed in place before
-        why = _mismatch(cell, meta)
+        preset = _preset_of(cell)
+        why = _mismatch(cell, meta, preset)
         if why is not None:
             raise RenameError(f"{path.name} cannot become {cell.name}: {why}")
         if target in targets:
@@ -139,7 +139,7 @@ def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> d
                 raise RenameError(f"{path.name} cannot become {cell.name}: {target} exists")
             plan.append((path, cell, None))  # written before; only the source is left
         else:
-            plan.append((path, cell, _renamed(record, cell)))
+            plan.append((path, cell, _renamed(record, cell, preset)))
         moved[old_name] += 1
     for path, cell, new_record in plan:
         target = cell_path(out, cell)

@@ -90,10 +90,7 @@ def parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
         if k in defaults and json.loads(json.dumps(defaults[k])) == now[k]
     }
     legacy = getattr(type(strategy), "legacy_resolved", {})
-    if isinstance(now.get("resolved"), dict) and isinstance(stored.get("resolved"), dict):
-        stored = {**stored, "resolved": {
-            **_legacy_resolved(now["resolved"], stored, legacy), **stored["resolved"]}}
-        now, stored = _effective(now), _effective(stored)
+    now, stored = canonical_parameters(now, legacy), canonical_parameters(stored, legacy)
     changed = sorted(
         k for k in (set(now) | set(stored)) - added_at_default if now.get(k) != stored.get(k)
     )
@@ -102,42 +99,27 @@ def parameters_changed(cell: Cell, stored: dict[str, Any]) -> str | None:
     return None
 
 
-def _legacy_resolved(
-    now: dict[str, Any], stored: dict[str, Any], legacy: dict[str, Any]
-) -> dict[str, Any]:
-    """The resolved options a stored record lacks because they were added to the strategy's
-    resolved settings (AutoAL's presets) after it was written, with the values it ran with:
-    the plain constructor parameter it stored where the option was one (e.g. ``search_lr``),
-    else the strategy's ``legacy_resolved`` value. Only keys whose value is known are given."""
-    out: dict[str, Any] = {}
-    for key in now:
-        if key in stored["resolved"]:
-            continue
-        if stored.get(key) is not None:
-            out[key] = stored[key]
-        elif key in legacy:
-            out[key] = json.loads(json.dumps(legacy[key]))
-    return out
-
-
-def _effective(params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` with every parameter left None (the preset's) replaced by its resolved
-    value: an explicit value equal to the preset's runs the same as none."""
-    resolved = params["resolved"]
-    return {k: resolved[k] if v is None and k in resolved else v for k, v in params.items()}
-
-
-def canonical_parameters(params: Any) -> Any:
+def canonical_parameters(params: Any, legacy: dict[str, Any] | None = None) -> Any:
     """Stored strategy parameters in one form whatever code wrote them, for comparing two run
-    files: resolved options added since the file was written filled in with the values it ran
-    with, and every parameter left None (the preset's) replaced by its resolved value. Files
+    files: the resolved options added since the file was written (the keys of ``legacy``,
+    default AutoAL's ``LEGACY_RESOLVED``) filled in with the values it ran with — the plain
+    constructor parameter it stored where the option was one (e.g. ``search_lr``), else the
+    legacy value — and every parameter left None (the preset's) replaced by its resolved
+    value, since an explicit value equal to the preset's runs the same as none. Records
     without resolved options (every strategy but AutoAL) are returned as they are."""
     if not isinstance(params, dict) or not isinstance(params.get("resolved"), dict):
         return params
-    from autoal.search.presets import LEGACY_RESOLVED
+    if legacy is None:
+        from autoal.search.presets import LEGACY_RESOLVED
 
-    added = _legacy_resolved(dict.fromkeys(LEGACY_RESOLVED), params, LEGACY_RESOLVED)
-    return _effective({**params, "resolved": {**added, **params["resolved"]}})
+        legacy = LEGACY_RESOLVED
+    resolved = dict(params["resolved"])
+    for key, value in legacy.items():
+        if key not in resolved:
+            plain = params.get(key)
+            resolved[key] = plain if plain is not None else json.loads(json.dumps(value))
+    return {**{k: resolved[k] if v is None and k in resolved else v
+               for k, v in params.items()}, "resolved": resolved}
 
 
 def _stale_reason(cell: Cell, path: Path) -> str | None:

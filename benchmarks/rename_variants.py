@@ -8,7 +8,9 @@ Each ``OLD=NEW``: every run file of variant OLD becomes the run of the config's 
 changed), once checked to be exactly what NEW runs (see
 :mod:`autoal.bench.rename`): for a preset renamed without changing what it does, e.g. wave
 1's ``autoal`` preset, now ``autoal-v1``. Nothing is written unless every file passes. Exit
-status 2 on a bad argument, config or check.
+status 2 on a bad argument, config or check. ``--unverified`` also moves run files that record
+no strategy parameters (written before the bench recorded them), on their options and
+fingerprint alone, and marks them so.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", type=Path, help="the bench config naming the new variants")
     parser.add_argument("out", type=Path, help="the bench output folder (with runs/)")
     parser.add_argument("renames", nargs="+", metavar="OLD=NEW")
+    parser.add_argument("--unverified", action="store_true",
+                        help="also move files without recorded strategy parameters "
+                             "(checked by fingerprint only)")
     args = parser.parse_args(argv)
     renames: dict[str, str] = {}
     for item in args.renames:
@@ -38,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.out} has no runs/ folder", file=sys.stderr)
         return 2
     try:
-        moved = rename_runs(load_config(args.config), args.out, renames)
+        moved = rename_runs(load_config(args.config), args.out, renames,
+                            unverified=args.unverified)
     except (ConfigError, RenameError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

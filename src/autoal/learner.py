@@ -265,7 +265,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             f"strategy {name!r} needs evidence that {est} does not give: "
             f"{', '.join(missing)}. Strategies that work with {est}: {works}{hint}. "
             "(ALBL and AutoAL work when their candidates do, e.g. "
-            "strategy_params={'candidates': ('margin', 'entropy')}.)"
+            "strategy_params={'candidates': ('margin', 'entropy')}; AutoAL's default preset "
+            "also reads embeddings for its coverage query and budget prior: give them as "
+            "above, or add 'batch': 'topk', 'prior': 'uniform'.)"
         )
 
     # -- predictions --------------------------------------------------------------------------

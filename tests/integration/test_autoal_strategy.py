@@ -161,17 +161,24 @@ def test_paper_preset_with_alternations_searches_twice(digits_dataset):
     assert search["alternations"] == 1
 
 
-def test_the_autoal_preset_is_the_selection_runs_winner():
-    """benchmarks/select.toml's rule picked sel-persample-lookahead (docs/RESULTS.md, 3)."""
+def test_the_autoal_presets_are_the_selection_runs_winners():
+    """benchmarks/select.toml's rule picked sel-persample-lookahead (docs/RESULTS.md, 3), now
+    the ``autoal-v1`` preset; select-v2.toml's picked v2-kppP-shrink-budget, now ``autoal``
+    (section 6c)."""
 
     from autoal.bench import load_config
 
-    select = REPO_ROOT / "benchmarks" / "select.toml"
-    variants = load_config(select).variants
-    winner = AutoAL(**variants["sel-persample-lookahead"].options)
-    assert winner.resolved() == AutoAL().resolved()
-    runner_up = AutoAL(**variants["sel-persample-lookahead-cov"].options)
-    assert runner_up.resolved() != AutoAL().resolved()
+    for config, preset, winner, runner_up in (
+        ("select.toml", "autoal-v1", "sel-persample-lookahead", "sel-persample-lookahead-cov"),
+        ("select-v2.toml", "autoal", "v2-kppP-shrink-budget", "v2-kppP-prior"),
+    ):
+        variants = load_config(REPO_ROOT / "benchmarks" / config).variants
+        # select.toml's variants predate presets that fix these options: wave 1's values
+        wave1 = {"preset": "autoal-v1"}
+        chosen = AutoAL(**{**wave1, **variants[winner].options})
+        assert (chosen.resolved(), chosen.ablation) == (AutoAL(preset=preset).resolved(), "none")
+        other = AutoAL(**{**wave1, **variants[runner_up].options})
+        assert (other.resolved(), other.ablation) != (AutoAL(preset=preset).resolved(), "none")
 
 
 TWELVE = (

@@ -36,9 +36,26 @@ def _config(tmp_path: Path, variants: str, name: str):
     return load_config(path)
 
 
-def _finish(cfg, out: Path, *, old_format: bool = False) -> None:
+@pytest.fixture
+def wave1(monkeypatch):
+    """The era before select-v2's verdict, when the ``autoal`` preset was wave 1's design."""
+    monkeypatch.setitem(PRESETS, "autoal", dict(PRESETS["autoal-v1"]))
+
+
+def _finish(cfg, out: Path, *, old_format: bool = False, before_switch: bool = True) -> None:
     """Run files as a finished bench writes them (no training: only what resume reads);
-    ``old_format``: as written before the moved keys were preset options."""
+    ``old_format``: as written before the moved keys were preset options; ``before_switch``:
+    written while the ``autoal`` preset was wave 1's (``autoal-v1``)."""
+    today = PRESETS["autoal"]
+    if before_switch:
+        PRESETS["autoal"] = dict(PRESETS["autoal-v1"])
+    try:
+        _write_runs(cfg, out, old_format)
+    finally:
+        PRESETS["autoal"] = today
+
+
+def _write_runs(cfg, out: Path, old_format: bool) -> None:
     for cell in cfg.cells():
         params = strategy_parameters(build_strategy(cell))
         if old_format and cell.variant.strategy == "autoal":
@@ -52,7 +69,8 @@ def _finish(cfg, out: Path, *, old_format: bool = False) -> None:
         cell_path(out, cell).write_text(json.dumps(record))
 
 
-def test_runs_from_before_the_presets_fixed_search_options_stay_finished(tmp_path, monkeypatch):
+def test_runs_from_before_the_presets_fixed_search_options_stay_finished(tmp_path, monkeypatch,
+                                                                        wave1):
     cfg = _config(tmp_path, (
         'plain = { strategy = "autoal", preset = "autoal", ablation = "uniform" }\n'
         'lr = { strategy = "autoal", preset = "autoal", ablation = "uniform", search_lr = 0.05 }\n'
@@ -74,10 +92,15 @@ def test_a_changed_default_preset_makes_its_runs_stale(tmp_path, monkeypatch):
     cfg = _config(tmp_path, 'a = { strategy = "autoal", preset = "autoal", ablation = "prior" }',
                   "c.toml")
     out = tmp_path / "out"
-    _finish(cfg, out)
+    _finish(cfg, out, before_switch=False)
     assert len(pending_cells(cfg, out)[1]) == 1
-    monkeypatch.setitem(PRESETS, "autoal", {**PRESETS["autoal"], "coverage_power": "budget"})
+    monkeypatch.setitem(PRESETS, "autoal", {**PRESETS["autoal"], "coverage_power": 2.0})
     with pytest.raises(StaleResultsError, match="coverage_power"):
+        pending_cells(cfg, out)
+    monkeypatch.undo()
+    # as select-v2's verdict did: a file from wave 1's `autoal` is stale under the new one
+    _finish(cfg, out, before_switch=True)
+    with pytest.raises(StaleResultsError, match="search"):
         pending_cells(cfg, out)
 
 
@@ -229,7 +252,7 @@ def test_every_preset_fixes_the_same_options():
         assert tuple(preset) == PRESET_KEYS, name
 
 
-def test_canonical_parameters_equal_across_the_two_record_formats(tmp_path):
+def test_canonical_parameters_equal_across_the_two_record_formats(tmp_path, wave1):
     cfg = _config(tmp_path, 'a = { strategy = "autoal", preset = "autoal", ablation = "uniform" }'
                   '\nm = { strategy = "margin" }', "c.toml")
     old_out, new_out = tmp_path / "old", tmp_path / "new"
@@ -243,3 +266,30 @@ def test_canonical_parameters_equal_across_the_two_record_formats(tmp_path):
             assert a != b  # the formats differ; the computation does not
             changed = {**b, "resolved": {**b["resolved"], "search_lr": 0.05}}
             assert canonical_parameters(a) != canonical_parameters(changed)
+
+
+def test_files_without_recorded_parameters_move_only_unverified(tmp_path):
+    old = _config(tmp_path, 'a = { strategy = "autoal", preset = "autoal", coverage = 0.1 }',
+                  "old.toml")
+    new = _config(tmp_path,
+                  'a = { strategy = "autoal", preset = "autoal-v1", coverage = 0.1 }', "new.toml")
+    out = tmp_path / "out"
+    _finish(old, out)
+    for path in (out / "runs").iterdir():  # as the bench wrote them before recording parameters
+        record = json.loads(path.read_text())
+        del record["bench"]["parameters"]
+        path.write_text(json.dumps(record))
+    before = _snapshot(out)
+    with pytest.raises(RenameError, match="no strategy parameters"):
+        rename_runs(new, out, {"a": "a"})
+    assert _snapshot(out) == before
+    assert rename_runs(new, out, {"a": "a"}, unverified=True) == {"a": 1}
+    moved = json.loads(cell_path(out, new.cells()[0]).read_text())["bench"]
+    assert "parameters" not in moved and "fingerprint" in moved["renamed_unverified"]
+    assert moved["fingerprint"] == new.cells()[0].fingerprint()
+    assert not pending_cells(new, out)[0]
+    # options other than the preset's name still refuse, unverified or not
+    other = _config(tmp_path,
+                    'a = { strategy = "autoal", preset = "autoal-v1", coverage = 0.2 }', "o.toml")
+    with pytest.raises(RenameError, match="options"):
+        rename_runs(other, out, {"a": "a"}, unverified=True)

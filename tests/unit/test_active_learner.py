@@ -183,16 +183,32 @@ def test_a_torch_classifier_on_images_serves_embedding_and_mc_strategies(digits)
     assert net.loss_module is False and not hasattr(net, "net_")
 
 
-def test_autoal_searches_with_a_sklearn_model(digits):
+@pytest.mark.parametrize("options", [
+    {"batch": "topk", "prior": "uniform"},  # probabilities alone suffice
+    {"preset": "autoal-v1"},
+])
+def test_autoal_searches_with_a_sklearn_model(digits, options):
     X, y, _, pool = digits
     al, _ = simulate(
         X, y, pool, logreg(), "autoal", 0, init=40, n=10, rounds=1,
         strategy_params={"candidates": ("least_confidence", "margin", "entropy"),
-                         "fitnet_epochs": 2, "search_steps": 5, "device": "cpu"},
+                         "fitnet_epochs": 2, "search_steps": 5, "device": "cpu", **options},
     )
     info = al.strategy_.round_info()
     assert set(info["weights"]) == {"least_confidence", "margin", "entropy"}
     assert info["search"]["steps"] == 5
+
+
+def test_autoal_s_default_preset_on_a_sklearn_model_needs_its_embeddings(digits):
+    X, y, _, pool = digits
+    params = {"candidates": ("margin", "entropy"), "fitnet_epochs": 2, "search_steps": 5,
+              "device": "cpu"}
+    with pytest.raises(MissingEvidenceError, match="'batch': 'topk', 'prior': 'uniform'"):
+        simulate(X, y, pool, logreg(), "autoal", 0, init=40, n=10, rounds=1,
+                 strategy_params=params)
+    al, _ = simulate(X, y, pool, SklearnClassifier(logreg(), embeddings="input"), "autoal", 0,
+                     init=40, n=10, rounds=1, strategy_params=params)
+    assert al.strategy_.round_info()["query"]["batch"] == "kmeanspp"
 
 
 def test_autoal_with_its_default_candidates_on_a_torch_classifier(digits):

@@ -351,7 +351,8 @@ def test_rerun_drift_reads_both_parameter_formats_as_one_computation():
     from autoal.strategies import get_strategy
 
     same = _script("rerun_drift.py")["same_computation"]
-    new = strategy_parameters(get_strategy("autoal", random_state=0, ablation="uniform"))
+    new = strategy_parameters(get_strategy("autoal", random_state=0, preset="autoal-v1",
+                                           ablation="uniform"))
     old = {**new, "search_lr": 0.1, "resolved": {  # as written before presets fixed it
         k: v for k, v in new["resolved"].items() if k != "search_lr"}}
     run = {"bench": {"strategy": "autoal", "source": "digits"}, "config": {"seed": 0}}

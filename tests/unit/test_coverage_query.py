@@ -84,7 +84,7 @@ def _evidence(seed: int = 0) -> tuple[Evidence, np.ndarray]:
 def test_autoal_batch_option(batch, spread):
     evidence, cluster = _evidence()
     strategy = AutoAL(random_state=0, candidates=("margin", "entropy"), ablation="uniform",
-                      batch=batch)
+                      preset="autoal-v1", batch=batch)
     idx = strategy.select(evidence, 10)
     covered = set(cluster[idx].tolist())
     assert (covered == set(range(N_CLUSTERS))) if spread else (covered == {0})
@@ -96,9 +96,10 @@ def test_autoal_batch_option(batch, spread):
 def test_autoal_coverage_needs_embeddings_and_is_deterministic():
     evidence, _ = _evidence()
     strategy = AutoAL(random_state=3, candidates=("margin",), ablation="uniform",
-                      batch="coverage")
+                      preset="autoal-v1", batch="coverage")
     assert "embeddings" in strategy.requires
-    again = AutoAL(random_state=3, candidates=("margin",), ablation="uniform", batch="coverage")
+    again = AutoAL(random_state=3, candidates=("margin",), ablation="uniform",
+                   preset="autoal-v1", batch="coverage")
     assert np.array_equal(strategy.select(evidence, 7), again.select(evidence, 7))
     with pytest.raises(ValueError, match="batch"):
         AutoAL(batch="top").validate()

@@ -150,7 +150,7 @@ def test_autoal_with_one_sample_per_probe_half_scores_finitely():
         probs=np.ones((5, 1)), mc_probs=np.ones((2, 5, 1)), embeddings=rng.normal(size=(5, 2)),
         inputs=rng.normal(size=(5, 3)).astype(np.float32),
         labeled_inputs=rng.normal(size=(4, 3)).astype(np.float32),
-        labeled_targets=np.zeros(4, dtype=np.int64),
+        labeled_targets=np.zeros(4, dtype=np.int64), labeled_embeddings=rng.normal(size=(4, 2)),
     )
     scores = get_strategy("autoal", random_state=0, **TINY_AUTOAL).score(ev, 1)
     assert np.all(np.isfinite(scores))

@@ -138,8 +138,8 @@ def test_bad_rewards_shape_and_kappa():
         run_hindsight_search(model, np.zeros((2, 3)), lr=0.1, steps=1, kappa=-1)
 
 
-HINDSIGHT = {"objective": "hindsight", "weights": "global", "search": "shrinkage",
-             "prior": "budget", "search_steps": 30}
+HINDSIGHT = {"preset": "autoal-v1", "objective": "hindsight", "weights": "global",
+             "search": "shrinkage", "prior": "budget", "search_steps": 30}
 
 
 def grown(evidence, picked: np.ndarray):
@@ -195,9 +195,10 @@ def test_a_labeled_set_that_did_not_grow_by_the_batch_falls_back_to_the_prior():
 def test_hindsight_needs_the_shrinkage_search_and_sets_it_where_left_none(params):
     with pytest.raises(ValueError, match="hindsight"):
         AutoAL(objective="hindsight", **params).validate()
-    resolved = AutoAL(objective="hindsight").resolved()  # the preset says per-sample, adam
-    assert (resolved["weights"], resolved["search"]) == ("global", "shrinkage")
-    assert AutoAL(objective="lookahead").resolved()["weights"] == "per-sample"
+    wave1 = AutoAL(preset="autoal-v1", objective="hindsight").resolved()  # per-sample, adam
+    assert (wave1["weights"], wave1["search"]) == ("global", "shrinkage")
+    plain = AutoAL(preset="autoal-v1", objective="lookahead").resolved()
+    assert (plain["weights"], plain["search"]) == ("per-sample", "adam")
 
 
 def test_in_the_loop_every_round_after_the_first_rewards_its_last_batch(digits_dataset):

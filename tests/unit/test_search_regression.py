@@ -5,7 +5,8 @@ SearchNet features for global weights, the weighted k-means++ query in blocks, t
 checks moved to autoal.search.options); every existing option combination must query what
 it queried before. The goldens were recorded with the code at 0f00786 on digits (three
 rounds of 10 after 30 labels, seed 1), every option not named below from the preset then
-called ``autoal``, now ``autoal-v1``."""
+called ``autoal``, now ``autoal-v1``. The ``autoal`` preset chosen by select-v2.toml's rule
+is that run's contender ``v2-kppP-shrink-budget``: it must pick what the contender picked."""
 
 from __future__ import annotations
 
@@ -50,3 +51,33 @@ def test_existing_configurations_query_what_they_queried_before(digits_dataset, 
                         strategy_params={**FAST, **CONFIGS[name]})
     record = run_active_learning(digits_dataset, "autoal", config, progress=False)
     assert [r["queried"] for r in record["rounds"][1:]] == GOLDEN[name]
+
+
+@pytest.mark.slow
+def test_the_autoal_preset_queries_what_its_selection_run_contender_queried(digits_dataset):
+    """The default preset is select-v2's winner: with no option set it picks what that
+    contender's options on ``autoal-v1`` picked."""
+    fast = {k: v for k, v in FAST.items() if k != "preset"}
+    config = LoopConfig(init=30, budget=10, rounds=3, seed=1, epochs=8, mc_samples=10,
+                        strategy_params=fast)
+    record = run_active_learning(digits_dataset, "autoal", config, progress=False)
+    assert [r["queried"] for r in record["rounds"][1:]] == GOLDEN["v2-kppP-shrink-budget"]
+
+
+def test_the_autoal_preset_resolves_to_the_contender_s_options():
+    from autoal.search import AutoAL
+    from autoal.search.presets import PRESETS
+
+    resolved = AutoAL().resolved()
+    wave1 = AutoAL(preset="autoal-v1").resolved()
+    contender = CONFIGS["v2-kppP-shrink-budget"]
+    assert {k: resolved[k] for k in contender} == contender
+    assert {k: v for k, v in resolved.items() if k not in contender} == {
+        k: v for k, v in wave1.items() if k not in contender}
+    assert PRESETS["autoal"] != PRESETS["autoal-v1"]
+    # the shrinkage search moves global logits only: a SearchNet asked for gets Adam
+    per_sample = AutoAL(weights="per-sample").resolved()
+    assert (per_sample["weights"], per_sample["search"]) == ("per-sample", "adam")
+    AutoAL(weights="per-sample").validate()
+    with pytest.raises(ValueError, match="shrinkage"):
+        AutoAL(weights="per-sample", search="shrinkage").validate()

@@ -11,6 +11,11 @@ checked before any is written, so a refusal leaves the folder as it was; each fi
 atomically before its source is removed, so an interrupted rename loses nothing and running
 it again completes it. Each moved file records where it came from under
 ``bench.renamed_from``.
+
+Run files written before the bench recorded strategy parameters (wave 1's first runs) can be
+checked by fingerprint only; they move only with ``unverified=True``, and say so
+(``bench.renamed_unverified``): their label then rests on the config's word that the old
+name ran what the new one does.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ def _preset_of(cell: Cell) -> Any:
     return build_strategy(cell).get_params(deep=False).get("preset")
 
 
-def _mismatch(cell: Cell, meta: Mapping[str, Any], preset: Any) -> str | None:
+def _mismatch(
+    cell: Cell, meta: Mapping[str, Any], preset: Any, unverified: bool
+) -> str | None:
     """Why ``cell`` would not run what the record ``meta`` (its ``bench`` part) ran, or None."""
     old_options = dict(meta["options"])
     new_options = dict(cell.variant.options)
@@ -51,22 +58,26 @@ def _mismatch(cell: Cell, meta: Mapping[str, Any], preset: Any) -> str | None:
         return "its data, settings or seed differ from the config's"
     stored = meta.get("parameters")
     if not isinstance(stored, dict):
-        return "it records no strategy parameters to check"
+        return None if unverified else (
+            "it records no strategy parameters to check (--unverified moves it on its "
+            "fingerprint alone)")
     why = parameters_changed(cell, {**stored, "preset": preset})
     return None if why is None else f"the new variant would run other settings: {why}"
 
 
 def _renamed(record: dict[str, Any], cell: Cell, preset: Any) -> dict[str, Any]:
     meta = record["bench"]
-    parameters = dict(meta["parameters"])
-    if preset is not None:
-        parameters["preset"] = preset
     bench = {
         **meta,
         **cell.metadata(),
-        "parameters": parameters,
         "renamed_from": {k: meta[k] for k in ("cell", "variant", "options", "fingerprint")},
     }
+    if isinstance(meta.get("parameters"), dict):
+        bench["parameters"] = dict(meta["parameters"])
+        if preset is not None:
+            bench["parameters"]["preset"] = preset
+    else:
+        bench["renamed_unverified"] = "no recorded strategy parameters; fingerprint checked"
     out = {**record, "bench": bench}
     params = record.get("config", {}).get("strategy_params")
     if isinstance(params, dict) and "preset" in cell.variant.options:
@@ -84,8 +95,13 @@ def _moved_before(target: Path, meta: Mapping[str, Any], cell: Cell) -> bool:
         return False
 
 
-def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> dict[str, int]:
+def rename_runs(
+    config: BenchConfig, out: Path, renames: Mapping[str, str], *, unverified: bool = False
+) -> dict[str, int]:
     """Move the run files of each variant ``old`` in ``renames`` to the config's ``new``.
+
+    ``unverified``: also move files that record no strategy parameters, on their options
+    and fingerprint alone (they are marked ``bench.renamed_unverified``).
 
     Files already moved are left alone (a second run moves nothing); a rename interrupted
     between writing a target and removing its source is completed by running it again.
@@ -128,7 +144,7 @@ def rename_runs(config: BenchConfig, out: Path, renames: Mapping[str, str]) -> d
         if target == path and meta.get("fingerprint") == cell.fingerprint():
             continue  # renamed in place before
         preset = _preset_of(cell)
-        why = _mismatch(cell, meta, preset)
+        why = _mismatch(cell, meta, preset, unverified)
         if why is not None:
             raise RenameError(f"{path.name} cannot become {cell.name}: {why}")
         if target in targets:

@@ -35,17 +35,21 @@ class AutoAL(QueryStrategy):
     weights (global logits, or a per-sample SearchNet); a soft top-fraction selection with
     an annealed temperature makes the objective differentiable in the weights. The searched
     weights then mix the candidates' (rank-normalised) scores over the unlabeled pool, and
-    the top ``budget`` samples are queried.
+    the batch is drawn from that mixture: its top ``budget`` samples, or by coverage
+    (``batch``).
 
     Parameters
     ----------
     random_state:
         Seeds FitNet, the splits, the search and tie-breaking.
     preset:
-        ``"autoal"`` (default; see :data:`~autoal.search.presets.PRESETS`), ``"autoal-v1"``
-        (wave 1's default: per-sample weights, lookahead objective, Adam, top-b query) or
-        ``"paper"`` (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold,
-        loss module, alternating FitNet step). ``candidates``, ``weights``, ``objective``,
+        ``"autoal"`` (default, chosen by ``benchmarks/select-v2.toml``'s rule: global
+        weights, the ``shrinkage`` search from the ``budget`` prior over 2 x 2 cross-fitted
+        problems, lookahead objective, k-means++ coverage query with the ``budget`` power;
+        see :data:`~autoal.search.presets.PRESETS`), ``"autoal-v1"`` (wave 1's default:
+        per-sample weights, lookahead objective, Adam, top-b query) or ``"paper"``
+        (per-sample SearchNet, max-loss objective, Gaussian-mixture threshold, loss module,
+        alternating FitNet step). ``candidates``, ``weights``, ``objective``,
         ``threshold``, ``loss_module``, ``coverage``, ``fitnet_alternations``, ``batch``,
         ``search``, ``prior``, ``search_lr``, ``kappa``, ``n_resplits``, ``coverage_power``
         and ``coverage_pool`` default to the preset's value when None (``paper`` and
@@ -127,7 +131,8 @@ class AutoAL(QueryStrategy):
         ``"shrinkage"`` (global weights only: start at the prior, move each logit by
         ``search_lr`` per step times a James-Stein factor of the gradient's signal-to-noise
         over the cross-fitted problems; see :mod:`autoal.search.shrinkage`). Default: the
-        preset's.
+        preset's, except ``"adam"`` where ``weights="per-sample"`` is set and ``search`` is
+        left None.
     prior:
         ``"uniform"`` or ``"budget"`` (diversity candidates with few labels per class, margin
         with many; see :mod:`autoal.search.prior`): where the ``shrinkage`` search starts,
@@ -246,6 +251,9 @@ class AutoAL(QueryStrategy):
         if cfg["objective"] == "hindsight":  # its own search; the preset's yield, not the user's
             cfg["weights"] = self.weights or "global"
             cfg["search"] = self.search or "shrinkage"
+        elif self.search is None and cfg["weights"] == "per-sample":
+            # the shrinkage search moves global logits only; a SearchNet is trained by Adam
+            cfg["search"] = "adam"
         cfg["candidates"] = tuple(cfg["candidates"])
         return cfg
 
@@ -260,8 +268,9 @@ class AutoAL(QueryStrategy):
             needed += [f for f in cand.requires if f not in needed]
         if self._searches(cfg):
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
-        if (self.ablation == "prior" or cfg["prior"] != "uniform"
-                or cfg["coverage_pool"] == "budget" or cfg["coverage_power"] == "budget"):
+        budget_query = cfg["batch"] != "topk" and "budget" in (
+            cfg["coverage_pool"], cfg["coverage_power"])
+        if self.ablation == "prior" or cfg["prior"] != "uniform" or budget_query:
             needed += [] if "labeled_embeddings" in needed else ["labeled_embeddings"]
         if cfg["batch"] != "topk":
             space = "features" if self.representation == "features" else "embeddings"
@@ -299,10 +308,14 @@ class AutoAL(QueryStrategy):
         return ranked
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
-        """The searched mixture's combined score over the pool, ``(N,)``."""
+        """The searched mixture's combined score over the pool, ``(N,)``; with a budget and a
+        coverage query (``batch`` not ``"topk"``), the scores behind that query's batch: the
+        batch first, in pick order, as every batch strategy's."""
         n = self._check(evidence)
         budget = None if budget is None else check_budget(budget, n)
-        return self._mixture(evidence, budget)[0]
+        if budget is None or self.resolved()["batch"] == "topk":
+            return self._mixture(evidence, budget)[0]
+        return self._coverage_draw(evidence, budget)[2]
 
     def _mixture(self, evidence: Evidence, budget: int | None) -> tuple[np.ndarray, np.ndarray]:
         """The combined score ``(N,)`` and the candidates' scores ``(N, K)`` behind it."""
@@ -329,24 +342,12 @@ class AutoAL(QueryStrategy):
         broken by the seeded generator) or a coverage query weighted by it."""
         n = self._check(evidence)
         budget = check_budget(budget, n)
-        s, scores = self._mixture(evidence, budget)
         cfg = self.resolved()
-        mode = cfg["batch"]
-        if mode == "topk":
+        if cfg["batch"] == "topk":
+            s, scores = self._mixture(evidence, budget)
             idx = self._pick(s, budget)
         else:
-            t0 = time.perf_counter()
-            pool, labeled = space_of(evidence, self.representation)
-            d = diversity_share(n_labeled(evidence), n_classes_of(evidence))
-            top = coverage_top(n, budget, d) if cfg["coverage_pool"] == "budget" else None
-            power = budget_power(d) if cfg["coverage_power"] == "budget" else cfg["coverage_power"]
-            idx, record = coverage_batch(mode, s, pool, labeled, budget, self.rng,
-                                         power=float(power), top=top)
-            record["power"] = float(power)
-            self._info["query"] = {"batch": mode, **record}
-            self._info["seconds"]["query"] = time.perf_counter() - t0
-            # the scores behind the pick: the batch first, in pick order, then the mixture
-            self.last_scores_ = batch_first_scores(idx, s - s.min())
+            idx, scores, self.last_scores_ = self._coverage_draw(evidence, budget)
         if cfg["objective"] == "hindsight" and self._searches(cfg):  # next round's reward
             remember_batch(self, evidence, idx, scores, n_labeled(evidence))
         pool_weights = self._info.pop("_pool_weights")
@@ -354,6 +355,25 @@ class AutoAL(QueryStrategy):
             zip(cfg["candidates"], pool_weights[idx].mean(axis=0).tolist(), strict=True)
         )
         return idx
+
+    def _coverage_draw(
+        self, evidence: Evidence, budget: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The coverage query's batch, the candidates' scores ``(N, K)`` and the scores behind
+        the pick (the batch first, in pick order, then the mixture)."""
+        s, scores = self._mixture(evidence, budget)
+        cfg = self.resolved()
+        t0 = time.perf_counter()
+        pool, labeled = space_of(evidence, self.representation)
+        d = diversity_share(n_labeled(evidence), n_classes_of(evidence))
+        top = coverage_top(len(s), budget, d) if cfg["coverage_pool"] == "budget" else None
+        power = budget_power(d) if cfg["coverage_power"] == "budget" else cfg["coverage_power"]
+        idx, record = coverage_batch(cfg["batch"], s, pool, labeled, budget, self.rng,
+                                     power=float(power), top=top)
+        record["power"] = float(power)
+        self._info["query"] = {"batch": cfg["batch"], **record}
+        self._info["seconds"]["query"] = time.perf_counter() - t0
+        return idx, scores, batch_first_scores(idx, s - s.min())
 
     def round_info(self) -> dict[str, Any]:
         """Mean candidate weights over the pool and the batch, the search record, timings."""

@@ -285,11 +285,21 @@ def test_files_without_recorded_parameters_move_only_unverified(tmp_path):
     assert _snapshot(out) == before
     assert rename_runs(new, out, {"a": "a"}, unverified=True) == {"a": 1}
     moved = json.loads(cell_path(out, new.cells()[0]).read_text())["bench"]
-    assert "parameters" not in moved and "fingerprint" in moved["renamed_unverified"]
+    assert "parameters" not in moved and moved["renamed_unverified"]
     assert moved["fingerprint"] == new.cells()[0].fingerprint()
+    assert moved["renamed_from"]["fingerprint"] == old.cells()[0].fingerprint()
     assert not pending_cells(new, out)[0]
     # options other than the preset's name still refuse, unverified or not
     other = _config(tmp_path,
                     'a = { strategy = "autoal", preset = "autoal-v1", coverage = 0.2 }', "o.toml")
     with pytest.raises(RenameError, match="options"):
         rename_runs(other, out, {"a": "a"}, unverified=True)
+
+
+def test_unverified_still_checks_the_parameters_a_file_records(tmp_path):
+    _, new, out = _old_and_new(
+        tmp_path, 'a-v1 = { strategy = "autoal", preset = "paper", ablation = "uniform" }')
+    before = _snapshot(out)
+    with pytest.raises(RenameError, match="other settings"):
+        rename_runs(new, out, {"a": "a-v1"}, unverified=True)
+    assert _snapshot(out) == before

@@ -166,3 +166,31 @@ def test_autoal_budget_power_narrows_the_draw_as_labels_grow():
     assert (picks["many"] == 0).sum() > (picks["few"] == 0).sum()
     with pytest.raises(ValueError, match="coverage_power"):
         AutoAL(coverage_power="sharp").validate()
+
+
+@pytest.mark.parametrize("batch", ["topk", "kmeanspp", "coverage"])
+def test_autoal_score_with_a_budget_ranks_the_batch_its_select_draws(batch):
+    """score(budget) holds select's batch as its top b, in pick order, in every query mode;
+    without a budget it is the mixture itself."""
+    evidence, _ = _evidence()
+    opts = {"candidates": ("margin", "entropy"), "ablation": "uniform", "preset": "autoal-v1",
+            "batch": batch}
+    picked = AutoAL(random_state=4, **opts).select(evidence, 10)
+    scores = AutoAL(random_state=4, **opts).score(evidence, 10)
+    assert set(np.argsort(-scores, kind="stable")[:10].tolist()) == set(picked.tolist())
+    if batch != "topk":
+        assert np.all(np.diff(scores[picked]) < 0)  # pick order
+        mixture = AutoAL(random_state=4, **opts).score(evidence)
+        assert not np.array_equal(mixture, scores)
+        # the mixture ranks cluster 0's uncertain points first; the batch covers every cluster
+        assert set(np.argsort(-mixture)[:10].tolist()) != set(picked.tolist())
+
+
+def test_budget_coverage_options_need_labeled_embeddings_only_with_a_coverage_query():
+    plain = {"candidates": ("margin",), "ablation": "uniform", "prior": "uniform",
+             "preset": "autoal-v1", "coverage_power": "budget", "coverage_pool": "budget"}
+    assert "labeled_embeddings" not in AutoAL(batch="topk", **plain).requires
+    assert "labeled_embeddings" in AutoAL(batch="kmeanspp", **plain).requires
+    # the budget prior's weights read the labels per class
+    prior = {**plain, "prior": "budget", "ablation": "prior"}
+    assert "labeled_embeddings" in AutoAL(batch="topk", **prior).requires

@@ -15,9 +15,10 @@ __all__ = [
 #: The label that excludes an item from the campaign.
 SKIP = "skip"
 #: A new campaign's strategy. It follows the benchmark, not the headline: in the full
-#: comparison (docs/RESULTS.md, section 4; 490 cells) margin has the best mean rank and the
-#: `autoal` preset does not beat it in any group, so margin is the default until a preset
-#: that does is chosen (issue 16's selection run). `--strategy autoal` is one option away.
+#: comparison (docs/RESULTS.md, section 4; 490 cells) margin has the best mean rank and wave
+#: 1's AutoAL does not beat it in any group, so margin is the default until the full
+#: comparison of the new `autoal` preset (benchmarks/paper-cpu-v2.toml) shows it at least as
+#: good. `--strategy autoal` is one option away.
 DEFAULT_STRATEGY = "margin"
 #: Evidence fields the campaign's torch model provides.
 PROVIDED = frozenset({"probs", "mc_probs", "embeddings", "labeled_embeddings", "labeled_probs",

@@ -194,3 +194,22 @@ def test_budget_coverage_options_need_labeled_embeddings_only_with_a_coverage_qu
     # the budget prior's weights read the labels per class
     prior = {**plain, "prior": "budget", "ablation": "prior"}
     assert "labeled_embeddings" in AutoAL(batch="topk", **prior).requires
+
+
+@pytest.mark.parametrize("mode", ["coverage", "kmeanspp"])
+def test_a_pool_above_the_exact_size_is_drawn_from_a_bounded_sample(mode):
+    """300 rows with an exact size of 100: the draw reads 100 of them (the 50 heaviest and 50
+    more), still covers the planted clusters, returns pool indices, and says so."""
+    pool, score, cluster = planted(3)
+    pool32 = pool.astype(np.float32)  # as a memory-mapped pool is stored
+    idx, record = coverage_batch(mode, score, pool32, None, 10, np.random.default_rng(3),
+                                 exact_max_samples=100)
+    assert record["approximation_of"] == 300 and record["drawn_from"] == 100
+    assert len(set(idx.tolist())) == 10 and idx.min() >= 0 and idx.max() < 300
+    assert (np.bincount(cluster[idx], minlength=N_CLUSTERS) > 0).all()
+    # with a sharp weight the 50 heaviest rows (cluster 0's) are kept and win the draw
+    sharp, _ = coverage_batch(mode, score, pool32, None, 10, np.random.default_rng(3),
+                              power=50.0, exact_max_samples=100)
+    assert (cluster[sharp] == 0).sum() >= 5
+    exact, record = coverage_batch(mode, score, pool32, None, 10, np.random.default_rng(3))
+    assert "approximation_of" not in record and record["drawn_from"] == 300

@@ -36,7 +36,7 @@ from sklearn.preprocessing import normalize as unit_rows
 
 from autoal.names import BATCH_MODES, COVERAGE_POOLS
 from autoal.strategies.base import top_k
-from autoal.strategies.diversity import min_sq_distances
+from autoal.strategies.diversity import EXACT_MAX_SAMPLES, min_sq_distances
 from autoal.strategies.uherding import kernel_radius, weighted_herding
 
 __all__ = ["BATCH_MODES", "COVERAGE_POOLS", "budget_power", "coverage_batch", "coverage_top",
@@ -134,14 +134,23 @@ def coverage_batch(
     n_neighbors: int = 200,
     dense_below: int = 2000,
     top: int | None = None,
+    exact_max_samples: int = EXACT_MAX_SAMPLES,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """The ``budget`` pool indices that ``mode`` (``"coverage"``: herding, or
     ``"kmeanspp"``) draws with the mixed ``score`` (``(N,)``, in ``[0, 1]``) as weight, and
     a record of the query.
 
     ``pool`` / ``labeled``: the vectors coverage is measured in (the task model's embeddings
-    or label-free features), scaled to unit length first as UHerding does. ``top``: draw
-    only from the ``top`` highest scores (ties broken by ``rng``); None: the whole pool.
+    or label-free features), scaled to unit length first as UHerding does; it may be a
+    memory-mapped float32 array (only the rows drawn from are copied, as float64). ``top``:
+    draw only from the ``top`` highest scores (ties broken by ``rng``); None: the whole pool.
+
+    Above ``exact_max_samples`` rows left to draw from, the draw is approximate, as the
+    diversity strategies' on large pools: it runs on ``exact_max_samples`` of them, the
+    highest-weighted half of that number plus as many drawn uniformly from the rest, so that
+    its memory and time stay bounded (a 1M-row pool otherwise costs a float64 copy of it
+    and ``budget`` passes over it); the record then holds ``"approximation_of"``, the
+    number of rows the exact draw would have read.
     """
     if mode not in BATCH_MODES or mode == "topk":
         raise ValueError(f"unknown coverage batch mode {mode!r}; use 'coverage' or 'kmeanspp'")
@@ -152,9 +161,28 @@ def coverage_batch(
     if top is not None and top < len(score):
         subset = top_k(score, max(int(top), budget), rng)
         score, pool = score[subset], np.asarray(pool)[subset]
+    sample, n_rows = None, len(score)
+    if n_rows > max(exact_max_samples, 2 * budget):
+        sample = _large_pool_sample(score, power, exact_max_samples, rng)
+        score, pool = score[sample], np.asarray(pool)[sample]
     idx, record = _draw(mode, score, pool, labeled, budget, rng, power, n_neighbors, dense_below)
     record["drawn_from"] = float(len(score))
+    if sample is not None:
+        record["approximation_of"] = float(n_rows)  # rows the exact draw would have read
+        idx = sample[idx]
     return (idx if subset is None else subset[idx]), record
+
+
+def _large_pool_sample(
+    score: np.ndarray, power: float, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``size`` sorted row indices: the ``size // 2`` highest weights (``score ** power``;
+    ties broken by ``rng``) and ``size - size // 2`` drawn uniformly from the other rows."""
+    weight = np.clip(score, 0.0, None) ** power
+    best = top_k(weight, size // 2, rng)
+    rest = np.setdiff1d(np.arange(len(score)), best, assume_unique=True)
+    spread = rng.choice(rest, size=size - len(best), replace=False)
+    return np.sort(np.concatenate([best, spread])).astype(np.int64)
 
 
 def _draw(

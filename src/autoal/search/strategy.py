@@ -21,7 +21,7 @@ from autoal.strategies.base import QueryStrategy, check_budget
 from autoal.strategies.diversity import batch_first_scores
 from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import get_strategy, register_strategy
-from autoal.strategies.representation import space_of
+from autoal.strategies.representation import raw_space_of
 
 __all__ = ["AutoAL"]
 
@@ -364,7 +364,7 @@ class AutoAL(QueryStrategy):
         s, scores = self._mixture(evidence, budget)
         cfg = self.resolved()
         t0 = time.perf_counter()
-        pool, labeled = space_of(evidence, self.representation)
+        pool, labeled = raw_space_of(evidence, self.representation)  # not copied whole
         d = diversity_share(n_labeled(evidence), n_classes_of(evidence))
         top = coverage_top(len(s), budget, d) if cfg["coverage_pool"] == "budget" else None
         power = budget_power(d) if cfg["coverage_power"] == "budget" else cfg["coverage_power"]

@@ -213,3 +213,16 @@ def test_a_pool_above_the_exact_size_is_drawn_from_a_bounded_sample(mode):
     assert (cluster[sharp] == 0).sum() >= 5
     exact, record = coverage_batch(mode, score, pool32, None, 10, np.random.default_rng(3))
     assert "approximation_of" not in record and record["drawn_from"] == 300
+
+
+@pytest.mark.parametrize("mode", ["coverage", "kmeanspp"])
+def test_a_budget_above_the_exact_size_samples_twice_the_budget(mode):
+    pool, score, _ = planted(4)
+    idx, record = coverage_batch(mode, score, pool, None, 40, np.random.default_rng(4),
+                                 exact_max_samples=10)
+    assert record["drawn_from"] == 80 and record["approximation_of"] == 300
+    assert len(set(idx.tolist())) == 40 and idx.max() < 300
+    top, record = coverage_batch(mode, score, pool, None, 10, np.random.default_rng(4),
+                                 top=150, exact_max_samples=40)
+    assert record["drawn_from"] == 40 and record["approximation_of"] == 150
+    assert len(set(top.tolist())) == 10

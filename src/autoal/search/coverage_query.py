@@ -145,9 +145,9 @@ def coverage_batch(
     memory-mapped float32 array (only the rows drawn from are copied, as float64). ``top``:
     draw only from the ``top`` highest scores (ties broken by ``rng``); None: the whole pool.
 
-    Above ``exact_max_samples`` rows left to draw from, the draw is approximate, as the
-    diversity strategies' on large pools: it runs on ``exact_max_samples`` of them, the
-    highest-weighted half of that number plus as many drawn uniformly from the rest, so that
+    Above ``max(exact_max_samples, 2 * budget)`` rows left to draw from, the draw is
+    approximate, as the diversity strategies' on large pools: it runs on that many of them,
+    the highest-weighted half plus as many drawn uniformly from the rest, so that
     its memory and time stay bounded (a 1M-row pool otherwise costs a float64 copy of it
     and ``budget`` passes over it); the record then holds ``"approximation_of"``, the
     number of rows the exact draw would have read.
@@ -157,20 +157,22 @@ def coverage_batch(
     if not power >= 0:
         raise ValueError(f"coverage power must be non-negative, got {power}")
     score = np.asarray(score, dtype=np.float64)
-    subset = None
+    rows = None  # the pool rows drawn from, in this order; None: all of them
     if top is not None and top < len(score):
-        subset = top_k(score, max(int(top), budget), rng)
-        score, pool = score[subset], np.asarray(pool)[subset]
-    sample, n_rows = None, len(score)
-    if n_rows > max(exact_max_samples, 2 * budget):
-        sample = _large_pool_sample(score, power, exact_max_samples, rng)
-        score, pool = score[sample], np.asarray(pool)[sample]
+        rows = top_k(score, max(int(top), budget), rng)
+        score = score[rows]
+    sample, n_rows, size = None, len(score), max(exact_max_samples, 2 * budget)
+    if n_rows > size:
+        sample = _large_pool_sample(score, power, size, rng)
+        score = score[sample]
+        rows = sample if rows is None else rows[sample]
+    # the pool is read once, only the rows drawn from (a memory-mapped pool is not copied whole)
+    pool = np.asarray(pool) if rows is None else np.asarray(pool)[rows]
     idx, record = _draw(mode, score, pool, labeled, budget, rng, power, n_neighbors, dense_below)
     record["drawn_from"] = float(len(score))
     if sample is not None:
         record["approximation_of"] = float(n_rows)  # rows the exact draw would have read
-        idx = sample[idx]
-    return (idx if subset is None else subset[idx]), record
+    return (idx if rows is None else rows[idx]), record
 
 
 def _large_pool_sample(

@@ -173,11 +173,9 @@ def test_the_autoal_presets_are_the_selection_runs_winners():
         ("select-v2.toml", "autoal", "v2-kppP-shrink-budget", "v2-kppP-prior"),
     ):
         variants = load_config(REPO_ROOT / "benchmarks" / config).variants
-        # select.toml's variants predate presets that fix these options: wave 1's values
-        wave1 = {"preset": "autoal-v1"}
-        chosen = AutoAL(**{**wave1, **variants[winner].options})
+        chosen = AutoAL(**variants[winner].options)  # the contenders name preset autoal-v1
         assert (chosen.resolved(), chosen.ablation) == (AutoAL(preset=preset).resolved(), "none")
-        other = AutoAL(**{**wave1, **variants[runner_up].options})
+        other = AutoAL(**variants[runner_up].options)
         assert (other.resolved(), other.ablation) != (AutoAL(preset=preset).resolved(), "none")
 
 

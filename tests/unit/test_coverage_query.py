@@ -226,3 +226,15 @@ def test_a_budget_above_the_exact_size_samples_twice_the_budget(mode):
                                  top=150, exact_max_samples=40)
     assert record["drawn_from"] == 40 and record["approximation_of"] == 150
     assert len(set(top.tolist())) == 10
+
+
+def test_top_and_uniform_rows_keep_the_top_half_and_the_rest_s_mass():
+    from autoal.strategies.subsample import top_and_uniform_rows
+
+    values = np.arange(100.0)
+    rows, weight = top_and_uniform_rows(np.random.default_rng(0), values, 20)
+    assert np.all(np.diff(rows) > 0) and len(rows) == 20
+    assert set(range(90, 100)) <= set(rows.tolist())  # the 10 highest, weight 1
+    assert weight[rows >= 90].tolist() == [1.0] * 10
+    assert np.allclose(weight[rows < 90], 9.0)  # 90 rows left, 10 drawn: rate 1/9
+    assert weight.sum() == 100.0  # every row's mass accounted for once

@@ -37,6 +37,7 @@ from sklearn.preprocessing import normalize as unit_rows
 from autoal.names import BATCH_MODES, COVERAGE_POOLS
 from autoal.strategies.base import top_k
 from autoal.strategies.diversity import EXACT_MAX_SAMPLES, min_sq_distances
+from autoal.strategies.subsample import top_and_uniform_rows
 from autoal.strategies.uherding import kernel_radius, weighted_herding
 
 __all__ = ["BATCH_MODES", "COVERAGE_POOLS", "budget_power", "coverage_batch", "coverage_top",
@@ -146,8 +147,10 @@ def coverage_batch(
     draw only from the ``top`` highest scores (ties broken by ``rng``); None: the whole pool.
 
     Above ``max(exact_max_samples, 2 * budget)`` rows left to draw from, the draw is
-    approximate, as the diversity strategies' on large pools: it runs on that many of them,
-    the highest-weighted half plus as many drawn uniformly from the rest, so that
+    approximate, as Uncertainty Herding's on large pools: it runs on that many of them, the
+    highest-weighted half plus as many drawn uniformly from the rest, whose weights are
+    multiplied by the inverse of their sampling rate (the rest keeps its share of the
+    mass; :func:`~autoal.strategies.subsample.top_and_uniform_rows`), so that
     its memory and time stay bounded (a 1M-row pool otherwise costs a float64 copy of it
     and ``budget`` passes over it); the record then holds ``"approximation_of"``, the
     number of rows the exact draw would have read.
@@ -161,39 +164,35 @@ def coverage_batch(
     if top is not None and top < len(score):
         rows = top_k(score, max(int(top), budget), rng)
         score = score[rows]
-    sample, n_rows, size = None, len(score), max(exact_max_samples, 2 * budget)
+    sample_weight, n_rows, size = None, len(score), max(exact_max_samples, 2 * budget)
     if n_rows > size:
-        sample = _large_pool_sample(score, power, size, rng)
+        sample, sample_weight = top_and_uniform_rows(rng, _weight(score, power), size)
         score = score[sample]
         rows = sample if rows is None else rows[sample]
     # the pool is read once, only the rows drawn from (a memory-mapped pool is not copied whole)
     pool = np.asarray(pool) if rows is None else np.asarray(pool)[rows]
-    idx, record = _draw(mode, score, pool, labeled, budget, rng, power, n_neighbors, dense_below)
+    idx, record = _draw(mode, score, pool, labeled, budget, rng, power, n_neighbors, dense_below,
+                        sample_weight)
     record["drawn_from"] = float(len(score))
-    if sample is not None:
+    if sample_weight is not None:
         record["approximation_of"] = float(n_rows)  # rows the exact draw would have read
     return (idx if rows is None else rows[idx]), record
 
 
-def _large_pool_sample(
-    score: np.ndarray, power: float, size: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``size`` sorted row indices: the ``size // 2`` highest weights (``score ** power``;
-    ties broken by ``rng``) and ``size - size // 2`` drawn uniformly from the other rows."""
+def _weight(score: np.ndarray, power: float) -> np.ndarray:
+    """The draw's weight ``score ** power`` (scores clipped at 0); flat where it is all 0."""
     weight = np.clip(score, 0.0, None) ** power
-    best = top_k(weight, size // 2, rng)
-    rest = np.setdiff1d(np.arange(len(score)), best, assume_unique=True)
-    spread = rng.choice(rest, size=size - len(best), replace=False)
-    return np.sort(np.concatenate([best, spread])).astype(np.int64)
+    return weight if np.any(weight > 0) else np.ones_like(weight)
 
 
 def _draw(
     mode: str, score: np.ndarray, pool: np.ndarray, labeled: np.ndarray | None, budget: int,
     rng: np.random.Generator, power: float, n_neighbors: int, dense_below: int,
+    sample_weight: np.ndarray | None,
 ) -> tuple[np.ndarray, dict[str, float]]:
-    weight = np.clip(score, 0.0, None) ** power
-    if not np.any(weight > 0):
-        weight = np.ones_like(weight)
+    weight = _weight(score, power)
+    if sample_weight is not None:
+        weight = weight * sample_weight
     pool = unit_rows(np.asarray(pool, dtype=np.float64))
     if labeled is not None and len(labeled):
         labeled = unit_rows(np.asarray(labeled, dtype=np.float64))

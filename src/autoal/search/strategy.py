@@ -313,9 +313,10 @@ class AutoAL(QueryStrategy):
         batch first, in pick order, as every batch strategy's."""
         n = self._check(evidence)
         budget = None if budget is None else check_budget(budget, n)
-        if budget is None or self.resolved()["batch"] == "topk":
+        cfg = self.resolved()
+        if budget is None or cfg["batch"] == "topk":
             return self._mixture(evidence, budget)[0]
-        return self._coverage_draw(evidence, budget)[2]
+        return self._coverage_draw(evidence, budget, cfg)[2]
 
     def _mixture(self, evidence: Evidence, budget: int | None) -> tuple[np.ndarray, np.ndarray]:
         """The combined score ``(N,)`` and the candidates' scores ``(N, K)`` behind it."""
@@ -347,7 +348,7 @@ class AutoAL(QueryStrategy):
             s, scores = self._mixture(evidence, budget)
             idx = self._pick(s, budget)
         else:
-            idx, scores, self.last_scores_ = self._coverage_draw(evidence, budget)
+            idx, scores, self.last_scores_ = self._coverage_draw(evidence, budget, cfg)
         if cfg["objective"] == "hindsight" and self._searches(cfg):  # next round's reward
             remember_batch(self, evidence, idx, scores, n_labeled(evidence))
         pool_weights = self._info.pop("_pool_weights")
@@ -357,12 +358,11 @@ class AutoAL(QueryStrategy):
         return idx
 
     def _coverage_draw(
-        self, evidence: Evidence, budget: int
+        self, evidence: Evidence, budget: int, cfg: dict[str, Any]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The coverage query's batch, the candidates' scores ``(N, K)`` and the scores behind
-        the pick (the batch first, in pick order, then the mixture)."""
+        the pick (the batch first, in pick order, then the mixture); ``cfg``: resolved()."""
         s, scores = self._mixture(evidence, budget)
-        cfg = self.resolved()
         t0 = time.perf_counter()
         pool, labeled = raw_space_of(evidence, self.representation)  # not copied whole
         d = diversity_share(n_labeled(evidence), n_classes_of(evidence))

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_exact_max", "lift_scores", "read_rows", "uniform_rows"]
+__all__ = ["check_exact_max", "lift_scores", "read_rows", "top_and_uniform_rows", "uniform_rows"]
 
 
 def check_exact_max(exact_max_samples: int) -> int:
@@ -43,6 +43,28 @@ def uniform_rows(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
     if m >= n:
         return np.arange(n)
     return np.sort(rng.choice(n, size=m, replace=False))
+
+
+def top_and_uniform_rows(
+    rng: np.random.Generator, values: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``size`` sorted rows of ``values`` (at most all of them) and their weights in sums over
+    all rows: the ``size // 2`` highest values (weight 1) and a uniform sample of the rest
+    (weight: the inverse of its sampling rate), so a weighted sum over the rows estimates the
+    sum over every row without bias."""
+    n = len(values)
+    size = min(n, size)
+    n_top = size // 2
+    top = np.argpartition(-values, n_top - 1)[:n_top] if n_top else np.array([], np.int64)
+    outside = np.ones(n, dtype=bool)
+    outside[top] = False
+    rest = np.flatnonzero(outside)
+    drawn = rest[uniform_rows(rng, len(rest), size - n_top)]
+    rows = np.concatenate([top, drawn])
+    rate = len(rest) / max(1, len(drawn))
+    weight = np.concatenate([np.ones(n_top), np.full(len(drawn), rate)])
+    order = np.argsort(rows)
+    return rows[order], weight[order]
 
 
 def read_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:

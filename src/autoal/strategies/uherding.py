@@ -20,7 +20,12 @@ from autoal.strategies.representation import (
     raw_space_of,
     space_of,
 )
-from autoal.strategies.subsample import check_exact_max, lift_scores, read_rows, uniform_rows
+from autoal.strategies.subsample import (
+    check_exact_max,
+    lift_scores,
+    read_rows,
+    top_and_uniform_rows,
+)
 
 __all__ = [
     "UncertaintyHerding",
@@ -210,22 +215,10 @@ class UncertaintyHerding(RepresentationStrategy):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate rows (sorted) and their weights in the sums over the pool: the most
         uncertain half (weight 1) and a uniform sample of the rest (inverse sampling rate)."""
-        n = len(u)
         size = int(self.exact_max_samples)
         if budget is not None:
             size = min(size, max(int(self.candidates_per_pick) * budget, budget))
-        size = min(n, size)
-        n_top = size // 2
-        top = np.argpartition(-u, n_top - 1)[:n_top] if n_top else np.array([], np.int64)
-        outside = np.ones(n, dtype=bool)
-        outside[top] = False
-        rest = np.flatnonzero(outside)
-        drawn = rest[uniform_rows(self.rng, len(rest), size - n_top)]
-        rows = np.concatenate([top, drawn])
-        rate = len(rest) / max(1, len(drawn))
-        weight = np.concatenate([np.ones(n_top), np.full(len(drawn), rate)])
-        order = np.argsort(rows)
-        return rows[order], weight[order]
+        return top_and_uniform_rows(self.rng, u, size)
 
     def score(self, evidence: Evidence, budget: int | None = None) -> np.ndarray:
         """Return herding-order-first scores (with a budget) or first-step gains."""

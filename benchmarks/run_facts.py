@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.fact == "hindsight":
         for variant, (agree, judged, regret) in hindsight_totals(args.folder).items():
+            if regret != regret:  # no round had a single favourite: equal weights
+                print(f"{variant}: no favourite in any round (equal weights)")
+                continue
             print(f"{variant}: favourite = best in {agree} of {judged} rounds, mean regret "
                   f"{regret:.3f}")
         return 0

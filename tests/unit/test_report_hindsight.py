@@ -95,3 +95,23 @@ def test_run_facts_sums_the_story_over_groups(tmp_path, capsys):
     main = runpy.run_path(str(REPO_ROOT / "benchmarks" / "run_facts.py"), run_name="x")["main"]
     assert main([str(tmp_path), "hindsight"]) == 0
     assert "autoal: favourite = best in 4 of 4 rounds, mean regret 0.000" in capsys.readouterr().out
+
+
+def test_run_facts_says_when_equal_weights_have_no_favourite(tmp_path, capsys):
+    import json
+    import runpy
+
+    from support import REPO_ROOT
+
+    (tmp_path / "runs").mkdir()
+    for r in _runs():
+        m = r["bench"]
+        if m["variant"] == "autoal":
+            for rnd in r["rounds"][1:]:
+                rnd["weights"] = {"a": 0.5, "b": 0.5}
+        (tmp_path / "runs" / f"d__low__{m['variant']}__{m['seed']}.json").write_text(
+            json.dumps(r))
+    main = runpy.run_path(str(REPO_ROOT / "benchmarks" / "run_facts.py"), run_name="x")["main"]
+    assert main([str(tmp_path), "hindsight"]) == 0
+    out = capsys.readouterr().out
+    assert "autoal: no favourite in any round (equal weights)" in out and "nan" not in out

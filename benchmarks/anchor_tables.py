@@ -4,13 +4,15 @@
         typiclust,typiclust-features,probcover,uherding,tcm,badge,random
 
 1. Each variant's mean paired AUBC difference to ``--ref`` per (data set, regime), with the
-   number of seeds both ran in brackets (``paired_table.py`` gives the intervals).
+   number of seeds both ran in brackets; with ``--intervals``, its paired bootstrap 95 %
+   interval too (as ``paired_table.py``).
 2. The first batch (``--round``, default 1): the share of the batch in its largest class,
    mean over the variant's seeds (``batch_classes.py``), and the accuracy after that round
    minus random's, mean over the seeds both ran (``run_facts.py ... accuracy V random``);
    random's own share first.
 
-Exit status 2 on a folder without run files or a name that ran nowhere.
+``--no-first-batch`` prints the first table only. Exit status 2 on a folder without run
+files or a name that ran nowhere.
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ def _script(name: str) -> dict[str, Any]:
     return runpy.run_path(str(HERE / name), run_name="not_main")
 
 
-def minus_ref_table(folder: Path, variants: list[str], ref: str) -> list[str]:
-    """Markdown rows: ``variant | +0.0123 (n) | ...`` per group."""
+def minus_ref_table(folder: Path, variants: list[str], ref: str,
+                    intervals: bool = False) -> list[str]:
+    """Markdown rows: ``variant | +0.0123 (n) | ...`` per group (``intervals``:
+    ``+0.0123 [+0.0040, +0.0200] (n)``)."""
+    from autoal.report.stats import paired_bootstrap
+
     cells = _script("paired_table.py")["aubc_by_group"](folder)
     groups = sorted(cells)
     lines = [f"| variant minus {ref} | " + " | ".join(f"{d} {r}" for d, r in groups) + " |",
@@ -41,8 +47,13 @@ def minus_ref_table(folder: Path, variants: list[str], ref: str) -> list[str]:
         for g in groups:
             a, b = cells[g].get(v, {}), cells[g].get(ref, {})
             common = sorted(set(a) & set(b))
-            row.append(f"{np.mean([a[s] - b[s] for s in common]):+.4f} ({len(common)})"
-                       if common else "-")
+            if not common:
+                row.append("-")
+            elif intervals:
+                result = paired_bootstrap([a[s] for s in common], [b[s] for s in common])
+                row.append(f"{result.format()} ({len(common)})")
+            else:
+                row.append(f"{np.mean([a[s] - b[s] for s in common]):+.4f} ({len(common)})")
         lines.append(f"| {v} | " + " | ".join(row) + " |")
     return lines
 
@@ -77,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", required=True, help="comma-separated variant names")
     parser.add_argument("--ref", default="margin")
     parser.add_argument("--round", type=int, default=1, dest="rnd")
+    parser.add_argument("--intervals", action="store_true",
+                        help="add each difference's paired bootstrap 95 %% interval")
+    parser.add_argument("--no-first-batch", action="store_true",
+                        help="print the differences' table only")
     args = parser.parse_args(argv)
     variants = [v for v in args.variants.split(",") if v]
     if args.rnd < 1:
@@ -92,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"error: no runs of {', '.join(missing)} in {args.folder}", file=sys.stderr)
         return 2
-    print("\n".join(minus_ref_table(args.folder, variants, args.ref)))
+    print("\n".join(minus_ref_table(args.folder, variants, args.ref, args.intervals)))
+    if args.no_first_batch:
+        return 0
     print()
     print("\n".join(first_batch_table(args.folder, runs, variants, args.rnd)))
     return 0

@@ -395,6 +395,12 @@ def test_anchor_tables_compact_differences_and_first_batches(tmp_path, capsys, d
     assert "| v | +0.0500 (2) |" in out and "| late | +0.1500 (1) |" in out
     assert "| random | 0.50 |" in out
     assert "| v | 0.75, +0.100 |" in out  # 0.60 - 0.50 on both seeds
+    # both seeds differ by exactly +0.05 from margin and by +0.10 from random: a point interval
+    assert main([str(tmp_path), "--variants", "v", "--intervals", "--no-first-batch"]) == 0
+    out = capsys.readouterr().out
+    assert "| v | +0.0500 [+0.0500, +0.0500] (2) |" in out and "0.75" not in out
+    assert main([str(tmp_path), "--variants", "v", "--ref", "random", "--intervals"]) == 0
+    assert "| v | +0.1000 [+0.1000, +0.1000] (2) |" in capsys.readouterr().out
     assert main([str(tmp_path), "--variants", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
     assert main([str(tmp_path / "empty"), "--variants", "v"]) == 2

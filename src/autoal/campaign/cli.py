@@ -93,7 +93,8 @@ def campaign() -> None:
 @click.option("--classes", required=True, help="Class names, comma-separated: a,b,c.")
 @click.option("--strategy", default=DEFAULT_STRATEGY, show_default=True,
               help="Query strategy (see `autoal strategies`); margin is the default because "
-                   "it led the benchmark (docs/RESULTS.md); autoal is one option away.")
+                   "AutoAL is not at least as good in the benchmark (docs/RESULTS.md 6c); "
+                   "tcm is better with few labels.")
 @click.option("--model", default="auto", show_default=True,
               help="auto (cnn for images, mlp for vectors), mlp, cnn, sklearn:ClassName "
                    "(e.g. sklearn:LogisticRegression) or a pickled estimator (.pkl).")

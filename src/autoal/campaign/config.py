@@ -15,10 +15,12 @@ __all__ = [
 #: The label that excludes an item from the campaign.
 SKIP = "skip"
 #: A new campaign's strategy. It follows the benchmark, not the headline: in the full
-#: comparison (docs/RESULTS.md, section 4; 490 cells) margin has the best mean rank and wave
-#: 1's AutoAL does not beat it in any group, so margin is the default until the full
-#: comparison of the new `autoal` preset (benchmarks/paper-cpu-v2.toml) shows it at least as
-#: good. `--strategy autoal` is one option away.
+#: comparison (benchmarks/paper-cpu-v2.toml, 910 cells; docs/RESULTS.md 6b-6c) the new
+#: `autoal` preset ties margin in four groups, beats it on Fashion-MNIST low and loses on
+#: mnist1d (mean rank 9.33 against margin's 8.50), so it is not at least as good as margin.
+#: TCM ranks best (6.00; never below margin) but needs the model's embeddings of every item
+#: each round and is not measured at the campaign's million-item scale; `--strategy tcm` and
+#: `--strategy autoal` are one option away.
 DEFAULT_STRATEGY = "margin"
 #: Evidence fields the campaign's torch model provides.
 PROVIDED = frozenset({"probs", "mc_probs", "embeddings", "labeled_embeddings", "labeled_probs",

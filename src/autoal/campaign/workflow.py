@@ -109,8 +109,8 @@ class Campaign:
         classes : str or iterable of str
             Class names (``"a,b,c"`` or a list); at least 2, unique, not ``"skip"``.
         strategy : str
-            A registered query strategy (default :data:`DEFAULT_STRATEGY`, ``margin``: the
-            benchmark's best single strategy); ``"autoal"`` falls back to ``"margin"`` (with a
+            A registered query strategy (default :data:`DEFAULT_STRATEGY`, ``margin``; see
+            its comment for why); ``"autoal"`` falls back to ``"margin"`` (with a
             note in :attr:`notes`) when AutoAL is not installed.
         model : str
             ``auto`` (``cnn`` for images, ``mlp`` for vectors), ``mlp``, ``cnn``,

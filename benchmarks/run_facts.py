@@ -5,6 +5,7 @@
     python benchmarks/run_facts.py DIR round0 loss_prediction margin
     python benchmarks/run_facts.py DIR accuracy autoal random --round 1
     python benchmarks/run_facts.py DIR hindsight
+    python benchmarks/run_facts.py DIR prior-gap autoal --candidate margin
 
 ``albl-rewards``: per ALBL cell, the expert it drew and the reward (importance-weighted
 accuracy) it recorded each round. ``overlap A B``: per (data set, regime, seed) that both
@@ -15,8 +16,10 @@ min, max and mean. ``accuracy A B --round R``: the same for the test accuracy af
 (R >= 1: after R queries), with the mean per (data set, regime). ``hindsight``: per weighted
 variant (AutoAL, ALBL), the rounds over all groups in which its favourite candidate was the
 one best in hindsight and its mean accuracy regret (the per-group rows of ``autoal
-report``'s "Weights against hindsight", summed). Exit status 2 on a folder without run
-files.
+report``'s "Weights against hindsight", summed). ``prior-gap V --candidate C``: per
+(data set, regime), variant V's mean weight on candidate C over its rounds >= 1 and seeds,
+the prior's mean share of C (the run files' ``search.prior``, in the weights' order), and
+the mean absolute gap between the two. Exit status 2 on a folder without run files.
 """
 
 from __future__ import annotations
@@ -104,6 +107,25 @@ def hindsight_totals(folder: Path) -> dict[str, tuple[int, int, float]]:
             for v, (a, j, r) in sorted(totals.items())}
 
 
+def prior_gap(runs: dict, variant: str,
+              candidate: str) -> dict[tuple[str, str], tuple[float, float, float, int]]:
+    """Per (data set, regime): ``(mean weight of candidate, mean prior share, mean |weight -
+    prior share|, rounds read)`` over the variant's rounds >= 1 that record a prior."""
+    rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for (ds, rg, v, _seed), run in sorted(runs.items()):
+        if v != variant:
+            continue
+        for r in run["rounds"][1:]:
+            weights, prior = r.get("weights") or {}, (r.get("search") or {}).get("prior")
+            if candidate not in weights or not prior or len(prior) != len(weights):
+                continue
+            share = dict(zip(weights, prior, strict=True))[candidate]
+            rows.setdefault((ds, rg), []).append((float(weights[candidate]), float(share)))
+    return {key: (sum(w for w, _ in pairs) / len(pairs), sum(p for _, p in pairs) / len(pairs),
+                  sum(abs(w - p) for w, p in pairs) / len(pairs), len(pairs))
+            for key, pairs in rows.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and print the requested fact."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -122,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     acc.add_argument("b")
     acc.add_argument("--round", type=int, default=1)
     sub.add_parser("hindsight")
+    gap = sub.add_parser("prior-gap")
+    gap.add_argument("variant")
+    gap.add_argument("--candidate", default="margin")
     args = ap.parse_args(argv)
     runs = load(args.folder)
     if not runs:
@@ -139,6 +164,16 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"{variant}: favourite = best in {agree} of {judged} rounds, mean regret "
                   f"{regret:.3f}")
+        return 0
+    if args.fact == "prior-gap":
+        gaps = prior_gap(runs, args.variant, args.candidate)
+        if not gaps:
+            print(f"error: no rounds of {args.variant} with weights on {args.candidate} and a "
+                  "recorded prior", file=sys.stderr)
+            return 2
+        for (ds, rg), (weight, share, diff, n) in gaps.items():
+            print(f"{ds}__{rg}: {args.candidate} weight {weight:.2f}, prior {share:.2f}, "
+                  f"mean |gap| {diff:.2f} ({n} rounds)")
         return 0
     if args.fact == "overlap":
         pairs = overlap(runs, args.a, args.b, args.round)

@@ -235,6 +235,33 @@ def test_run_facts_read_rewards_overlaps_and_round0_differences(tmp_path, capsys
     assert mod["main"]([str(tmp_path / "none"), "albl-rewards"]) == 2
 
 
+def test_run_facts_prior_gap_reads_weights_against_the_recorded_prior(tmp_path, capsys):
+    mod = _script("run_facts.py")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    # two seeds, rounds 1-2: margin's weight 0.6/0.2 and 0.5/0.5 against prior shares
+    # 0.8/0.4 and 0.8/0.4 -> mean weight 0.45, mean prior 0.6, mean |gap| (0.2+0.2+0.3+0.1)/4
+    for seed, weights in enumerate([(0.6, 0.2), (0.5, 0.5)]):
+        rounds = [{"round": 0, "accuracy": 0.5}]
+        for r, (w, share) in enumerate(zip(weights, (0.8, 0.4), strict=True), start=1):
+            rounds.append({"round": r, "accuracy": 0.6,
+                           "weights": {"kmeans": 1 - w, "margin": w},
+                           "search": {"prior": [1 - share, share]}})
+        rounds.append({"round": 3, "accuracy": 0.7, "weights": {"margin": 1.0}})  # no prior
+        run = {"rounds": rounds, "bench": {"dataset": "d", "regime": "low", "variant": "a",
+                                           "seed": seed, "strategy": "autoal"}}
+        (runs / f"d__low__a__{seed}.json").write_text(json.dumps(run))
+    data = mod["load"](tmp_path)
+    [(key, (weight, share, gap, n))] = mod["prior_gap"](data, "a", "margin").items()
+    assert key == ("d", "low") and n == 4
+    assert (weight, share, gap) == (pytest.approx(0.45), pytest.approx(0.6), pytest.approx(0.2))
+    assert mod["main"]([str(tmp_path), "prior-gap", "a", "--candidate", "kmeans"]) == 0
+    assert "d__low: kmeans weight 0.55, prior 0.40, mean |gap| 0.20 (4 rounds)" in (
+        capsys.readouterr().out)
+    assert mod["main"]([str(tmp_path), "prior-gap", "nobody"]) == 2
+    assert "no rounds of nobody" in capsys.readouterr().err
+
+
 def _device_cell(folder: Path, variant: str, seed: int, device: str, aubc: float,
                  wall: float, epochs: int = 5) -> None:
     runs = folder / "runs"

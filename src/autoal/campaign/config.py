@@ -18,9 +18,10 @@ SKIP = "skip"
 #: comparison (benchmarks/paper-cpu-v2.toml, 910 cells; docs/RESULTS.md 6b-6c) the new
 #: `autoal` preset ties margin in four groups, beats it on Fashion-MNIST low and loses on
 #: mnist1d (mean rank 9.33 against margin's 8.50), so it is not at least as good as margin.
-#: TCM ranks best (6.00; never below margin) but needs the model's embeddings of every item
-#: each round and is not measured at the campaign's million-item scale; `--strategy tcm` and
-#: `--strategy autoal` are one option away.
+#: TCM ranks best (6.00; 5.33 on label-free features; never measurably below margin) but
+#: needs the model's embeddings of every item each round and is not measured at the
+#: campaign's million-item scale; `--strategy tcm` and `--strategy autoal` are one option
+#: away.
 DEFAULT_STRATEGY = "margin"
 #: Evidence fields the campaign's torch model provides.
 PROVIDED = frozenset({"probs", "mc_probs", "embeddings", "labeled_embeddings", "labeled_probs",

@@ -238,3 +238,72 @@ def test_top_and_uniform_rows_keep_the_top_half_and_the_rest_s_mass():
     assert weight[rows >= 90].tolist() == [1.0] * 10
     assert np.allclose(weight[rows < 90], 9.0)  # 90 rows left, 10 drawn: rate 1/9
     assert weight.sum() == 100.0  # every row's mass accounted for once
+
+
+def _rare_and_faint(n_rare: int = 5, n_faint: int = 9000) -> tuple[np.ndarray, np.ndarray]:
+    """Two points in different directions (unit rows), a labeled point in a third: ``n_rare``
+    rows of score 1 and ``n_faint`` rows of score 0.001, so that the faint rows hold 9 of the
+    14 units of weight although each weighs almost nothing."""
+    pool = np.zeros((n_rare + n_faint, 3))
+    pool[:n_rare, 0] = 1.0
+    pool[n_rare:, 1] = 1.0
+    score = np.r_[np.ones(n_rare), np.full(n_faint, 0.001)]
+    return pool, score
+
+
+def test_the_sample_keeps_the_heaviest_rows_and_the_mass_of_the_rest():
+    """k-means++'s first pick from the sample has the exact draw's odds (5 : 9 for the rare
+    rows, D^2 being equal): the rare rows must be kept (a uniform sample loses them: odds
+    near 0) and the faint half reweighted by its sampling rate (unweighted: 5 : 0.1)."""
+    pool, score = _rare_and_faint()
+    labeled = np.array([[0.0, 0.0, 1.0]])
+    rare = 0
+    for seed in range(40):
+        idx, record = coverage_batch("kmeanspp", score, pool, labeled, 1,
+                                     np.random.default_rng(seed), exact_max_samples=100)
+        rare += int(idx[0] < 5)
+    assert record["approximation_of"] == 9005 and record["drawn_from"] == 100
+    assert 6 <= rare <= 24  # 40 x 5/14 = 14.3 expected; binomial sd 3
+
+
+def test_herding_on_the_sample_weighs_the_rest_s_mass():
+    """Herding's first pick goes where the weight mass is: the faint rows' 9 units against
+    the rare rows' 5, as the exact draw does; without the sampling rate it would be 5 : 0.1."""
+    pool, score = _rare_and_faint()
+    labeled = np.array([[0.0, 0.0, 1.0], [0.0, 0.6, 0.8]])  # the radius needs two
+    exact, _ = coverage_batch("coverage", score, pool, labeled, 1, np.random.default_rng(0))
+    sampled, _ = coverage_batch("coverage", score, pool, labeled, 1, np.random.default_rng(0),
+                                exact_max_samples=100)
+    assert exact[0] >= 5 and sampled[0] >= 5
+
+
+def test_top_and_uniform_rows_draw_ties_at_the_edge_at_random_and_only_then():
+    from autoal.strategies.subsample import top_and_uniform_rows, uniform_rows
+
+    flat = np.ones(100_000)
+    tops = []
+    for seed in (0, 1):
+        rows, weight = top_and_uniform_rows(np.random.default_rng(seed), flat, 10_000)
+        tops.append(rows[weight == 1.0])  # the top half (the rest weighs 95,000 / 5,000)
+    assert len(tops[0]) == 5000 and set(tops[0].tolist()) != set(tops[1].tolist())
+    assert abs(tops[0].mean() - 49_999.5) < 2000  # uniform over the rows (sd about 400)
+    # distinct values: no draw for the top half, so the uniform half is what it was
+    rng = np.random.default_rng(5)
+    rows, _ = top_and_uniform_rows(rng, np.arange(100.0), 20)
+    again = np.random.default_rng(5)
+    assert rows[:10].tolist() == (np.arange(90)[uniform_rows(again, 90, 10)]).tolist()
+    assert rng.random() == again.random()
+
+
+def test_autoal_passes_its_exact_size_to_the_coverage_query():
+    evidence, _ = _evidence()
+    opts = {"candidates": ("margin",), "ablation": "uniform", "preset": "autoal-v1",
+            "batch": "kmeanspp"}
+    strategy = AutoAL(random_state=0, exact_max_samples=100, **opts)
+    strategy.select(evidence, 10)
+    assert strategy.round_info()["query"]["approximation_of"] == 300
+    whole = AutoAL(random_state=0, **opts)
+    whole.select(evidence, 10)
+    assert "approximation_of" not in whole.round_info()["query"]
+    with pytest.raises(ValueError, match="exact_max_samples"):
+        AutoAL(exact_max_samples=0).validate()

@@ -37,7 +37,7 @@ from sklearn.preprocessing import normalize as unit_rows
 from autoal.names import BATCH_MODES, COVERAGE_POOLS
 from autoal.strategies.base import top_k
 from autoal.strategies.diversity import EXACT_MAX_SAMPLES, min_sq_distances
-from autoal.strategies.subsample import top_and_uniform_rows
+from autoal.strategies.subsample import read_rows, top_and_uniform_rows
 from autoal.strategies.uherding import kernel_radius, weighted_herding
 
 __all__ = ["BATCH_MODES", "COVERAGE_POOLS", "budget_power", "coverage_batch", "coverage_top",
@@ -143,7 +143,8 @@ def coverage_batch(
 
     ``pool`` / ``labeled``: the vectors coverage is measured in (the task model's embeddings
     or label-free features), scaled to unit length first as UHerding does; it may be a
-    memory-mapped float32 array (only the rows drawn from are copied, as float64). ``top``:
+    memory-mapped float32 array (only the rows drawn from are read, in order, into one
+    float64 copy). ``top``:
     draw only from the ``top`` highest scores (ties broken by ``rng``); None: the whole pool.
 
     Above ``max(exact_max_samples, 2 * budget)`` rows left to draw from, the draw is
@@ -169,8 +170,13 @@ def coverage_batch(
         sample, sample_weight = top_and_uniform_rows(rng, _weight(score, power), size)
         score = score[sample]
         rows = sample if rows is None else rows[sample]
-    # the pool is read once, only the rows drawn from (a memory-mapped pool is not copied whole)
-    pool = np.asarray(pool) if rows is None else np.asarray(pool)[rows]
+    if rows is None:
+        pool = np.asarray(pool, dtype=np.float64)
+    else:  # only the rows drawn from, in pool order: a memory map is read once, sequentially
+        order = np.argsort(rows, kind="stable")
+        rows, score = rows[order], score[order]
+        sample_weight = None if sample_weight is None else sample_weight[order]
+        pool = read_rows(pool, rows)
     idx, record = _draw(mode, score, pool, labeled, budget, rng, power, n_neighbors, dense_below,
                         sample_weight)
     record["drawn_from"] = float(len(score))

@@ -18,6 +18,7 @@ from autoal.names import (
 from autoal.search.presets import PRESETS
 from autoal.strategies.registry import check_candidates
 from autoal.strategies.representation import REPRESENTATIONS
+from autoal.strategies.subsample import check_exact_max
 
 if TYPE_CHECKING:
     from autoal.search.strategy import AutoAL
@@ -72,6 +73,7 @@ def check_options(strategy: AutoAL) -> None:
         raise ValueError(
             f"coverage_power must be a non-negative number or 'budget', got {power!r}"
         )
+    check_exact_max(strategy.exact_max_samples)
     if cfg["n_resplits"] < 1:
         raise ValueError(f"n_resplits must be at least 1, got {cfg['n_resplits']}")
     if not cfg["search_lr"] > 0:

@@ -18,7 +18,7 @@ from autoal.search.presets import LEGACY_RESOLVED, PRESET_KEYS, PRESETS
 from autoal.search.prior import diversity_share
 from autoal.search.round_search import n_classes_of, n_labeled, search_round
 from autoal.strategies.base import QueryStrategy, check_budget
-from autoal.strategies.diversity import batch_first_scores
+from autoal.strategies.diversity import EXACT_MAX_SAMPLES, batch_first_scores
 from autoal.strategies.ranks import rank_normalise
 from autoal.strategies.registry import get_strategy, register_strategy
 from autoal.strategies.representation import raw_space_of
@@ -151,6 +151,11 @@ class AutoAL(QueryStrategy):
     device:
         Device of FitNet. ``"auto"``: the task model's device when the evidence names it
         (``Evidence.device``), else CUDA when available.
+    exact_max_samples:
+        The coverage query's largest draw read whole: above ``max(exact_max_samples, 2 *
+        budget)`` rows it draws from a sample of that many (the heaviest half and a
+        uniform half; see :func:`~autoal.search.coverage_query.coverage_batch`), recorded
+        as ``approximation_of`` in the round's query record.
     """
 
     name = "autoal"
@@ -194,6 +199,7 @@ class AutoAL(QueryStrategy):
         prior: str | None = None,
         kappa: float | None = None,
         n_resplits: int | None = None,
+        exact_max_samples: int = EXACT_MAX_SAMPLES,
     ) -> None:
         super().__init__(random_state)
         self.preset = preset
@@ -229,6 +235,7 @@ class AutoAL(QueryStrategy):
         self.prior = prior
         self.kappa = kappa
         self.n_resplits = n_resplits
+        self.exact_max_samples = exact_max_samples
         self._state: dict[str, Any] = {}
         self._info: dict[str, Any] = {}
 
@@ -369,7 +376,8 @@ class AutoAL(QueryStrategy):
         top = coverage_top(len(s), budget, d) if cfg["coverage_pool"] == "budget" else None
         power = budget_power(d) if cfg["coverage_power"] == "budget" else cfg["coverage_power"]
         idx, record = coverage_batch(cfg["batch"], s, pool, labeled, budget, self.rng,
-                                     power=float(power), top=top)
+                                     power=float(power), top=top,
+                                     exact_max_samples=self.exact_max_samples)
         record["power"] = float(power)
         self._info["query"] = {"batch": cfg["batch"], **record}
         self._info["seconds"]["query"] = time.perf_counter() - t0

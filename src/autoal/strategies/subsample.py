@@ -51,11 +51,12 @@ def top_and_uniform_rows(
     """``size`` sorted rows of ``values`` (at most all of them) and their weights in sums over
     all rows: the ``size // 2`` highest values (weight 1) and a uniform sample of the rest
     (weight: the inverse of its sampling rate), so a weighted sum over the rows estimates the
-    sum over every row without bias."""
+    sum over every row without bias. Rows tied at the top half's edge are drawn among at
+    random (flat values would otherwise give the lowest row numbers)."""
     n = len(values)
     size = min(n, size)
     n_top = size // 2
-    top = np.argpartition(-values, n_top - 1)[:n_top] if n_top else np.array([], np.int64)
+    top = _top_rows(rng, values, n_top)
     outside = np.ones(n, dtype=bool)
     outside[top] = False
     rest = np.flatnonzero(outside)
@@ -65,6 +66,21 @@ def top_and_uniform_rows(
     weight = np.concatenate([np.ones(n_top), np.full(len(drawn), rate)])
     order = np.argsort(rows)
     return rows[order], weight[order]
+
+
+def _top_rows(rng: np.random.Generator, values: np.ndarray, k: int) -> np.ndarray:
+    """The rows of the ``k`` highest ``values`` in linear time; the rows tied with the
+    ``k``-th value are drawn among uniformly (``rng`` is used only when there are more of
+    them than places left)."""
+    if k == 0:
+        return np.array([], np.int64)
+    top = np.argpartition(-values, k - 1)[:k]
+    edge = values[top].min()
+    tied = np.flatnonzero(values == edge)
+    above = top[values[top] > edge]
+    if len(above) + len(tied) == k:
+        return top
+    return np.concatenate([above, rng.choice(tied, size=k - len(above), replace=False)])
 
 
 def read_rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:

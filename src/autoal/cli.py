@@ -88,7 +88,7 @@ def _build_strategy(name: str, seed: int, params: dict[str, Any]) -> QueryStrate
                    "weighted by it (coverage: herding; kmeanspp) (default: the preset's).")
 @click.option("--search", type=click.Choice(SEARCHES), default=None,
               help="AutoAL: Adam, or noise-aware steps from the prior (shrinkage; global "
-                   "weights) (default: the preset's; adam with --weights per-sample).")
+                   "weights) (default: the preset's).")
 @click.option("--prior", type=click.Choice(PRIORS), default=None,
               help="AutoAL: where the search starts / shrinks to (default: the preset's).")
 @click.option("--representation", type=click.Choice(["model", "features"]), default=None,

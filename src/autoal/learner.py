@@ -261,13 +261,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 '; for embeddings, pass SklearnClassifier(estimator, embeddings="input") '
                 "(the final estimator's input features)"
             )
+        coverage = (
+            " AutoAL's default preset also reads embeddings for its coverage query: give "
+            "them as above, or add 'batch': 'topk'."
+            if name == "autoal" and "embeddings" in missing else ""
+        )
         return (
             f"strategy {name!r} needs evidence that {est} does not give: "
             f"{', '.join(missing)}. Strategies that work with {est}: {works}{hint}. "
             "(ALBL and AutoAL work when their candidates do, e.g. "
-            "strategy_params={'candidates': ('margin', 'entropy')}; AutoAL's default preset "
-            "also reads embeddings for its coverage query and budget prior: give them as "
-            "above, or add 'batch': 'topk', 'prior': 'uniform'.)"
+            f"strategy_params={{'candidates': ('margin', 'entropy')}}.{coverage})"
         )
 
     # -- predictions --------------------------------------------------------------------------

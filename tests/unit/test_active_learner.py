@@ -184,7 +184,8 @@ def test_a_torch_classifier_on_images_serves_embedding_and_mc_strategies(digits)
 
 
 @pytest.mark.parametrize("options", [
-    {"batch": "topk", "prior": "uniform"},  # probabilities alone suffice
+    {"batch": "topk"},  # probabilities (and the labels) suffice: the budget prior counts
+    {"batch": "topk", "prior": "uniform"},  # labeled targets
     {"preset": "autoal-v1"},
 ])
 def test_autoal_searches_with_a_sklearn_model(digits, options):
@@ -203,9 +204,13 @@ def test_autoal_s_default_preset_on_a_sklearn_model_needs_its_embeddings(digits)
     X, y, _, pool = digits
     params = {"candidates": ("margin", "entropy"), "fitnet_epochs": 2, "search_steps": 5,
               "device": "cpu"}
-    with pytest.raises(MissingEvidenceError, match="'batch': 'topk', 'prior': 'uniform'"):
+    with pytest.raises(MissingEvidenceError, match="coverage query: give them as above, or "
+                       "add 'batch': 'topk'"):
         simulate(X, y, pool, logreg(), "autoal", 0, init=40, n=10, rounds=1,
                  strategy_params=params)
+    with pytest.raises(MissingEvidenceError) as other:  # the AutoAL hint is AutoAL's alone
+        simulate(X, y, pool, logreg(), "coreset", 0, init=40, n=10, rounds=1)
+    assert "embeddings" in str(other.value) and "coverage query" not in str(other.value)
     al, _ = simulate(X, y, pool, SklearnClassifier(logreg(), embeddings="input"), "autoal", 0,
                      init=40, n=10, rounds=1, strategy_params=params)
     assert al.strategy_.round_info()["query"]["batch"] == "kmeanspp"

@@ -132,11 +132,11 @@ def test_autoal_coverage_pool_follows_labels_per_class():
     picks = {}
     for name, labeled in (("many", many), ("few", few)):
         ev = Evidence(probs=evidence.probs, embeddings=evidence.embeddings,
-                      labeled_embeddings=labeled)
+                      labeled_embeddings=labeled, labeled_probs=np.full((len(labeled), 3), 1 / 3))
         strategy = AutoAL(random_state=0, candidates=("margin",), ablation="uniform",
                           batch="kmeanspp", coverage_pool="budget")
         picks[name] = set(cluster[strategy.select(ev, 10)].tolist())
-        assert "labeled_embeddings" in strategy.requires
+        assert "labeled_probs" in strategy.requires
     assert picks["many"] == {0} and len(picks["few"]) >= 4
 
 
@@ -157,7 +157,8 @@ def test_autoal_budget_power_narrows_the_draw_as_labels_grow():
     picks, powers = {}, {}
     for name, n_lab in (("many", 3000), ("few", 3)):
         ev = Evidence(probs=evidence.probs, embeddings=evidence.embeddings,
-                      labeled_embeddings=np.zeros((n_lab, 8)))
+                      labeled_embeddings=np.zeros((n_lab, 8)),
+                      labeled_probs=np.full((n_lab, 3), 1 / 3))
         strategy = AutoAL(random_state=0, candidates=("margin",), ablation="uniform",
                           batch="kmeanspp", coverage_power="budget")
         picks[name] = cluster[strategy.select(ev, 10)]
@@ -186,14 +187,23 @@ def test_autoal_score_with_a_budget_ranks_the_batch_its_select_draws(batch):
         assert set(np.argsort(-mixture)[:10].tolist()) != set(picked.tolist())
 
 
-def test_budget_coverage_options_need_labeled_embeddings_only_with_a_coverage_query():
+def test_the_coverage_query_needs_its_space_and_the_budget_options_a_labeled_count():
     plain = {"candidates": ("margin",), "ablation": "uniform", "prior": "uniform",
-             "preset": "autoal-v1", "coverage_power": "budget", "coverage_pool": "budget"}
-    assert "labeled_embeddings" not in AutoAL(batch="topk", **plain).requires
-    assert "labeled_embeddings" in AutoAL(batch="kmeanspp", **plain).requires
-    # the budget prior's weights read the labels per class
+             "preset": "autoal-v1"}
+    assert AutoAL(batch="topk", **plain).requires == ("probs",)
+    query = AutoAL(batch="kmeanspp", **plain).requires
+    assert query == ("probs", "embeddings")  # a learner gives the labeled set's with them
+    features = AutoAL(batch="coverage", representation="features", **plain).requires
+    assert features == ("probs", "features")
+    # the budget options count labels per class: the labeled set's probabilities say how many
+    power = AutoAL(batch="kmeanspp", coverage_power="budget", **plain).requires
+    assert power == (*query, "labeled_probs")
+    assert AutoAL(batch="topk", coverage_power="budget", **plain).requires == ("probs",)
     prior = {**plain, "prior": "budget", "ablation": "prior"}
-    assert "labeled_embeddings" in AutoAL(batch="topk", **prior).requires
+    assert AutoAL(batch="topk", **prior).requires == ("probs", "labeled_probs")
+    # the default preset: the search's inputs and targets, the query's embeddings
+    assert set(AutoAL(candidates=("margin",)).requires) == {
+        "probs", "inputs", "labeled_inputs", "labeled_targets", "embeddings"}
 
 
 @pytest.mark.parametrize("mode", ["coverage", "kmeanspp"])

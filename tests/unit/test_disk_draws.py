@@ -253,7 +253,8 @@ def test_autoal_passes_a_file_backed_pool_through_its_searchnet_in_chunks(
         return one_pass(model, scores, featurize, rows)
 
     monkeypatch.setattr(pool_mix, "_mix", counted)
-    params = dict(random_state=0, weights="per-sample", loss_module=True, fitnet_epochs=2)
+    params = dict(random_state=0, weights="per-sample", search="adam", loss_module=True,
+                  fitnet_epochs=2)
     request = evidence_request(get_strategy("autoal", **params), mc_samples=T)
     picks, infos = [], []
     for ev in evidences(pool, request):  # in memory, memory map, shards

@@ -249,7 +249,7 @@ def test_active_learner_rewards_a_batch_taught_back_in_any_order(order):
 
     digits = __import__("support").load_digits()
     X, y = digits.data[:400], digits.target[:400]
-    params = {**HINDSIGHT, "prior": "uniform",  # the budget prior reads embeddings
+    params = {**HINDSIGHT,  # the budget prior counts labeled targets: no embeddings needed
               "candidates": "margin,entropy,least_confidence,random"}
 
     def second_round(reorder) -> tuple[list[int], dict]:

@@ -73,9 +73,8 @@ def test_the_autoal_preset_resolves_to_the_contender_s_options():
     assert {k: resolved[k] for k in contender} == contender
     assert {k: v for k, v in resolved.items() if k not in contender} == {
         k: v for k, v in wave1.items() if k not in contender}
-    # the shrinkage search moves global logits only: a SearchNet asked for gets Adam
-    per_sample = AutoAL(weights="per-sample").resolved()
-    assert (per_sample["weights"], per_sample["search"]) == ("per-sample", "adam")
-    AutoAL(weights="per-sample").validate()
-    with pytest.raises(ValueError, match="shrinkage"):
-        AutoAL(weights="per-sample", search="shrinkage").validate()
+    # the shrinkage search moves global logits only: per-sample weights say how to get Adam
+    with pytest.raises(ValueError, match="search='adam' or preset='autoal-v1'"):
+        AutoAL(weights="per-sample").validate()
+    AutoAL(weights="per-sample", search="adam").validate()
+    assert AutoAL(preset="autoal-v1", weights="per-sample").resolved()["search"] == "adam"

@@ -65,7 +65,10 @@ def check_options(strategy: AutoAL) -> None:
     ):
         raise ValueError("objective='hindsight' needs weights='global' and search='shrinkage'")
     if cfg["search"] == "shrinkage" and cfg["weights"] != "global":
-        raise ValueError("search='shrinkage' needs weights='global'")
+        raise ValueError(
+            "search='shrinkage' (the autoal preset's) needs weights='global'; for per-sample "
+            "weights set search='adam' or preset='autoal-v1'"
+        )
     if cfg["kappa"] < 0:
         raise ValueError(f"kappa must be non-negative, got {cfg['kappa']}")
     power = cfg["coverage_power"]

@@ -131,8 +131,8 @@ class AutoAL(QueryStrategy):
         ``"shrinkage"`` (global weights only: start at the prior, move each logit by
         ``search_lr`` per step times a James-Stein factor of the gradient's signal-to-noise
         over the cross-fitted problems; see :mod:`autoal.search.shrinkage`). Default: the
-        preset's, except ``"adam"`` where ``weights="per-sample"`` is set and ``search`` is
-        left None.
+        preset's (``autoal``'s is ``"shrinkage"``, so per-sample weights need
+        ``search="adam"`` or ``preset="autoal-v1"``).
     prior:
         ``"uniform"`` or ``"budget"`` (diversity candidates with few labels per class, margin
         with many; see :mod:`autoal.search.prior`): where the ``shrinkage`` search starts,
@@ -258,9 +258,6 @@ class AutoAL(QueryStrategy):
         if cfg["objective"] == "hindsight":  # its own search; the preset's yield, not the user's
             cfg["weights"] = self.weights or "global"
             cfg["search"] = self.search or "shrinkage"
-        elif self.search is None and cfg["weights"] == "per-sample":
-            # the shrinkage search moves global logits only; a SearchNet is trained by Adam
-            cfg["search"] = "adam"
         cfg["candidates"] = tuple(cfg["candidates"])
         return cfg
 
@@ -275,13 +272,15 @@ class AutoAL(QueryStrategy):
             needed += [f for f in cand.requires if f not in needed]
         if self._searches(cfg):
             needed += ["inputs", "labeled_inputs", "labeled_targets"]
-        budget_query = cfg["batch"] != "topk" and "budget" in (
-            cfg["coverage_pool"], cfg["coverage_power"])
-        if self.ablation == "prior" or cfg["prior"] != "uniform" or budget_query:
-            needed += [] if "labeled_embeddings" in needed else ["labeled_embeddings"]
-        if cfg["batch"] != "topk":
+        counts = [] if self.ablation != "prior" and cfg["prior"] == "uniform" else ["prior"]
+        if cfg["batch"] != "topk":  # (the labeled set's vectors come with the pool's)
             space = "features" if self.representation == "features" else "embeddings"
             needed += [space] if space not in needed else []
+            counts += [o for o in ("coverage_pool", "coverage_power") if cfg[o] == "budget"]
+        # labels per class: the labeled set's size, which every learner gives with its
+        # probabilities (no embeddings needed, e.g. for a scikit-learn model)
+        if counts and not {"labeled_targets", "labeled_probs"} & set(needed):
+            needed.append("labeled_probs")
         return tuple(needed)
 
     def _searches(self, cfg: dict[str, Any]) -> bool:

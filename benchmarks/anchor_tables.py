@@ -23,8 +23,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 
 
@@ -36,24 +34,20 @@ def minus_ref_table(folder: Path, variants: list[str], ref: str,
                     intervals: bool = False) -> list[str]:
     """Markdown rows: ``variant | +0.0123 (n) | ...`` per group (``intervals``:
     ``+0.0123 [+0.0040, +0.0200] (n)``)."""
-    from autoal.report.stats import paired_bootstrap
-
-    cells = _script("paired_table.py")["aubc_by_group"](folder)
+    table = _script("paired_table.py")
+    cells = table["aubc_by_group"](folder)
     groups = sorted(cells)
     lines = [f"| variant minus {ref} | " + " | ".join(f"{d} {r}" for d, r in groups) + " |",
              "|---|" + "---:|" * len(groups)]
     for v in variants:
         row = []
         for g in groups:
-            a, b = cells[g].get(v, {}), cells[g].get(ref, {})
-            common = sorted(set(a) & set(b))
-            if not common:
+            result = table["paired"](cells[g].get(v, {}), cells[g].get(ref, {}))
+            if result is None:
                 row.append("-")
-            elif intervals:
-                result = paired_bootstrap([a[s] for s in common], [b[s] for s in common])
-                row.append(f"{result.format()} ({len(common)})")
             else:
-                row.append(f"{np.mean([a[s] - b[s] for s in common]):+.4f} ({len(common)})")
+                diff = result.format() if intervals else f"{result.diff:+.4f}"
+                row.append(f"{diff} ({result.n})")
         lines.append(f"| {v} | " + " | ".join(row) + " |")
     return lines
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from autoal.report import load_runs
-from autoal.report.stats import paired_bootstrap
+from autoal.report.stats import BootstrapResult, paired_bootstrap
 
 #: References of the table unless ``--refs`` says otherwise.
 DEFAULT_REFS = ("margin", "badge", "random")
@@ -43,13 +43,19 @@ def aubc_by_group(folder: Path) -> Cells:
     return cells
 
 
-def compare(a: dict[int, float], b: dict[int, float]) -> str:
-    """``"+0.0123 [+0.0040, +0.0200] 1↓ 4↑"`` over the seeds both ran, ``"-"`` if none."""
+def paired(a: dict[int, float], b: dict[int, float]) -> BootstrapResult | None:
+    """``a`` minus ``b`` over the seeds both ran (paired bootstrap), None if they share none;
+    the result's ``n`` is the number of seeds."""
     common = sorted(set(a) & set(b))
     if not common:
-        return "-"
-    result = paired_bootstrap([a[s] for s in common], [b[s] for s in common])
-    return f"{result.format()} {result.signs()}"
+        return None
+    return paired_bootstrap([a[s] for s in common], [b[s] for s in common])
+
+
+def compare(a: dict[int, float], b: dict[int, float]) -> str:
+    """``"+0.0123 [+0.0040, +0.0200] 1↓ 4↑"`` over the seeds both ran, ``"-"`` if none."""
+    result = paired(a, b)
+    return "-" if result is None else f"{result.format()} {result.signs()}"
 
 
 def best_in_hindsight(variants: dict[str, dict[int, float]]) -> tuple[str, float] | None:

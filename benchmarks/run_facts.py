@@ -19,7 +19,9 @@ one best in hindsight and its mean accuracy regret (the per-group rows of ``auto
 report``'s "Weights against hindsight", summed). ``prior-gap V --candidate C``: per
 (data set, regime), variant V's mean weight on candidate C over its rounds >= 1 and seeds,
 the prior's mean share of C (the run files' ``search.prior``, in the weights' order), and
-the mean absolute gap between the two. Exit status 2 on a folder without run files.
+the mean absolute gap between the two; then the same per round, mean over seeds, with the
+coverage query's power (``query.power``) where the run records one. Exit status 2 on a folder
+without run files.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def load(folder: Path) -> dict[tuple[str, str, str, int], dict[str, Any]]:
@@ -87,9 +89,10 @@ def group_means(pairs: list[tuple[tuple, float]]) -> dict[tuple[str, str], float
     return {key: sum(v) / len(v) for key, v in sorted(groups.items())}
 
 
-def hindsight_totals(folder: Path) -> dict[str, tuple[int, int, float]]:
+def hindsight_totals(folder: Path) -> dict[str, tuple[int, int, float | None]]:
     """Per weighted variant: (rounds where favourite = best, rounds judged, mean of the
-    groups' mean regrets), over every group where the report tells its story."""
+    groups' mean regrets; None where no round had a favourite that also ran alone, e.g.
+    equal weights), over every group where the report tells its story."""
     from autoal.report import load_runs
     from autoal.report.aggregate import summarise
     from autoal.report.hindsight import agreement, told_stories
@@ -103,15 +106,25 @@ def hindsight_totals(folder: Path) -> dict[str, tuple[int, int, float]]:
             t[1] += judged
             if regret is not None:
                 t[2].append(regret)
-    return {v: (a, j, sum(r) / len(r) if r else float("nan"))
-            for v, (a, j, r) in sorted(totals.items())}
+    return {v: (a, j, sum(r) / len(r) if r else None) for v, (a, j, r) in sorted(totals.items())}
 
 
-def prior_gap(runs: dict, variant: str,
-              candidate: str) -> dict[tuple[str, str], tuple[float, float, float, int]]:
-    """Per (data set, regime): ``(mean weight of candidate, mean prior share, mean |weight -
-    prior share|, rounds read)`` over the variant's rounds >= 1 that record a prior."""
-    rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
+class PriorGap(NamedTuple):
+    """One group's weights on a candidate against the prior's share of it (rounds >= 1)."""
+
+    weight: float      # mean weight over rounds and seeds
+    share: float       # mean prior share
+    gap: float         # mean |weight - share|
+    rounds: int        # (seed, round) pairs read
+    by_round: dict[int, tuple[float, float, float, float | None]]
+    # round -> (mean weight, mean share, mean |weight - share|, mean query power) over seeds
+
+
+def prior_gap(runs: dict, variant: str, candidate: str) -> dict[tuple[str, str], PriorGap]:
+    """Per (data set, regime): the variant's weight on ``candidate`` against its recorded
+    prior share (``search.prior``, in the weights' order), over its rounds >= 1 that record
+    one, overall and per round (with the coverage query's ``query.power`` where recorded)."""
+    rows: dict[tuple[str, str], list[tuple[int, float, float, float | None]]] = {}
     for (ds, rg, v, _seed), run in sorted(runs.items()):
         if v != variant:
             continue
@@ -120,10 +133,26 @@ def prior_gap(runs: dict, variant: str,
             if candidate not in weights or not prior or len(prior) != len(weights):
                 continue
             share = dict(zip(weights, prior, strict=True))[candidate]
-            rows.setdefault((ds, rg), []).append((float(weights[candidate]), float(share)))
-    return {key: (sum(w for w, _ in pairs) / len(pairs), sum(p for _, p in pairs) / len(pairs),
-                  sum(abs(w - p) for w, p in pairs) / len(pairs), len(pairs))
-            for key, pairs in rows.items()}
+            power = (r.get("query") or {}).get("power")
+            rows.setdefault((ds, rg), []).append(
+                (int(r["round"]), float(weights[candidate]), float(share),
+                 None if power is None else float(power)))
+    out = {}
+    for key, got in rows.items():
+        by_round = {}
+        for rnd in sorted({g[0] for g in got}):
+            at = [g for g in got if g[0] == rnd]
+            powers = [g[3] for g in at if g[3] is not None]
+            by_round[rnd] = (_mean([g[1] for g in at]), _mean([g[2] for g in at]),
+                             _mean([abs(g[1] - g[2]) for g in at]),
+                             _mean(powers) if powers else None)
+        out[key] = PriorGap(_mean([g[1] for g in got]), _mean([g[2] for g in got]),
+                            _mean([abs(g[1] - g[2]) for g in got]), len(got), by_round)
+    return out
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,11 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.fact == "hindsight":
         for variant, (agree, judged, regret) in hindsight_totals(args.folder).items():
-            if regret != regret:  # no round had a single favourite: equal weights
-                print(f"{variant}: no favourite in any round (equal weights)")
-                continue
-            print(f"{variant}: favourite = best in {agree} of {judged} rounds, mean regret "
-                  f"{regret:.3f}")
+            cost = "no regret: no round had a favourite that ran alone (e.g. equal weights)" \
+                if regret is None else f"mean regret {regret:.3f}"
+            print(f"{variant}: favourite = best in {agree} of {judged} rounds, {cost}")
         return 0
     if args.fact == "prior-gap":
         gaps = prior_gap(runs, args.variant, args.candidate)
@@ -171,9 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: no rounds of {args.variant} with weights on {args.candidate} and a "
                   "recorded prior", file=sys.stderr)
             return 2
-        for (ds, rg), (weight, share, diff, n) in gaps.items():
-            print(f"{ds}__{rg}: {args.candidate} weight {weight:.2f}, prior {share:.2f}, "
-                  f"mean |gap| {diff:.2f} ({n} rounds)")
+        for (ds, rg), g in gaps.items():
+            print(f"{ds}__{rg}: {args.candidate} weight {g.weight:.2f}, prior {g.share:.2f}, "
+                  f"mean |gap| {g.gap:.2f} ({g.rounds} rounds)")
+            for rnd, (weight, share, diff, power) in g.by_round.items():
+                query = "" if power is None else f", power {power:.1f}"
+                print(f"  round {rnd}: weight {weight:.2f}, prior {share:.2f}, "
+                      f"|gap| {diff:.2f}{query}")
         return 0
     if args.fact == "overlap":
         pairs = overlap(runs, args.a, args.b, args.round)

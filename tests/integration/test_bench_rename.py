@@ -36,23 +36,24 @@ def _config(tmp_path: Path, variants: str, name: str):
     return load_config(path)
 
 
-@pytest.fixture
-def wave1(monkeypatch):
+def _wave1_era(monkeypatch: pytest.MonkeyPatch) -> None:
     """The era before select-v2's verdict, when the ``autoal`` preset was wave 1's design."""
     monkeypatch.setitem(PRESETS, "autoal", dict(PRESETS["autoal-v1"]))
+
+
+@pytest.fixture
+def wave1(monkeypatch):
+    _wave1_era(monkeypatch)
 
 
 def _finish(cfg, out: Path, *, old_format: bool = False, before_switch: bool = True) -> None:
     """Run files as a finished bench writes them (no training: only what resume reads);
     ``old_format``: as written before the moved keys were preset options; ``before_switch``:
-    written while the ``autoal`` preset was wave 1's (``autoal-v1``)."""
-    today = PRESETS["autoal"]
-    if before_switch:
-        PRESETS["autoal"] = dict(PRESETS["autoal-v1"])
-    try:
+    written in :func:`_wave1_era`."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if before_switch:
+            _wave1_era(monkeypatch)
         _write_runs(cfg, out, old_format)
-    finally:
-        PRESETS["autoal"] = today
 
 
 def _write_runs(cfg, out: Path, old_format: bool) -> None:
@@ -100,8 +101,10 @@ def test_a_changed_default_preset_makes_its_runs_stale(tmp_path, monkeypatch):
     monkeypatch.undo()
     # as select-v2's verdict did: a file from wave 1's `autoal` is stale under the new one
     _finish(cfg, out, before_switch=True)
-    with pytest.raises(StaleResultsError, match="search"):
+    with pytest.raises(StaleResultsError) as stale:
         pending_cells(cfg, out)
+    changed = str(stale.value).split("strategy parameters changed (")[1].split(")")[0]
+    assert {"batch", "search", "weights", "prior"} <= set(changed.split(", "))
 
 
 def _old_and_new(tmp_path: Path, new_line: str):

@@ -246,18 +246,25 @@ def test_run_facts_prior_gap_reads_weights_against_the_recorded_prior(tmp_path, 
         for r, (w, share) in enumerate(zip(weights, (0.8, 0.4), strict=True), start=1):
             rounds.append({"round": r, "accuracy": 0.6,
                            "weights": {"kmeans": 1 - w, "margin": w},
-                           "search": {"prior": [1 - share, share]}})
+                           "search": {"prior": [1 - share, share]},
+                           "query": {"power": float(r + seed)}})
         rounds.append({"round": 3, "accuracy": 0.7, "weights": {"margin": 1.0}})  # no prior
         run = {"rounds": rounds, "bench": {"dataset": "d", "regime": "low", "variant": "a",
                                            "seed": seed, "strategy": "autoal"}}
         (runs / f"d__low__a__{seed}.json").write_text(json.dumps(run))
     data = mod["load"](tmp_path)
-    [(key, (weight, share, gap, n))] = mod["prior_gap"](data, "a", "margin").items()
-    assert key == ("d", "low") and n == 4
-    assert (weight, share, gap) == (pytest.approx(0.45), pytest.approx(0.6), pytest.approx(0.2))
+    [(key, g)] = mod["prior_gap"](data, "a", "margin").items()
+    assert key == ("d", "low") and g.rounds == 4
+    assert (g.weight, g.share, g.gap) == (pytest.approx(0.45), pytest.approx(0.6),
+                                          pytest.approx(0.2))
+    # per round, mean over the two seeds: round 1 weights 0.6 and 0.5 against 0.8 (gaps 0.2,
+    # 0.3), powers 1 and 2; round 2 weights 0.2 and 0.5 against 0.4 (gaps 0.2, 0.1)
+    assert g.by_round == {1: pytest.approx((0.55, 0.8, 0.25, 1.5)),
+                          2: pytest.approx((0.35, 0.4, 0.15, 2.5))}
     assert mod["main"]([str(tmp_path), "prior-gap", "a", "--candidate", "kmeans"]) == 0
-    assert "d__low: kmeans weight 0.55, prior 0.40, mean |gap| 0.20 (4 rounds)" in (
-        capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert "d__low: kmeans weight 0.55, prior 0.40, mean |gap| 0.20 (4 rounds)" in out
+    assert "  round 2: weight 0.65, prior 0.60, |gap| 0.15, power 2.5" in out
     assert mod["main"]([str(tmp_path), "prior-gap", "nobody"]) == 2
     assert "no rounds of nobody" in capsys.readouterr().err
 

@@ -114,4 +114,5 @@ def test_run_facts_says_when_equal_weights_have_no_favourite(tmp_path, capsys):
     main = runpy.run_path(str(REPO_ROOT / "benchmarks" / "run_facts.py"), run_name="x")["main"]
     assert main([str(tmp_path), "hindsight"]) == 0
     out = capsys.readouterr().out
-    assert "autoal: no favourite in any round (equal weights)" in out and "nan" not in out
+    assert ("autoal: favourite = best in 0 of 2 rounds, no regret: no round had a favourite "
+            "that ran alone" in out) and "nan" not in out
